@@ -1,0 +1,34 @@
+/**
+ * Fixed costs of kernel work, in ns, charged to whoever pays for it in Linux: the faulting
+ * task for page faults, direct reclaim and hint faults; kswapd's own clock for background
+ * reclaim. Defaults and their sources are documented in docs/cost-model.md.
+ */
+export interface KernelCosts {
+  /** Anonymous first-touch fault: trap, page zeroing, PTE install. */
+  minorFaultNs: number;
+  /** Swap-in of one 4 KiB page from the swap device (major fault). */
+  swapInNs: number;
+  /** Writing one page to swap (paid by the reclaimer). */
+  swapOutNs: number;
+  /** Reading one 4 KiB file page from storage (page-cache miss). */
+  fileReadNs: number;
+  /** Writing back one dirty file page before it can be dropped. */
+  fileWritebackNs: number;
+  /** Migrating one 4 KiB page: unmap, TLB shootdown, copy, remap. */
+  migratePageNs: number;
+  /** Reclaim scanning cost per page looked at (rmap walk, reference check). */
+  scanPageNs: number;
+  /** A NUMA hinting fault (trap and handling) without migration. */
+  hintFaultNs: number;
+}
+
+export const DEFAULT_KERNEL_COSTS: KernelCosts = {
+  minorFaultNs: 1_000,
+  swapInNs: 50_000,
+  swapOutNs: 20_000,
+  fileReadNs: 50_000,
+  fileWritebackNs: 20_000,
+  migratePageNs: 6_000,
+  scanPageNs: 150,
+  hintFaultNs: 1_500,
+};

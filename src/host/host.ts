@@ -1,0 +1,480 @@
+import { AddressSpace, type AddressSpaceSpec } from './address-space.js';
+import { CgroupTree, type CgroupSpec } from './cgroups.js';
+import type { KernelCosts } from './costs.js';
+import {
+  FrameTable,
+  LRU_INACTIVE_ANON,
+  LRU_INACTIVE_FILE,
+  PF_DIRTY,
+  PF_FILE,
+  PF_KERNEL,
+  PF_YOUNG,
+  lruOfFlags,
+} from './frames.js';
+import type { HostTopology } from './host-topology.js';
+import { VM, Vmstat } from './vmstat.js';
+import type { DemotionPolicy, RandomSource } from '../policies/demotion/types.js';
+
+import { PTE_FILE_SHADOW, PTE_NONE, PTE_SWAP } from './pte.js';
+import { directReclaim, memcgReclaim } from './reclaim.js';
+
+export { PTE_FILE_SHADOW, PTE_NONE, PTE_SWAP, RECLAIM_DIRECT, RECLAIM_KSWAPD, RECLAIM_PROACTIVE } from './pte.js';
+
+export interface HostOptions {
+  topology: HostTopology;
+  cgroups: readonly CgroupSpec[];
+  addressSpaces: readonly AddressSpaceSpec[];
+  swapPages: number;
+  /** vm.swappiness, 0..200. */
+  swappiness: number;
+  /** /sys/kernel/mm/numa/demotion_enabled */
+  demotionEnabled: boolean;
+  demotion: DemotionPolicy | null;
+  /** kernel.numa_balancing: bit 0 NORMAL, bit 1 MEMORY_TIERING. */
+  numaBalancing: number;
+  costs: KernelCosts;
+  rng: RandomSource;
+}
+
+/** Hooks the engine installs; the host never schedules anything itself. */
+export interface HostEvents {
+  wakeKswapd(node: number): void;
+  oomKill(as: AddressSpace, memcg: number, reason: 'memcg' | 'global'): void;
+}
+
+/**
+ * The simulated kernel's memory state: frames, page tables, LRU lists, cgroups, counters, and
+ * the operations on them (fault, allocate, charge, free, migrate). Reclaim lives in
+ * reclaim.ts. Time is the engine's: `now` (ns) is set before the host is called.
+ */
+export class Host {
+  readonly topo: HostTopology;
+  readonly nodes: number;
+  readonly frames: FrameTable;
+  readonly cgroups: CgroupTree;
+  readonly vmstat: Vmstat;
+  readonly spaces: AddressSpace[] = [];
+  /** Global page table over every address space: pfn, or a PTE_* value. */
+  readonly pt: Int32Array;
+  /** Address-space id for each 4096-page chunk of the global virtual space. */
+  private readonly spaceOfChunk: Uint16Array;
+  readonly wmarkMin: Float64Array;
+  readonly wmarkLow: Float64Array;
+  readonly wmarkHigh: Float64Array;
+  readonly wmarkPromo: Float64Array;
+  readonly toptier: Uint8Array;
+  readonly swapPages: number;
+  swapUsed = 0;
+  swappiness: number;
+  demotionEnabled: boolean;
+  demotion: DemotionPolicy | null;
+  numaBalancing: number;
+  readonly costs: KernelCosts;
+  readonly rng: RandomSource;
+  events: HostEvents = { wakeKswapd: () => {}, oomKill: () => {} };
+  /** Current simulated time in ns. */
+  now = 0;
+  /** Whether kswapd of a node has been woken and not yet gone back to sleep. */
+  readonly kswapdAwake: Uint8Array;
+  /** Consecutive kswapd runs without progress (kswapd_failures). */
+  readonly kswapdFailures: Uint8Array;
+
+  constructor(o: HostOptions) {
+    this.topo = o.topology;
+    this.nodes = o.topology.nodes.length;
+    this.cgroups = new CgroupTree(o.cgroups, this.nodes);
+    this.frames = new FrameTable(
+      o.topology.nodes.map((n) => n.capacityPages),
+      this.cgroups.count,
+    );
+    this.vmstat = new Vmstat(this.cgroups.count, this.nodes);
+    this.wmarkMin = Float64Array.from(o.topology.nodes, (n) => n.wmarkMin);
+    this.wmarkLow = Float64Array.from(o.topology.nodes, (n) => n.wmarkLow);
+    this.wmarkHigh = Float64Array.from(o.topology.nodes, (n) => n.wmarkHigh);
+    this.wmarkPromo = Float64Array.from(o.topology.nodes, (n) => n.wmarkPromo);
+    this.toptier = Uint8Array.from(o.topology.nodes, (n) => (n.toptier ? 1 : 0));
+    this.swapPages = o.swapPages;
+    this.swappiness = o.swappiness;
+    this.demotionEnabled = o.demotionEnabled;
+    this.demotion = o.demotion;
+    this.numaBalancing = o.numaBalancing;
+    this.costs = o.costs;
+    this.rng = o.rng;
+    this.kswapdAwake = new Uint8Array(this.nodes);
+    this.kswapdFailures = new Uint8Array(this.nodes);
+
+    // Each window starts on a 4096-page boundary so the owner of any page is one shift away.
+    let base = 0;
+    for (const spec of o.addressSpaces) {
+      this.spaces.push(new AddressSpace(this.spaces.length, base, spec, this.nodes));
+      base += Math.ceil(spec.pages / 4096) * 4096;
+    }
+    if (base >= 2 ** 31) throw new Error('total virtual footprint exceeds 2^31 pages');
+    this.pt = new Int32Array(base).fill(PTE_NONE);
+    this.spaceOfChunk = new Uint16Array(Math.max(1, base >>> 12));
+    for (const as of this.spaces) {
+      this.spaceOfChunk.fill(as.id, as.base >>> 12, (as.base + Math.ceil(as.pages / 4096) * 4096) >>> 12);
+    }
+  }
+
+  spaceOf(gvpn: number): AddressSpace {
+    return this.spaces[this.spaceOfChunk[gvpn >>> 12]];
+  }
+
+  /** memcg of a user page (rmap → address space → its cgroup). */
+  memcgOfPage(p: number): number {
+    const f = this.frames.flags[p];
+    if ((f & PF_KERNEL) !== 0) return this.frames.rmap[p];
+    return this.spaceOf(this.frames.rmap[p]).memcg;
+  }
+
+  freePages(node: number): number {
+    return this.frames.freeCount[node];
+  }
+
+  /** pgdat_balanced(): kswapd may sleep once free exceeds HIGH, or PROMO in tiering mode. */
+  nodeBalanced(node: number): boolean {
+    const mark = (this.numaBalancing & 2) !== 0 ? this.wmarkPromo[node] : this.wmarkHigh[node];
+    return this.frames.freeCount[node] > mark;
+  }
+
+  wakeKswapd(node: number): void {
+    if (this.kswapdAwake[node] !== 0 || this.nodeBalanced(node)) return;
+    if (this.kswapdFailures[node] >= 16) return; // MAX_RECLAIM_RETRIES: node considered hopeless
+    this.kswapdAwake[node] = 1;
+    this.vmstat.add(0, node, VM.kswapd_wakeup, 1);
+    this.events.wakeKswapd(node);
+  }
+
+  /** Memory used per node by a memcg itself (user + kernel pages). */
+  memcgNodePages(memcg: number, node: number): number {
+    return this.cgroups.nodePages[memcg * this.nodes + node];
+  }
+
+  // ---------------------------------------------------------------- faults and allocation
+
+  /**
+   * Handles a fault on a non-present page of `as` at `vpn`: charges, allocates, installs, and
+   * returns the cost in ns paid by the task. If the task is OOM-killed meanwhile, returns -1.
+   */
+  fault(as: AddressSpace, vpn: number, isWrite: boolean): number {
+    const g = as.base + vpn;
+    const pte = this.pt[g];
+    const isFile = vpn >= as.anonPages;
+    const memcg = as.memcg;
+    let cost: number;
+    const statNode = as.cpuNode;
+    this.vmstat.add(memcg, statNode, VM.pgfault, 1);
+    if (pte === PTE_SWAP) {
+      cost = this.costs.swapInNs;
+      this.vmstat.add(memcg, statNode, VM.pgmajfault, 1);
+      this.vmstat.add(memcg, statNode, VM.pswpin, 1);
+      this.vmstat.add(memcg, statNode, VM.workingset_refault_anon, 1);
+    } else if (isFile) {
+      cost = this.costs.fileReadNs;
+      this.vmstat.add(memcg, statNode, VM.pgmajfault, 1);
+      if (pte === PTE_FILE_SHADOW) this.vmstat.add(memcg, statNode, VM.workingset_refault_file, 1);
+    } else {
+      cost = this.costs.minorFaultNs;
+    }
+    const chargeCost = this.chargePages(as, memcg, 1);
+    if (chargeCost < 0) return -1;
+    cost += chargeCost;
+    const ilx = vpn; // private mapping: the interleave index is the virtual page number
+    const pfn = this.allocUserFrame(as, ilx);
+    if (pfn < 0) {
+      this.cgroups.uncharge(memcg, 1);
+      return -1;
+    }
+    cost += this.lastAllocCost;
+    if (pte === PTE_SWAP) this.swapUsed--;
+    this.installPage(as, g, pfn, isFile, isWrite);
+    cost += this.reclaimOverHigh(as, memcg);
+    return cost;
+  }
+
+  private installPage(as: AddressSpace, g: number, pfn: number, isFile: boolean, isWrite: boolean): void {
+    const fr = this.frames;
+    const node = fr.node[pfn];
+    // New pages start on the inactive list (workingset protection, 5.9+) with the access's young bit.
+    fr.flags[pfn] = PF_YOUNG | (isFile ? PF_FILE : 0) | (isFile && isWrite ? PF_DIRTY : 0);
+    fr.rmap[pfn] = g;
+    fr.stamp[pfn] = 0;
+    fr.addHead(fr.listId(as.memcg, node, isFile ? LRU_INACTIVE_FILE : LRU_INACTIVE_ANON), pfn);
+    this.pt[g] = pfn;
+    as.rssByNode[node]++;
+    this.cgroups.nodePages[as.memcg * this.nodes + node]++;
+  }
+
+  /** Cost (ns) of the allocation last made by allocUserFrame/allocFrameOn (its reclaim work). */
+  lastAllocCost = 0;
+
+  /**
+   * The page allocator for a user page: the placement's candidates with the fast path at LOW,
+   * the slow path (wake kswapd, retry at MIN), then direct reclaim with retries, then OOM.
+   */
+  allocUserFrame(as: AddressSpace, ilx: number): number {
+    this.lastAllocCost = 0;
+    const c = as.placement.candidates(ilx);
+    let p = this.allocFrom(c.primary, as, !c.primaryNoDirectReclaim);
+    if (p >= 0 || !as.alive) return p;
+    if (c.secondary !== null) p = this.allocFrom(c.secondary, as, true);
+    if (p >= 0 || !as.alive) return p;
+    this.oomKill(as, 0, 'global');
+    return -1;
+  }
+
+  /** Hook for ratio enforcement: may a page of `memcg` be placed on `node` now? */
+  nodeAllowed: (memcg: number, node: number) => boolean = () => true;
+
+  /**
+   * get_page_from_freelist() twice, as the allocator's fast and slow paths do without reclaim:
+   * the first node above LOW; else wake kswapd on every node of the list (wake_all_kswapds)
+   * and take the first above MIN. Returns the node, or -1.
+   */
+  pickNode(nodes: ArrayLike<number>, memcg: number): number {
+    const free = this.frames.freeCount;
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i];
+      if (free[n] > this.wmarkLow[n] && this.nodeAllowed(memcg, n)) return n;
+    }
+    for (let i = 0; i < nodes.length; i++) this.wakeKswapd(nodes[i]);
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i];
+      if (free[n] > this.wmarkMin[n] && this.nodeAllowed(memcg, n)) return n;
+    }
+    return -1;
+  }
+
+  private allocFrom(nodes: Int32Array, as: AddressSpace, mayReclaim: boolean): number {
+    const memcg = as.memcg;
+    const preferred = nodes.length > 0 ? nodes[0] : -1;
+    let n = this.pickNode(nodes, memcg);
+    if (n >= 0) return this.takeFrame(n, preferred, as);
+    if (!mayReclaim) return -1;
+    // Direct reclaim, then retry at MIN, up to MAX_RECLAIM_RETRIES without progress.
+    const free = this.frames.freeCount;
+    let noProgress = 0;
+    while (noProgress < 16) {
+      this.vmstat.add(memcg, as.cpuNode, VM.allocstall, 1);
+      const r = directReclaim(this, nodes, -1);
+      this.lastAllocCost += this.reclaimCostNs;
+      for (let i = 0; i < nodes.length; i++) {
+        n = nodes[i];
+        if (free[n] > this.wmarkMin[n] && this.nodeAllowed(memcg, n)) return this.takeFrame(n, preferred, as);
+      }
+      if (r === 0) noProgress++;
+    }
+    return -1;
+  }
+
+  private takeFrame(n: number, preferred: number, as: AddressSpace): number {
+    const p = this.frames.takeFree(n);
+    const v = this.vmstat;
+    v.add(as.memcg, n, VM.pgalloc, 1);
+    // zone_statistics(): hit/miss against the preferred node, local/other against the CPU's node.
+    if (n === preferred) v.add(as.memcg, n, VM.numa_hit, 1);
+    else {
+      v.add(as.memcg, n, VM.numa_miss, 1);
+      if (preferred >= 0) v.add(as.memcg, preferred, VM.numa_foreign, 1);
+    }
+    v.add(as.memcg, n, n === as.cpuNode ? VM.numa_local : VM.numa_other, 1);
+    return p;
+  }
+
+  // ---------------------------------------------------------------- memcg charging
+
+  /**
+   * try_charge(): charge `nr` pages, reclaiming the over-limit group's subtree as needed (up to
+   * MAX_RECLAIM_RETRIES), then OOM-killing inside it. Returns the cost in ns, or -1 if `as`
+   * itself was killed.
+   */
+  chargePages(as: AddressSpace, memcg: number, nr: number): number {
+    let cost = 0;
+    for (let retries = 0; ; ) {
+      const over = this.cgroups.tryCharge(memcg, nr);
+      if (over < 0) return cost;
+      this.cgroups.event(over, 'max');
+      const reclaimed = memcgReclaim(this, over, Math.max(nr, 32), as.cpuNode);
+      cost += this.reclaimCostNs;
+      if (reclaimed > 0) {
+        retries = 0;
+        continue;
+      }
+      if (++retries < 16) continue;
+      this.cgroups.event(over, 'oom');
+      const victim = this.oomKill(as, over, 'memcg');
+      if (victim === as || !as.alive) return -1;
+      if (victim === null) return -1;
+    }
+  }
+
+  /** memory.high: reclaim the excess on the way back to user space (mem_cgroup_handle_over_high). */
+  private reclaimOverHigh(as: AddressSpace, memcg: number): number {
+    const over = this.cgroups.overHigh(memcg);
+    if (over < 0) return 0;
+    this.cgroups.event(over, 'high');
+    const excess = this.cgroups.usage[over] - this.cgroups.memoryHigh[over];
+    memcgReclaim(this, over, Math.max(32, excess), as.cpuNode);
+    return this.reclaimCostNs;
+  }
+
+  /** Scratch result of the last reclaim call: work done, in ns, by whoever called it. */
+  reclaimCostNs = 0;
+
+  // ---------------------------------------------------------------- freeing, OOM
+
+  /** Unmaps and frees a user page; `pte` is what the page-table entry becomes. */
+  freeUserPage(p: number, pte: number): void {
+    const fr = this.frames;
+    const g = fr.rmap[p];
+    const as = this.spaceOf(g);
+    const node = fr.node[p];
+    fr.remove(fr.listId(as.memcg, node, lruOfFlags(fr.flags[p])), p);
+    this.pt[g] = pte;
+    as.rssByNode[node]--;
+    this.cgroups.nodePages[as.memcg * this.nodes + node]--;
+    this.cgroups.uncharge(as.memcg, 1);
+    this.vmstat.add(as.memcg, node, VM.pgfree, 1);
+    fr.putFree(p);
+  }
+
+  /**
+   * The OOM killer: kills the address space with the largest RSS within `scope` (a memcg
+   * subtree, or everything for a global OOM), frees its memory, and reports it.
+   */
+  oomKill(faulting: AddressSpace, scope: number, reason: 'memcg' | 'global'): AddressSpace | null {
+    let victim: AddressSpace | null = null;
+    let best = -1;
+    for (const as of this.spaces) {
+      if (!as.alive || !this.cgroups.isDescendant(as.memcg, scope)) continue;
+      const rss = as.rss();
+      if (rss > best) {
+        best = rss;
+        victim = as;
+      }
+    }
+    if (victim === null) {
+      faulting.alive = false;
+      faulting.killedAtNs = this.now;
+      return null;
+    }
+    this.killSpace(victim);
+    this.vmstat.add(victim.memcg, victim.cpuNode, VM.oom_kill, 1);
+    this.cgroups.event(victim.memcg, 'oom_kill');
+    this.events.oomKill(victim, scope, reason);
+    return victim;
+  }
+
+  private killSpace(as: AddressSpace): void {
+    as.alive = false;
+    as.killedAtNs = this.now;
+    for (let g = as.base; g < as.base + as.pages; g++) {
+      const pte = this.pt[g];
+      if (pte >= 0) this.freeUserPage(pte, PTE_NONE);
+      else if (pte === PTE_SWAP) {
+        this.swapUsed--;
+        this.pt[g] = PTE_NONE;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- kernel memory
+
+  /**
+   * Allocates `nr` unmovable kernel pages (slab) charged to `memcg`, trying `nodes` in order
+   * at the MIN watermark (kernel allocations may dip below LOW). Returns how many were placed.
+   */
+  allocKernelPages(memcg: number, nodes: Int32Array, nr: number): number {
+    const fr = this.frames;
+    let placed = 0;
+    for (; placed < nr; placed++) {
+      const n = this.pickNode(nodes, memcg);
+      if (n < 0) break;
+      const p = fr.takeFree(n);
+      fr.flags[p] = PF_KERNEL;
+      fr.rmap[p] = memcg;
+      this.cgroups.kernelPages[memcg * this.nodes + n]++;
+      this.cgroups.nodePages[memcg * this.nodes + n]++;
+      for (let c = memcg; c >= 0; c = this.cgroups.parent[c]) this.cgroups.usage[c]++;
+    }
+    return placed;
+  }
+
+  // ---------------------------------------------------------------- migration
+
+  /**
+   * Moves user page `p` to a free frame of `dst` (chosen by the caller with pickNode or its own rule), keeping its
+   * owner, charge and flags; the new page goes to the head of its LRU list, as
+   * folio_putback_lru does. `keepFlags` masks which PF_ bits survive. Returns the new pfn.
+   */
+  migratePage(p: number, dst: number, keepFlags: number): number {
+    const fr = this.frames;
+    const g = fr.rmap[p];
+    const as = this.spaceOf(g);
+    const src = fr.node[p];
+    const f = fr.flags[p] & keepFlags;
+    const stamp = fr.stamp[p];
+    fr.remove(fr.listId(as.memcg, src, lruOfFlags(fr.flags[p])), p);
+    const q = fr.takeFree(dst);
+    fr.flags[q] = f;
+    fr.rmap[q] = g;
+    fr.stamp[q] = stamp;
+    fr.addHead(fr.listId(as.memcg, dst, lruOfFlags(f)), q);
+    this.pt[g] = q;
+    as.rssByNode[src]--;
+    as.rssByNode[dst]++;
+    const cg = this.cgroups.nodePages;
+    cg[as.memcg * this.nodes + src]--;
+    cg[as.memcg * this.nodes + dst]++;
+    fr.rmap[p] = -1;
+    fr.putFree(p);
+    return q;
+  }
+
+  /** Test/diagnostic: full consistency check of frames, page tables and counters. */
+  verify(): string | null {
+    const fr = this.frames;
+    const bad = fr.verify((p) => this.spaceOf(fr.rmap[p]).memcg);
+    if (bad) return bad;
+    const nodePages = new Float64Array(this.cgroups.count * this.nodes);
+    const rss = this.spaces.map(() => new Float64Array(this.nodes));
+    let swap = 0;
+    for (const as of this.spaces) {
+      for (let v = 0; v < as.pages; v++) {
+        const pte = this.pt[as.base + v];
+        if (pte >= 0) {
+          if (fr.rmap[pte] !== as.base + v) return `pte of ${as.name}:${v} -> pfn ${pte} whose rmap is ${fr.rmap[pte]}`;
+          if (!as.alive) return `killed ${as.name} still maps pfn ${pte}`;
+          rss[as.id][fr.node[pte]]++;
+          nodePages[as.memcg * this.nodes + fr.node[pte]]++;
+          const isFile = v >= as.anonPages;
+          if (((fr.flags[pte] & PF_FILE) !== 0) !== isFile) return `pfn ${pte} file flag disagrees with its mapping`;
+        } else if (pte === PTE_SWAP) swap++;
+      }
+    }
+    for (let p = 0; p < fr.totalFrames; p++) {
+      if ((fr.flags[p] & PF_KERNEL) !== 0) nodePages[fr.rmap[p] * this.nodes + fr.node[p]]++;
+      else if (fr.rmap[p] >= 0 && this.pt[fr.rmap[p]] !== p) return `pfn ${p} rmap ${fr.rmap[p]} not mapped back`;
+    }
+    if (swap !== this.swapUsed) return `swapUsed ${this.swapUsed} != ${swap} swap PTEs`;
+    if (this.swapUsed > this.swapPages) return `swap overcommitted`;
+    for (const as of this.spaces) {
+      for (let n = 0; n < this.nodes; n++) {
+        if (rss[as.id][n] !== as.rssByNode[n]) return `${as.name} rss on node ${n}: ${as.rssByNode[n]} != ${rss[as.id][n]}`;
+      }
+    }
+    for (let i = 0; i < nodePages.length; i++) {
+      if (nodePages[i] !== this.cgroups.nodePages[i]) return `memcg/node pages [${i}] ${this.cgroups.nodePages[i]} != ${nodePages[i]}`;
+    }
+    // memory.current is hierarchical: own pages plus every descendant's.
+    for (let c = this.cgroups.count - 1; c >= 0; c--) {
+      let own = 0;
+      for (let n = 0; n < this.nodes; n++) own += nodePages[c * this.nodes + n];
+      let sub = own;
+      for (const ch of this.cgroups.children[c]) sub += this.cgroups.usage[ch];
+      if (sub !== this.cgroups.usage[c]) return `memory.current of ${this.cgroups.paths[c]} ${this.cgroups.usage[c]} != ${sub}`;
+    }
+    return null;
+  }
+}

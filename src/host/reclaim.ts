@@ -1,0 +1,366 @@
+import {
+  LRU_ACTIVE_ANON,
+  LRU_ACTIVE_FILE,
+  LRU_INACTIVE_ANON,
+  LRU_INACTIVE_FILE,
+  PF_ACTIVE,
+  PF_DIRTY,
+  PF_FILE,
+  PF_PROTNONE,
+  PF_REFERENCED,
+  PF_YOUNG,
+} from './frames.js';
+import type { Host } from './host.js';
+import { PTE_FILE_SHADOW, PTE_SWAP, RECLAIM_DIRECT, RECLAIM_KSWAPD, RECLAIM_PROACTIVE } from './pte.js';
+import { VM } from './vmstat.js';
+
+/**
+ * Page reclaim after mm/vmscan.c (classic two-list LRU): get_scan_count proportions,
+ * shrink_active_list deactivation when inactive_is_low, shrink_inactive_list with
+ * folio_check_references' second chance, demotion before swap when demotion is enabled
+ * (demote_folio_list), then swap-out / page-cache drop. All functions add the work they did
+ * to `host.reclaimCostNs` for the caller to charge to whoever pays for it.
+ */
+
+export const SWAP_CLUSTER_MAX = 32;
+export const DEF_PRIORITY = 12;
+const MAX_NODES = 256;
+
+const SCAN_ORDER = [LRU_INACTIVE_ANON, LRU_ACTIVE_ANON, LRU_INACTIVE_FILE, LRU_ACTIVE_FILE];
+
+const PGSCAN = [VM.pgscan_kswapd, VM.pgscan_direct, VM.pgscan_proactive];
+const PGSTEAL = [VM.pgsteal_kswapd, VM.pgsteal_direct, VM.pgsteal_proactive];
+const PGDEMOTE = [VM.pgdemote_kswapd, VM.pgdemote_direct, VM.pgdemote_proactive];
+
+const scratchBatch = new Int32Array(SWAP_CLUSTER_MAX);
+const scratchTargets = new Int32Array(MAX_NODES);
+const scanTargets = new Float64Array(4);
+
+/** int_sqrt() as the kernel's: floor of the square root (exact for the sizes used here). */
+export function intSqrt(x: number): number {
+  let r = Math.floor(Math.sqrt(x));
+  while (r * r > x) r--;
+  while ((r + 1) * (r + 1) <= x) r++;
+  return r;
+}
+
+/** The target inactive:active ratio of inactive_is_low() for an LRU type of `totalPages`. */
+export function inactiveRatio(totalPages: number): number {
+  const gb = Math.floor(totalPages / 262144); // >> (30 - PAGE_SHIFT)
+  return gb > 0 ? intSqrt(10 * gb) : 1;
+}
+
+/** inactive_is_low(): inactive * ratio < active, for one lruvec and type. */
+export function inactiveIsLow(inactive: number, active: number): boolean {
+  return inactive * inactiveRatio(inactive + active) < active;
+}
+
+export interface ReclaimRequest {
+  reclaimer: number;
+  /** Limit reclaim to this memcg's subtree (memcg limit reclaim), or -1. */
+  targetMemcg: number;
+  /** memory.low is honoured unless this is the retry pass that ignores it. */
+  ignoreLow: boolean;
+  /** MADV_PAGEOUT / DAMON pageout set no_demotion; proactive reclaim does not retry failures. */
+  noDemotion: boolean;
+}
+
+/**
+ * shrink_node(): reclaims up to `nrToReclaim` pages from `node` at `priority`, visiting the
+ * memcgs in scope. Returns pages reclaimed (demoted pages count as reclaimed, as in the kernel).
+ */
+export function shrinkNode(host: Host, node: number, nrToReclaim: number, priority: number, req: ReclaimRequest): number {
+  const cg = host.cgroups;
+  const scope = req.targetMemcg >= 0 ? cg.subtree(req.targetMemcg) : cg.subtree(0);
+  let reclaimed = 0;
+  for (const memcg of scope) {
+    if (reclaimed >= nrToReclaim) break;
+    if (!req.ignoreLow && cg.isProtected(memcg)) continue;
+    reclaimed += shrinkLruvec(host, memcg, node, nrToReclaim - reclaimed, priority, req);
+  }
+  return reclaimed;
+}
+
+function canDemote(host: Host, node: number, req: ReclaimRequest): boolean {
+  return host.demotionEnabled && !req.noDemotion && host.demotion !== null && host.demotion.canDemote(node);
+}
+
+function shrinkLruvec(host: Host, memcg: number, node: number, nrToReclaim: number, priority: number, req: ReclaimRequest): number {
+  const fr = host.frames;
+  const base = fr.listId(memcg, node, 0);
+  const sizes = fr.lruSize;
+  const anonTotal = sizes[base + LRU_INACTIVE_ANON] + sizes[base + LRU_ACTIVE_ANON];
+  const fileTotal = sizes[base + LRU_INACTIVE_FILE] + sizes[base + LRU_ACTIVE_FILE];
+  if (anonTotal + fileTotal === 0) return 0;
+  const demote = canDemote(host, node, req);
+  // can_reclaim_anon_pages(): swap space left, or a demotion target.
+  const anonOk = host.swapUsed < host.swapPages || demote;
+  // get_scan_count(): with equal recent costs, SCAN_FRACT weights anon by swappiness and file
+  // by 200 - swappiness; SCAN_FILE when anon cannot be reclaimed; SCAN_ANON when there is no file.
+  let anonFrac: number;
+  let fileFrac: number;
+  if (!anonOk || host.swappiness === 0) {
+    anonFrac = 0;
+    fileFrac = 1;
+  } else if (fileTotal === 0) {
+    anonFrac = 1;
+    fileFrac = 0;
+  } else {
+    anonFrac = host.swappiness / 200;
+    fileFrac = (200 - host.swappiness) / 200;
+  }
+  for (let i = 0; i < 4; i++) {
+    const lru = SCAN_ORDER[i];
+    const isFile = lru >= LRU_INACTIVE_FILE;
+    let scan = Math.floor(sizes[base + lru] / 2 ** priority);
+    // At low priority a small list still gets looked at (the kernel's "scan at least
+    // SWAP_CLUSTER_MAX when reclaim struggles").
+    if (scan === 0 && priority < DEF_PRIORITY && sizes[base + lru] > 0) scan = Math.min(sizes[base + lru], SWAP_CLUSTER_MAX);
+    scanTargets[i] = Math.ceil(scan * (isFile ? fileFrac : anonFrac));
+  }
+  const deactivateAnon = inactiveIsLow(sizes[base + LRU_INACTIVE_ANON], sizes[base + LRU_ACTIVE_ANON]);
+  const deactivateFile = inactiveIsLow(sizes[base + LRU_INACTIVE_FILE], sizes[base + LRU_ACTIVE_FILE]);
+  let reclaimed = 0;
+  for (;;) {
+    let any = false;
+    for (let i = 0; i < 4; i++) {
+      if (scanTargets[i] <= 0) continue;
+      any = true;
+      const lru = SCAN_ORDER[i];
+      const n = Math.min(scanTargets[i], SWAP_CLUSTER_MAX);
+      scanTargets[i] -= n;
+      if (lru === LRU_ACTIVE_ANON || lru === LRU_ACTIVE_FILE) {
+        if (lru === LRU_ACTIVE_ANON ? deactivateAnon : deactivateFile) shrinkActiveList(host, memcg, node, lru, n);
+      } else {
+        reclaimed += shrinkInactiveList(host, memcg, node, lru, n, req, demote);
+      }
+    }
+    if (!any || reclaimed >= nrToReclaim) break;
+  }
+  return reclaimed;
+}
+
+/**
+ * shrink_active_list(): moves up to n pages from the active tail to the inactive head,
+ * clearing their young bits (folio_referenced). Executable file pages are not modelled, so no
+ * referenced page is kept active here.
+ */
+function shrinkActiveList(host: Host, memcg: number, node: number, lru: number, n: number): void {
+  const fr = host.frames;
+  const from = fr.listId(memcg, node, lru);
+  const to = from - 1; // the inactive list of the same type
+  let moved = 0;
+  for (let k = 0; k < n; k++) {
+    const p = fr.lruTail[from];
+    if (p < 0) break;
+    fr.remove(from, p);
+    fr.flags[p] &= ~(PF_YOUNG | PF_ACTIVE);
+    fr.addHead(to, p);
+    moved++;
+  }
+  host.vmstat.add(memcg, node, VM.pgrefill, moved);
+  host.vmstat.add(memcg, node, VM.pgdeactivate, moved);
+  host.reclaimCostNs += moved * host.costs.scanPageNs;
+}
+
+/**
+ * shrink_inactive_list() + shrink_folio_list(): looks at up to n pages from the inactive tail.
+ * folio_check_references(): young and PG_referenced → activate; young only → set PG_referenced
+ * and keep (second chance); not young → reclaim (demote first when possible).
+ */
+function shrinkInactiveList(host: Host, memcg: number, node: number, lru: number, n: number, req: ReclaimRequest, demote: boolean): number {
+  const fr = host.frames;
+  const list = fr.listId(memcg, node, lru);
+  const active = list + 1;
+  const v = host.vmstat;
+  let batch = 0;
+  let scanned = 0;
+  let reclaimed = 0;
+  let activated = 0;
+  for (let k = 0; k < n; k++) {
+    const p = fr.lruTail[list];
+    if (p < 0) break;
+    scanned++;
+    const f = fr.flags[p];
+    fr.remove(list, p);
+    if ((f & PF_YOUNG) !== 0) {
+      if ((f & PF_REFERENCED) !== 0) {
+        fr.flags[p] = (f & ~PF_YOUNG) | PF_ACTIVE | PF_REFERENCED;
+        fr.addHead(active, p);
+        activated++;
+      } else {
+        fr.flags[p] = (f & ~PF_YOUNG) | PF_REFERENCED;
+        fr.addHead(list, p);
+      }
+      continue;
+    }
+    // FOLIOREF_RECLAIM / RECLAIM_CLEAN: PG_referenced is consumed either way.
+    fr.flags[p] = f & ~PF_REFERENCED;
+    if (demote) {
+      scratchBatch[batch++] = p;
+      // Keep it off-list while batched; demoteBatch or pageout puts it somewhere.
+      continue;
+    }
+    reclaimed += pageout(host, p, list, active, req);
+  }
+  if (batch > 0) reclaimed += demoteBatch(host, node, memcg, batch, list, active, req);
+  const isFile = lru === LRU_INACTIVE_FILE;
+  v.add(memcg, node, PGSCAN[req.reclaimer], scanned);
+  v.add(memcg, node, isFile ? VM.pgscan_file : VM.pgscan_anon, scanned);
+  v.add(memcg, node, PGSTEAL[req.reclaimer], reclaimed);
+  v.add(memcg, node, isFile ? VM.pgsteal_file : VM.pgsteal_anon, reclaimed);
+  v.add(memcg, node, VM.pgactivate, activated);
+  host.reclaimCostNs += scanned * host.costs.scanPageNs;
+  return reclaimed;
+}
+
+/**
+ * Reclaims one isolated page the ordinary way: anon to swap if there is room (else it is
+ * activated, as when add_to_swap fails), file pages written back if dirty and dropped.
+ * Returns 1 if the frame was freed.
+ */
+function pageout(host: Host, p: number, inactiveList: number, activeList: number, req: ReclaimRequest): number {
+  const fr = host.frames;
+  const f = fr.flags[p];
+  void req;
+  if ((f & PF_FILE) !== 0) {
+    if ((f & PF_DIRTY) !== 0) host.reclaimCostNs += host.costs.fileWritebackNs;
+    fr.addHead(inactiveList, p); // freeUserPage unlinks it from its list
+    host.freeUserPage(p, PTE_FILE_SHADOW);
+    return 1;
+  }
+  if (host.swapUsed < host.swapPages) {
+    const node = fr.node[p];
+    const memcg = host.memcgOfPage(p);
+    fr.addHead(inactiveList, p);
+    host.freeUserPage(p, PTE_SWAP);
+    host.swapUsed++;
+    host.vmstat.add(memcg, node, VM.pswpout, 1);
+    host.reclaimCostNs += host.costs.swapOutNs;
+    return 1;
+  }
+  fr.flags[p] = (f & ~PF_YOUNG) | PF_ACTIVE;
+  fr.addHead(activeList, p);
+  return 0;
+}
+
+/**
+ * demote_folio_list(): migrates a batch to the policy's target, falling back over its allowed
+ * nodes. The target allocation never enters direct reclaim: it succeeds while the node is
+ * above MIN (waking its kswapd below LOW) and fails otherwise. Failed pages get ordinary
+ * reclaim unless the reclaim is proactive (then they go back to the inactive list).
+ */
+function demoteBatch(host: Host, node: number, memcg: number, count: number, inactiveList: number, activeList: number, req: ReclaimRequest): number {
+  const fr = host.frames;
+  const policy = host.demotion;
+  const nTargets = policy === null ? 0 : policy.batchTargets(node, host.rng, scratchTargets);
+  let demoted = 0;
+  let reclaimed = 0;
+  const target = scratchTargets.subarray(0, Math.min(1, nTargets));
+  const fallback = scratchTargets.subarray(Math.min(1, nTargets), nTargets);
+  for (let i = 0; i < count; i++) {
+    const p = scratchBatch[i];
+    // alloc_demote_folio(): the target node alone first, then the allowed mask; GFP_NOWAIT
+    // means no direct reclaim, but kswapd is woken on nodes below LOW.
+    let dst = host.pickNode(target, memcg);
+    if (dst < 0) dst = host.pickNode(fallback, memcg);
+    if (dst >= 0) {
+      // The demoted page arrives cold: inactive, unreferenced, not young, not hint-marked.
+      fr.addHead(inactiveList, p); // migratePage unlinks from the current list
+      host.migratePage(p, dst, PF_FILE | PF_DIRTY);
+      host.reclaimCostNs += host.costs.migratePageNs;
+      demoted++;
+      continue;
+    }
+    host.vmstat.add(memcg, node, VM.pgmigrate_fail, 1);
+    if (req.reclaimer === RECLAIM_PROACTIVE) {
+      fr.addHead(inactiveList, p);
+    } else {
+      reclaimed += pageout(host, p, inactiveList, activeList, req);
+    }
+  }
+  if (demoted > 0) {
+    host.vmstat.add(memcg, node, PGDEMOTE[req.reclaimer], demoted);
+    host.vmstat.add(memcg, node, VM.pgmigrate_success, demoted);
+  }
+  return reclaimed + demoted;
+}
+
+/**
+ * try_to_free_pages(): direct reclaim over the allocation's nodes, priority 12 → 0, until
+ * SWAP_CLUSTER_MAX pages are reclaimed. The cost lands in host.reclaimCostNs.
+ */
+export function directReclaim(host: Host, nodes: Int32Array, targetMemcg: number): number {
+  host.reclaimCostNs = 0;
+  const req: ReclaimRequest = { reclaimer: RECLAIM_DIRECT, targetMemcg, ignoreLow: false, noDemotion: false };
+  let reclaimed = 0;
+  for (let pass = 0; pass < 2 && reclaimed === 0; pass++) {
+    req.ignoreLow = pass === 1;
+    for (let prio = DEF_PRIORITY; prio >= 0 && reclaimed < SWAP_CLUSTER_MAX; prio--) {
+      for (let i = 0; i < nodes.length && reclaimed < SWAP_CLUSTER_MAX; i++) {
+        reclaimed += shrinkNode(host, nodes[i], SWAP_CLUSTER_MAX - reclaimed, prio, req);
+      }
+    }
+  }
+  return reclaimed;
+}
+
+/**
+ * try_to_free_mem_cgroup_pages(): reclaim within a memcg subtree, over every node in the
+ * zonelist of the charging task's node.
+ */
+export function memcgReclaim(host: Host, memcg: number, nrPages: number, cpuNode: number): number {
+  host.reclaimCostNs = 0;
+  const nodes = host.topo.nodes[cpuNode].zonelist;
+  const req: ReclaimRequest = { reclaimer: RECLAIM_DIRECT, targetMemcg: memcg, ignoreLow: false, noDemotion: false };
+  const want = Math.max(nrPages, SWAP_CLUSTER_MAX);
+  let reclaimed = 0;
+  for (let pass = 0; pass < 2 && reclaimed === 0; pass++) {
+    req.ignoreLow = pass === 1;
+    if (pass === 1) host.cgroups.event(memcg, 'low');
+    for (let prio = DEF_PRIORITY; prio >= 0 && reclaimed < want; prio--) {
+      for (let i = 0; i < nodes.length && reclaimed < want; i++) {
+        reclaimed += shrinkNode(host, nodes[i], want - reclaimed, prio, req);
+      }
+    }
+  }
+  return reclaimed;
+}
+
+/**
+ * One slice of kswapd's balance_pgdat() on `node`: reclaims toward the HIGH (PROMO in tiering
+ * mode) watermark, at most `budget` pages per call so the engine can interleave it with the
+ * tasks it competes with. Returns pages reclaimed; host.reclaimCostNs holds kswapd's time.
+ */
+export function kswapdSlice(host: Host, node: number, budget: number): number {
+  host.reclaimCostNs = 0;
+  const req: ReclaimRequest = { reclaimer: RECLAIM_KSWAPD, targetMemcg: -1, ignoreLow: false, noDemotion: false };
+  let reclaimed = 0;
+  for (let pass = 0; pass < 2 && reclaimed === 0; pass++) {
+    req.ignoreLow = pass === 1;
+    for (let prio = DEF_PRIORITY; prio >= 1 && !host.nodeBalanced(node) && reclaimed < budget; prio--) {
+      const mark = (host.numaBalancing & 2) !== 0 ? host.wmarkPromo[node] : host.wmarkHigh[node];
+      const want = Math.min(budget - reclaimed, Math.max(SWAP_CLUSTER_MAX, mark + 1 - host.frames.freeCount[node]));
+      reclaimed += shrinkNode(host, node, want, prio, req);
+    }
+  }
+  return reclaimed;
+}
+
+/** memory.reclaim: proactive reclaim of `nrPages` from a memcg over all nodes. */
+export function proactiveReclaim(host: Host, memcg: number, nrPages: number): number {
+  host.reclaimCostNs = 0;
+  const req: ReclaimRequest = { reclaimer: RECLAIM_PROACTIVE, targetMemcg: memcg, ignoreLow: false, noDemotion: false };
+  let reclaimed = 0;
+  for (let prio = DEF_PRIORITY; prio >= 0 && reclaimed < nrPages; prio--) {
+    for (let n = 0; n < host.nodes && reclaimed < nrPages; n++) {
+      reclaimed += shrinkNode(host, n, nrPages - reclaimed, prio, req);
+    }
+  }
+  return reclaimed;
+}
+
+/** Bits a page keeps when it is demoted: none of the aging state, none of the hint marking. */
+export const DEMOTE_KEEP_FLAGS = PF_FILE | PF_DIRTY;
+export const PROMOTE_KEEP_FLAGS = PF_FILE | PF_DIRTY | PF_ACTIVE | PF_REFERENCED | PF_YOUNG;
+void PF_PROTNONE;

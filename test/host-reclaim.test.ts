@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { PF_ACTIVE, PF_REFERENCED, PF_YOUNG } from '../src/host/frames.js';
+import { PTE_FILE_SHADOW, PTE_SWAP, RECLAIM_KSWAPD } from '../src/host/pte.js';
+import { inactiveIsLow, inactiveRatio, kswapdSlice, shrinkNode } from '../src/host/reclaim.js';
+import { VM } from '../src/host/vmstat.js';
+import { smallHost, touch } from './host-support.js';
+
+const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures');
+const req = { reclaimer: RECLAIM_KSWAPD, targetMemcg: -1, ignoreLow: false, noDemotion: false };
+
+function pfnsOf(host: ReturnType<typeof smallHost>, asId: number, from: number, to: number): number[] {
+  const as = host.spaces[asId];
+  return Array.from({ length: to - from }, (_, i) => host.pt[as.base + from + i]);
+}
+
+describe('second chance (folio_check_references)', () => {
+  const mk = () =>
+    smallHost({ nodes: [{ pages: 1024, cpu: true, wmarks: [16, 32, 48, 64] }], spaces: [{ pages: 512, filePages: 128 }], swapPages: 4096 });
+
+  it('a young, unreferenced page is kept and marked referenced, not reclaimed', () => {
+    const host = mk();
+    touch(host, 0, 0, 100);
+    const got = shrinkNode(host, 0, 1000, 0, req);
+    assert.equal(got, 0);
+    for (const p of pfnsOf(host, 0, 0, 100)) {
+      assert.ok(p >= 0, 'page still mapped');
+      const f = host.frames.flags[p];
+      assert.equal(f & PF_YOUNG, 0, 'young bit cleared by the scan');
+      assert.notEqual(f & PF_REFERENCED, 0, 'PG_referenced set');
+      assert.equal(f & PF_ACTIVE, 0, 'still inactive');
+    }
+    assert.equal(host.verify(), null);
+  });
+
+  it('a page seen young on two scans is activated', () => {
+    const host = mk();
+    touch(host, 0, 0, 100);
+    shrinkNode(host, 0, 1000, 0, req);
+    touch(host, 0, 0, 100);
+    shrinkNode(host, 0, 1000, 0, req);
+    for (const p of pfnsOf(host, 0, 0, 100)) assert.notEqual(host.frames.flags[p] & PF_ACTIVE, 0);
+    assert.equal(host.vmstat.global(VM.pgactivate), 100);
+    assert.equal(host.verify(), null);
+  });
+
+  it('an anon page not touched since the last scan is swapped out, whatever PG_referenced says', () => {
+    const host = mk();
+    touch(host, 0, 0, 100);
+    shrinkNode(host, 0, 1000, 0, req);
+    const got = shrinkNode(host, 0, 1000, 0, req);
+    assert.equal(got, 100);
+    assert.equal(host.vmstat.global(VM.pswpout), 100);
+    for (let v = 0; v < 100; v++) assert.equal(host.pt[host.spaces[0].base + v], PTE_SWAP);
+    assert.equal(host.swapUsed, 100);
+    assert.equal(host.verify(), null);
+  });
+
+  it('clean file pages are dropped and refault as workingset_refault_file', () => {
+    const host = mk();
+    touch(host, 0, 384, 512); // the file-backed tail
+    shrinkNode(host, 0, 1000, 0, req);
+    shrinkNode(host, 0, 1000, 0, req);
+    assert.equal(host.pt[host.spaces[0].base + 400], PTE_FILE_SHADOW);
+    assert.equal(host.vmstat.global(VM.pswpout), 0, 'file pages never go to swap');
+    touch(host, 0, 400, 401);
+    assert.equal(host.vmstat.global(VM.workingset_refault_file), 1);
+    assert.equal(host.verify(), null);
+  });
+
+  it('without swap or a demotion target, anon pages are not reclaimed', () => {
+    const host = smallHost({ nodes: [{ pages: 1024, cpu: true }], spaces: [{ pages: 512 }], swapPages: 0 });
+    touch(host, 0, 0, 200);
+    shrinkNode(host, 0, 1000, 0, req);
+    assert.equal(shrinkNode(host, 0, 1000, 0, req), 0);
+    assert.equal(host.spaces[0].rss(), 200);
+  });
+});
+
+describe('inactive_is_low', () => {
+  it('matches the kernel table of target ratios (SPEC CE-5, VERBATIM table in mm/vmscan.c)', () => {
+    const rows = JSON.parse(readFileSync(join(fixtures, 'kernel-ce5-inactive-ratio.json'), 'utf8')) as {
+      rows: { total_pages: number; ratio: number }[];
+    };
+    for (const r of rows.rows) assert.equal(inactiveRatio(r.total_pages), r.ratio, `total ${r.total_pages} pages`);
+  });
+  it('is a strict comparison inactive * ratio < active', () => {
+    // 1 GiB total -> ratio 3
+    assert.equal(inactiveIsLow(65536, 196608), false); // 65536 * 3 == 196608
+    assert.equal(inactiveIsLow(65535, 196609), true);
+  });
+});
+
+describe('watermarks and the allocator', () => {
+  it('the fast path fills a node down to LOW, then spills along the zonelist without waking kswapd', () => {
+    const host = smallHost({
+      nodes: [
+        { pages: 1024, cpu: true, wmarks: [16, 32, 48, 64] },
+        { pages: 4096, cpu: false, wmarks: [16, 32, 48, 64] },
+      ],
+      spaces: [{ pages: 2000, order: [0, 1] }],
+    });
+    touch(host, 0, 0, 2000);
+    assert.equal(host.frames.freeCount[0], 32, 'node 0 stops exactly at its low watermark');
+    assert.equal(host.spaces[0].rssByNode[1], 2000 - (1024 - 32));
+    assert.equal(host.kswapdAwake[0], 0, 'the fast path does not wake kswapd');
+    assert.equal(host.verify(), null);
+  });
+
+  it('below LOW everywhere the slow path wakes kswapd and allocates down to MIN; below MIN it reclaims directly', () => {
+    const host = smallHost({ nodes: [{ pages: 1024, cpu: true, wmarks: [16, 32, 48, 64] }], spaces: [{ pages: 2000 }], swapPages: 4096 });
+    touch(host, 0, 0, 1024 - 32);
+    assert.equal(host.kswapdAwake[0], 0);
+    touch(host, 0, 992, 993);
+    assert.equal(host.kswapdAwake[0], 1, 'kswapd woken by the slow path');
+    touch(host, 0, 993, 1008);
+    assert.equal(host.frames.freeCount[0], 16, 'the slow path allocates down to MIN');
+    assert.equal(host.vmstat.global(VM.allocstall), 0);
+    touch(host, 0, 1008, 1009);
+    assert.ok(host.vmstat.global(VM.allocstall) >= 1, 'direct reclaim below MIN');
+    assert.ok(host.vmstat.global(VM.pgsteal_direct) >= 1);
+    assert.equal(host.verify(), null);
+  });
+
+  it('kswapd reclaims until free exceeds HIGH, or PROMO in memory-tiering mode', () => {
+    for (const [mode, mark] of [
+      [0, 48],
+      [2, 64],
+    ] as const) {
+      const host = smallHost({ nodes: [{ pages: 1024, cpu: true, wmarks: [16, 32, 48, 64] }], spaces: [{ pages: 2000 }], swapPages: 4096, numaBalancing: mode });
+      touch(host, 0, 0, 1008);
+      for (let i = 0; i < 50 && !host.nodeBalanced(0); i++) kswapdSlice(host, 0, 1024);
+      assert.ok(host.frames.freeCount[0] > mark, `mode ${mode}: free ${host.frames.freeCount[0]} > ${mark}`);
+      assert.ok(host.vmstat.global(VM.pgsteal_kswapd) > 0);
+    }
+  });
+});
+
+describe('demotion (migrate-on-reclaim)', () => {
+  const mk = (swapPages: number, slowWmarks?: [number, number, number, number]) =>
+    smallHost({
+      nodes: [
+        { pages: 1024, cpu: true, wmarks: [16, 32, 48, 64], preferred: [1] },
+        { pages: 2048, cpu: false, wmarks: slowWmarks ?? [16, 32, 48, 64] },
+      ],
+      spaces: [{ pages: 4000, order: [0] }],
+      swapPages,
+      demotionEnabled: true,
+    });
+
+  it('reclaim on a node with a target demotes cold pages instead of swapping them, counted on the source node', () => {
+    const host = mk(4096);
+    touch(host, 0, 0, 900);
+    shrinkNode(host, 0, 1000, 0, req);
+    const got = shrinkNode(host, 0, 1000, 0, req);
+    assert.equal(got, 900, 'demoted pages count as reclaimed');
+    assert.equal(host.vmstat.node(0, VM.pgdemote_kswapd), 900);
+    assert.equal(host.vmstat.node(1, VM.pgdemote_kswapd), 0);
+    assert.equal(host.vmstat.global(VM.pswpout), 0);
+    assert.equal(host.spaces[0].rssByNode[1], 900);
+    assert.equal(host.cgroups.usage[0], 900, 'demoted pages stay charged');
+    assert.equal(host.verify(), null);
+  });
+
+  it('when the target is at MIN, demotion fails and reclaim falls back to swap', () => {
+    const host = mk(4096, [2000, 2010, 2020, 2030]);
+    touch(host, 0, 0, 900);
+    shrinkNode(host, 0, 1000, 0, req);
+    shrinkNode(host, 0, 1000, 0, req);
+    assert.equal(host.vmstat.global(VM.pgdemote_kswapd), 48, 'only the pages above MIN on the target');
+    assert.equal(host.vmstat.global(VM.pswpout), 900 - 48);
+    assert.equal(host.kswapdAwake[1], 1, 'the target kswapd is woken');
+    assert.equal(host.verify(), null);
+  });
+
+  it('demotion_enabled=false swaps instead', () => {
+    const host = mk(4096);
+    host.demotionEnabled = false;
+    touch(host, 0, 0, 900);
+    shrinkNode(host, 0, 1000, 0, req);
+    shrinkNode(host, 0, 1000, 0, req);
+    assert.equal(host.vmstat.global(VM.pgdemote_kswapd), 0);
+    assert.equal(host.vmstat.global(VM.pswpout), 900);
+  });
+});
+
+describe('memory cgroups', () => {
+  it('memory.max holds: reclaim within the group keeps usage at or below it', () => {
+    const host = smallHost({
+      nodes: [{ pages: 4096, cpu: true }],
+      cgroups: [{ path: '/a', memoryMax: 100, memoryHigh: Infinity, memoryLow: 0 }],
+      spaces: [{ pages: 300, memcg: 1 }],
+      swapPages: 1000,
+    });
+    for (let v = 0; v < 300; v++) {
+      touch(host, 0, v, v + 1);
+      assert.ok(host.cgroups.usage[1] <= 100);
+    }
+    assert.ok(host.vmstat.global(VM.pswpout) >= 200);
+    assert.ok(host.cgroups.eventCount(1, 'max') > 0);
+    assert.equal(host.verify(), null);
+  });
+
+  it('OOM-kills inside the group when nothing can be reclaimed', () => {
+    const host = smallHost({
+      nodes: [{ pages: 4096, cpu: true }],
+      cgroups: [{ path: '/a', memoryMax: 100, memoryHigh: Infinity, memoryLow: 0 }],
+      spaces: [{ pages: 300, memcg: 1 }, { pages: 50 }],
+      swapPages: 0,
+    });
+    touch(host, 1, 0, 50);
+    touch(host, 0, 0, 300);
+    assert.equal(host.spaces[0].alive, false);
+    assert.equal(host.spaces[1].alive, true, 'a task outside the group is not a victim');
+    assert.equal(host.vmstat.global(VM.oom_kill), 1);
+    assert.equal(host.cgroups.eventCount(1, 'oom_kill'), 1);
+    assert.equal(host.cgroups.usage[1], 0, 'the victim\'s memory is freed');
+    assert.equal(host.verify(), null);
+  });
+});
