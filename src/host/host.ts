@@ -18,6 +18,8 @@ import type { DemotionPolicy, RandomSource } from '../policies/demotion/types.js
 import { PTE_FILE_SHADOW, PTE_NONE, PTE_SWAP } from './pte.js';
 import { directReclaim, memcgReclaim } from './reclaim.js';
 
+const SWAP_CLUSTER_MAX_PAGES = 32;
+
 export { PTE_FILE_SHADOW, PTE_NONE, PTE_SWAP, RECLAIM_DIRECT, RECLAIM_KSWAPD, RECLAIM_PROACTIVE } from './pte.js';
 
 export interface HostOptions {
@@ -389,14 +391,24 @@ export class Host {
     const fr = this.frames;
     let placed = 0;
     for (; placed < nr; placed++) {
+      // __GFP_ACCOUNT: charged like user memory; one round of memcg reclaim, then failure.
+      let over = this.cgroups.tryCharge(memcg, 1);
+      if (over >= 0) {
+        this.cgroups.event(over, 'max');
+        memcgReclaim(this, over, SWAP_CLUSTER_MAX_PAGES, nodes.length > 0 ? nodes[0] : 0);
+        over = this.cgroups.tryCharge(memcg, 1);
+        if (over >= 0) break;
+      }
       const n = this.pickNode(nodes, memcg);
-      if (n < 0) break;
+      if (n < 0) {
+        this.cgroups.uncharge(memcg, 1);
+        break;
+      }
       const p = fr.takeFree(n);
       fr.flags[p] = PF_KERNEL;
       fr.rmap[p] = memcg;
       this.cgroups.kernelPages[memcg * this.nodes + n]++;
       this.cgroups.nodePages[memcg * this.nodes + n]++;
-      for (let c = memcg; c >= 0; c = this.cgroups.parent[c]) this.cgroups.usage[c]++;
     }
     return placed;
   }
