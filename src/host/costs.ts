@@ -20,6 +20,8 @@ export interface KernelCosts {
   scanPageNs: number;
   /** A NUMA hinting fault (trap and handling) without migration. */
   hintFaultNs: number;
+  /** The NUMA scanner's cost per PTE it makes PROT_NONE (paid by the scanned task). */
+  numaScanPteNs: number;
 }
 
 export const DEFAULT_KERNEL_COSTS: KernelCosts = {
@@ -31,4 +33,5 @@ export const DEFAULT_KERNEL_COSTS: KernelCosts = {
   migratePageNs: 6_000,
   scanPageNs: 150,
   hintFaultNs: 1_500,
+  numaScanPteNs: 50,
 };

@@ -13,6 +13,7 @@ import {
 } from './frames.js';
 import type { HostTopology } from './host-topology.js';
 import { VM, Vmstat } from './vmstat.js';
+import { MigrationLedger } from './migration-ledger.js';
 import type { DemotionPolicy, RandomSource } from '../policies/demotion/types.js';
 
 import { PTE_FILE_SHADOW, PTE_NONE, PTE_SWAP } from './pte.js';
@@ -36,6 +37,8 @@ export interface HostOptions {
   numaBalancing: number;
   costs: KernelCosts;
   rng: RandomSource;
+  /** A page demoted within this many ms of its promotion counts as ping-pong (default 10 s). */
+  pingpongWindowMs?: number;
 }
 
 /** Hooks the engine installs; the host never schedules anything itself. */
@@ -76,6 +79,8 @@ export class Host {
   events: HostEvents = { wakeKswapd: () => {}, oomKill: () => {} };
   /** Current simulated time in ns. */
   now = 0;
+  /** Every migration by mechanism, plus per-page promotion/demotion history. */
+  readonly ledger: MigrationLedger;
   /** Whether kswapd of a node has been woken and not yet gone back to sleep. */
   readonly kswapdAwake: Uint8Array;
   /** Consecutive kswapd runs without progress (kswapd_failures). */
@@ -114,6 +119,7 @@ export class Host {
     if (base >= 2 ** 31) throw new Error('total virtual footprint exceeds 2^31 pages');
     this.pt = new Int32Array(base).fill(PTE_NONE);
     this.spaceOfChunk = new Uint16Array(Math.max(1, base >>> 12));
+    this.ledger = new MigrationLedger(this.spaces.length, base, o.pingpongWindowMs ?? 10_000);
     for (const as of this.spaces) {
       this.spaceOfChunk.fill(as.id, as.base >>> 12, (as.base + Math.ceil(as.pages / 4096) * 4096) >>> 12);
     }
@@ -204,6 +210,7 @@ export class Host {
     fr.stamp[pfn] = 0;
     fr.addHead(fr.listId(as.memcg, node, isFile ? LRU_INACTIVE_FILE : LRU_INACTIVE_ANON), pfn);
     this.pt[g] = pfn;
+    this.ledger.faultedIn(g);
     as.rssByNode[node]++;
     this.cgroups.nodePages[as.memcg * this.nodes + node]++;
   }
@@ -226,6 +233,9 @@ export class Host {
     return -1;
   }
 
+  /** Notified of every migration (the engine adds it to bandwidth contention). */
+  onMigrate: (src: number, dst: number) => void = () => {};
+
   /** Hook for ratio enforcement: may a page of `memcg` be placed on `node` now? */
   nodeAllowed: (memcg: number, node: number) => boolean = () => true;
 
@@ -234,19 +244,24 @@ export class Host {
    * the first node above LOW; else wake kswapd on every node of the list (wake_all_kswapds)
    * and take the first above MIN. Returns the node, or -1.
    */
-  pickNode(nodes: ArrayLike<number>, memcg: number): number {
+  pickNode(nodes: ArrayLike<number>, memcg: number, demotedPage = -1): number {
     const free = this.frames.freeCount;
+    const allow = demotedPage >= 0 ? this.demotion?.allowPage : undefined;
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i];
+      if (allow !== undefined && !allow(demotedPage, n, this.hasLeft)) continue;
       if (free[n] > this.wmarkLow[n] && this.nodeAllowed(memcg, n)) return n;
     }
     for (let i = 0; i < nodes.length; i++) this.wakeKswapd(nodes[i]);
     for (let i = 0; i < nodes.length; i++) {
       const n = nodes[i];
+      if (allow !== undefined && !allow(demotedPage, n, this.hasLeft)) continue;
       if (free[n] > this.wmarkMin[n] && this.nodeAllowed(memcg, n)) return n;
     }
     return -1;
   }
+
+  private readonly hasLeft = (g: number, n: number): boolean => this.ledger.hasLeft(g, n);
 
   private allocFrom(nodes: Int32Array, as: AddressSpace, mayReclaim: boolean): number {
     const memcg = as.memcg;
@@ -420,7 +435,7 @@ export class Host {
    * owner, charge and flags; the new page goes to the head of its LRU list, as
    * folio_putback_lru does. `keepFlags` masks which PF_ bits survive. Returns the new pfn.
    */
-  migratePage(p: number, dst: number, keepFlags: number): number {
+  migratePage(p: number, dst: number, keepFlags: number, reason: number): number {
     const fr = this.frames;
     const g = fr.rmap[p];
     const as = this.spaceOf(g);
@@ -441,6 +456,8 @@ export class Host {
     cg[as.memcg * this.nodes + dst]++;
     fr.rmap[p] = -1;
     fr.putFree(p);
+    this.ledger.record(as.id, g, src, dst, this.topo.nodes[src].tier, this.topo.nodes[dst].tier, reason, Math.floor(this.now / 1e6));
+    this.onMigrate(src, dst);
     return q;
   }
 

@@ -13,6 +13,7 @@ import {
 import type { Host } from './host.js';
 import { PTE_FILE_SHADOW, PTE_SWAP, RECLAIM_DIRECT, RECLAIM_KSWAPD, RECLAIM_PROACTIVE } from './pte.js';
 import { VM } from './vmstat.js';
+import { MR } from './migration-ledger.js';
 
 /**
  * Page reclaim after mm/vmscan.c (classic two-list LRU): get_scan_count proportions,
@@ -31,6 +32,7 @@ const SCAN_ORDER = [LRU_INACTIVE_ANON, LRU_ACTIVE_ANON, LRU_INACTIVE_FILE, LRU_A
 const PGSCAN = [VM.pgscan_kswapd, VM.pgscan_direct, VM.pgscan_proactive];
 const PGSTEAL = [VM.pgsteal_kswapd, VM.pgsteal_direct, VM.pgsteal_proactive];
 const PGDEMOTE = [VM.pgdemote_kswapd, VM.pgdemote_direct, VM.pgdemote_proactive];
+const DEMOTE_REASON = [MR.demote_kswapd, MR.demote_direct, MR.demote_proactive];
 
 const scratchBatch = new Int32Array(SWAP_CLUSTER_MAX);
 const scratchTargets = new Int32Array(MAX_NODES);
@@ -262,12 +264,13 @@ function demoteBatch(host: Host, node: number, memcg: number, count: number, ina
     const p = scratchBatch[i];
     // alloc_demote_folio(): the target node alone first, then the allowed mask; GFP_NOWAIT
     // means no direct reclaim, but kswapd is woken on nodes below LOW.
-    let dst = host.pickNode(target, memcg);
-    if (dst < 0) dst = host.pickNode(fallback, memcg);
+    const g = fr.rmap[p];
+    let dst = host.pickNode(target, memcg, g);
+    if (dst < 0) dst = host.pickNode(fallback, memcg, g);
     if (dst >= 0) {
       // The demoted page arrives cold: inactive, unreferenced, not young, not hint-marked.
       fr.addHead(inactiveList, p); // migratePage unlinks from the current list
-      host.migratePage(p, dst, PF_FILE | PF_DIRTY);
+      host.migratePage(p, dst, DEMOTE_KEEP_FLAGS, DEMOTE_REASON[req.reclaimer]);
       host.reclaimCostNs += host.costs.migratePageNs;
       demoted++;
       continue;

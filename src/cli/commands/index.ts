@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
+import { registerBenchCommand } from './bench.js';
+import { registerSimulateCommand } from './simulate.js';
+import { registerTopologyCommand } from './topology.js';
 
 /** Every subcommand registers itself here; each lives in its own file. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerSimulateCommand(program);
+  registerBenchCommand(program);
+  registerTopologyCommand(program);
 }

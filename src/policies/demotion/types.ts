@@ -20,6 +20,19 @@ export interface DemotionPolicy {
    * is the target; the rest are the fallback allowed for the allocation.
    */
   batchTargets(node: number, rng: RandomSource, out: Int32Array): number;
+  /**
+   * Optional per-page veto: may global virtual page `g` be demoted into `n`? `hasLeft(g, n)`
+   * tells whether the page already left `n` by demotion in its current cycle.
+   */
+  allowPage?(g: number, n: number, hasLeft: (g: number, n: number) => boolean): boolean;
 }
 
-export type DemotionPolicyFactory = (topo: HostTopology) => DemotionPolicy;
+/** Scenario settings a demotion policy may read (node ids are dense indices here). */
+export interface DemotionPolicyConfig {
+  /** single: the one target per node; one-way: the allowed paths per node. */
+  paths?: ReadonlyMap<number, readonly number[]>;
+  /** distance-list: refuse nodes a page already left in the same cycle. */
+  history?: boolean;
+}
+
+export type DemotionPolicyFactory = (topo: HostTopology, config: DemotionPolicyConfig) => DemotionPolicy;

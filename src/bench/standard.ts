@@ -1,0 +1,88 @@
+import { BYTES_PER_FRAME } from '../host/frames.js';
+import { VM } from '../host/vmstat.js';
+import { buildRun } from '../scenario/build.js';
+import { resolveScenario } from '../scenario/load.js';
+
+/**
+ * The standard benchmark (`numatier bench`): one VM running zipfian θ 0.99 over a 16 GiB
+ * footprint on a host with 4 GiB of DRAM (with CPUs) and an 8 GiB CPU-less slow node, 16 GiB
+ * of swap, demotion enabled — so kswapd, demotion and swap all run. The clock is read only
+ * around the measured window, after a warm-up in which the footprint's hot part is faulted in.
+ */
+export interface BenchOptions {
+  warmupAccesses: number;
+  measureAccesses: number;
+  /** Also run NUMA-balancing promotion (numa_balancing = 2) when it is available. */
+  tiering: boolean;
+  seed: number;
+}
+
+export interface BenchResult {
+  accesses_per_sec: number;
+  measured_accesses: number;
+  measured_wall_sec: number;
+  warmup_accesses: number;
+  bytes_per_page: number;
+  page_table_bytes_per_virtual_page: number;
+  simulated_pages: number;
+  virtual_pages: number;
+  peak_rss_bytes: number;
+  pgfault: number;
+  pswpin: number;
+  pgdemote_kswapd: number;
+  node: string;
+}
+
+export function benchScenario(o: BenchOptions): unknown {
+  return {
+    name: 'bench-zipf-16g',
+    seed: o.seed,
+    duration_ms: 1e9,
+    sample_interval_ms: 1e6,
+    topology: {
+      nodes: [
+        { id: 0, cpus: [0, 1], size: '4GiB', class: 'dram', read_latency: 101, write_latency: 101, read_bandwidth: 100000, write_bandwidth: 60000 },
+        { id: 1, cpus: [], size: '8GiB', class: 'pmem', read_latency: 305, write_latency: 94, read_bandwidth: 39600, write_bandwidth: 13800 },
+      ],
+      distance: [
+        [10, 17],
+        [17, 10],
+      ],
+    },
+    kernel: { demotion_enabled: true, numa_balancing: o.tiering ? 2 : 0, swap: '16GiB' },
+    vms: [{ name: 'zipf', cpu_node: 0, workload: { footprint: '16GiB', pattern: 'zipfian', theta: 0.99, write_ratio: 0.25, compute_ns: 0 } }],
+  };
+}
+
+export function runBench(o: BenchOptions): BenchResult {
+  const sc = resolveScenario(benchScenario(o), process.cwd(), 'bench');
+  const run = buildRun(sc, o.seed);
+  const sim = run.sim;
+  // Run in simulated-time steps until the access targets are reached.
+  const step = 1e6; // 1 ms of simulated time
+  let t = 0;
+  while (sim.totalAccesses() < o.warmupAccesses) sim.runUntil((t += step));
+  const a0 = sim.totalAccesses();
+  const w0 = process.hrtime.bigint();
+  while (sim.totalAccesses() - a0 < o.measureAccesses) sim.runUntil((t += step));
+  const w1 = process.hrtime.bigint();
+  const measured = sim.totalAccesses() - a0;
+  const secs = Number(w1 - w0) / 1e9;
+  const host = run.host;
+  const v = host.vmstat;
+  return {
+    accesses_per_sec: Math.round(measured / secs),
+    measured_accesses: measured,
+    measured_wall_sec: Math.round(secs * 1000) / 1000,
+    warmup_accesses: a0,
+    bytes_per_page: BYTES_PER_FRAME,
+    page_table_bytes_per_virtual_page: host.pt.BYTES_PER_ELEMENT,
+    simulated_pages: host.frames.totalFrames,
+    virtual_pages: host.pt.length,
+    peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
+    pgfault: v.global(VM.pgfault),
+    pswpin: v.global(VM.pswpin),
+    pgdemote_kswapd: v.global(VM.pgdemote_kswapd),
+    node: process.version,
+  };
+}

@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import { runBench } from '../../bench/standard.js';
+import { parseSeed } from '../options.js';
+import { InputError } from '../../util/errors.js';
+
+function positiveInt(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new InputError(`${name}: expected a positive integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+export function registerBenchCommand(program: Command): void {
+  program
+    .command('bench')
+    .description('the standard benchmark: zipfian θ 0.99 over 16 GiB on 4 GiB DRAM + a CPU-less slow node, reclaim active')
+    .option('--json', 'print the result as JSON')
+    .option('--warmup <accesses>', 'accesses before the measured window', '20000000')
+    .option('--accesses <n>', 'accesses in the measured window', '100000000')
+    .option('--tiering', 'also run NUMA-balancing promotion (numa_balancing=2)')
+    .option('--seed <n>', 'random seed', '1')
+    .action((o: { json?: boolean; warmup: string; accesses: string; tiering?: boolean; seed: string }) => {
+      const r = runBench({
+        warmupAccesses: positiveInt('--warmup', o.warmup),
+        measureAccesses: positiveInt('--accesses', o.accesses),
+        tiering: o.tiering === true,
+        seed: parseSeed(o.seed),
+      });
+      if (o.json) {
+        process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+        return;
+      }
+      const mib = (b: number): string => (b / 2 ** 20).toFixed(0);
+      process.stdout.write(
+        [
+          `accesses/s (wall, steady state): ${(r.accesses_per_sec / 1e6).toFixed(1)} M  (${r.measured_accesses} accesses in ${r.measured_wall_sec} s after ${r.warmup_accesses} warm-up)`,
+          `state per simulated page:        ${r.bytes_per_page} bytes per frame (+${r.page_table_bytes_per_virtual_page} per virtual page of page table)`,
+          `simulated frames / virtual pages: ${r.simulated_pages} / ${r.virtual_pages}`,
+          `peak RSS:                        ${mib(r.peak_rss_bytes)} MiB`,
+          `kernel activity:                 pgfault ${r.pgfault}, pswpin ${r.pswpin}, pgdemote_kswapd ${r.pgdemote_kswapd}`,
+          `node ${r.node}`,
+        ].join('\n') + '\n',
+      );
+    });
+}

@@ -1,0 +1,187 @@
+import { PF_DIRTY, PF_FILE, PF_PROTNONE } from '../host/frames.js';
+import type { Host } from '../host/host.js';
+import type { Mempolicy } from '../host/mempolicy.js';
+import { mpolMigrateOnFault } from '../host/mempolicy.js';
+import { MR } from '../host/migration-ledger.js';
+import { NUMA_BALANCING_MEMORY_TIERING, NUMA_BALANCING_NORMAL, type NumaBalancingTunables } from '../host/numa-balancing/constants.js';
+import { migrateBalancedPgdat, newNumaBalancingNodeState, type NumaBalancingNodeState } from '../host/numa-balancing/promotion.js';
+import { taskScanStart } from '../host/numa-balancing/scan.js';
+import { PROMOTE_KEEP_FLAGS } from '../host/reclaim.js';
+import { VM } from '../host/vmstat.js';
+import { ACCESS_TIME_MASK, NOT_HOT, PROMOTE, PROMOTE_FREE_SPACE, RATE_LIMITED, type PromotionFault, type PromotionFilter } from '../policies/promotion/types.js';
+import type { Daemon, HintFaultHandler, Simulation, Task } from './simulation.js';
+
+/**
+ * NUMA balancing on the simulated host: the per-task scanner (task_numa_work marking PTEs
+ * PROT_NONE) and the hint-fault path (do_numa_page → mpol_misplaced → the promotion filter →
+ * migrate_misplaced_folio). Which pages the scanner marks follows kernel.numa_balancing: with
+ * MEMORY_TIERING alone only slow-tier pages; with NORMAL every page off the task's node.
+ */
+export interface NumaTieringOptions {
+  mode: number;
+  tunables: NumaBalancingTunables;
+  filter: PromotionFilter;
+  states: NumaBalancingNodeState[];
+  /** Per task: its memory policy (only migrate-on-fault policies are scanned). */
+  policies: readonly Mempolicy[];
+  /** ns a task pays per PTE the scanner changes (change_prot_numa + TLB flush share). */
+  scanPteNs: number;
+}
+
+/** Counters of the mechanism itself, beside the kernel's vmstat names. */
+export class NumaTieringStats {
+  notHot = 0;
+  rateLimited = 0;
+  promoteFreeSpace = 0;
+  /** Promotions refused by migrate_balanced_pgdat (destination not above HIGH + nr). */
+  failedWatermark = 0;
+}
+
+export class NumaTiering implements HintFaultHandler {
+  readonly stats = new NumaTieringStats();
+  private readonly fault: PromotionFault;
+  private readonly mof: boolean[];
+
+  constructor(
+    private readonly host: Host,
+    readonly o: NumaTieringOptions,
+  ) {
+    this.fault = { host, nowMs: 0, p: 0, src: 0, dst: 0, task: 0 };
+    this.mof = o.policies.map((p) => mpolMigrateOnFault(p));
+  }
+
+  static nodeStates(nodes: number): NumaBalancingNodeState[] {
+    return Array.from({ length: nodes }, () => newNumaBalancingNodeState());
+  }
+
+  /** One scanner per task. */
+  scanners(sim: Simulation): Daemon[] {
+    return sim.tasks.map((t) => new NumaScanner(this, t));
+  }
+
+  /** The target node of a misplaced page (mpol_misplaced with MPOL_F_MORON), or -1. */
+  private target(t: Task): number {
+    const pol = this.o.policies[t.as.id];
+    if (!this.mof[t.as.id]) return -1;
+    if (pol.mode === 'default') return t.as.cpuNode;
+    // bind / preferred_many with MPOL_F_NUMA_BALANCING: only toward a node in the mask.
+    return pol.nodes.includes(t.as.cpuNode) ? t.as.cpuNode : -1;
+  }
+
+  hintFault(sim: Simulation, t: Task, p: number): number {
+    const host = this.host;
+    const fr = host.frames;
+    const src = fr.node[p];
+    const memcg = t.as.memcg;
+    let cost = host.costs.hintFaultNs;
+    host.vmstat.add(memcg, src, VM.numa_hint_faults, 1);
+    if (src === t.as.cpuNode) host.vmstat.add(memcg, src, VM.numa_hint_faults_local, 1);
+    const dst = this.target(t);
+    if (dst < 0 || dst === src) return cost;
+    const nowMs = Math.floor(host.now / 1e6);
+    const tiering = (this.o.mode & NUMA_BALANCING_MEMORY_TIERING) !== 0;
+    let verdict: number;
+    if (!host.toptier[src]) {
+      const f = this.fault;
+      f.nowMs = nowMs;
+      f.p = p;
+      f.src = src;
+      f.dst = dst;
+      f.task = t.as.id;
+      verdict = this.o.filter.decide(f);
+    } else {
+      // Classic locality balancing between top-tier nodes: the two-reference rule on last_cpupid.
+      const last = fr.stamp[p];
+      fr.stamp[p] = ((dst + 1) << 8) | (t.as.id & 0xff);
+      verdict = last >>> 8 === dst + 1 || last === 0 ? PROMOTE : NOT_HOT;
+    }
+    if (verdict === NOT_HOT) {
+      this.stats.notHot++;
+      return cost;
+    }
+    if (verdict === RATE_LIMITED) {
+      this.stats.rateLimited++;
+      return cost;
+    }
+    if (verdict === PROMOTE_FREE_SPACE) this.stats.promoteFreeSpace++;
+    // migrate_misplaced_folio_prepare(): the destination must be above HIGH + nr, else
+    // (tiering) kswapd there is woken to make room, and this fault gives up.
+    if (!migrateBalancedPgdat(fr.freeCount[dst], host.wmarkHigh[dst], 1)) {
+      this.stats.failedWatermark++;
+      if (tiering) host.wakeKswapd(dst);
+      return cost;
+    }
+    const promotion = !host.toptier[src] && host.toptier[dst] !== 0;
+    host.migratePage(p, dst, PROMOTE_KEEP_FLAGS, promotion ? MR.promote_hint_fault : MR.numa_locality);
+    cost += host.costs.migratePageNs;
+    host.vmstat.add(memcg, dst, VM.numa_pages_migrated, 1);
+    host.vmstat.add(memcg, dst, VM.pgmigrate_success, 1);
+    if (tiering && promotion) host.vmstat.add(memcg, dst, VM.pgpromote_success, 1);
+    void sim;
+    return cost;
+  }
+
+  /** Marks the pages of one scan window of task `t`; returns PTEs changed. */
+  scanOnce(t: Task, nowMs: number, state: { offset: number }): number {
+    const host = this.host;
+    const fr = host.frames;
+    const as = t.as;
+    const mode = this.o.mode;
+    const pagesBudget = this.o.tunables.scan_size * 256; // MB → 4 KiB pages
+    const virtBudget = pagesBudget * 8;
+    const record = this.o.filter.recordsScanTime && (mode & NUMA_BALANCING_MEMORY_TIERING) !== 0;
+    let updated = 0;
+    let walked = 0;
+    let v = state.offset;
+    while (updated < pagesBudget && walked < virtBudget && walked < as.pages) {
+      if (v >= as.pages) v = 0;
+      const p = host.pt[as.base + v];
+      v++;
+      walked++;
+      if (p < 0) continue;
+      const f = fr.flags[p];
+      if ((f & PF_PROTNONE) !== 0) continue;
+      if ((f & (PF_FILE | PF_DIRTY)) === (PF_FILE | PF_DIRTY)) continue; // dirty file folios are skipped
+      const n = fr.node[p];
+      if (n === as.cpuNode) continue; // already local to the (single-threaded) task
+      if ((mode & NUMA_BALANCING_NORMAL) === 0 && host.toptier[n]) continue; // tiering only: slow tiers
+      fr.flags[p] = f | PF_PROTNONE;
+      if (record && !host.toptier[n]) fr.stamp[p] = nowMs & ACCESS_TIME_MASK;
+      host.vmstat.add(as.memcg, n, VM.numa_pte_updates, 1);
+      updated++;
+    }
+    state.offset = v >= as.pages ? 0 : v;
+    return updated;
+  }
+}
+
+/** task_numa_work() for one task, paced by its scan period. */
+class NumaScanner implements Daemon {
+  readonly name: string;
+  private readonly state = { offset: 0 };
+  constructor(
+    private readonly nt: NumaTiering,
+    private readonly task: Task,
+  ) {
+    this.name = `numa-scan:${task.as.name}`;
+  }
+
+  start(): number {
+    return this.task.clockNs + this.nt.o.tunables.scan_delay * 1e6;
+  }
+
+  run(sim: Simulation, now: number): number {
+    const t = this.task;
+    if (t.finished || !t.as.alive) return Infinity;
+    const updated = this.nt.scanOnce(t, Math.floor(now / 1e6), this.state);
+    // The scan runs in the task's context: it pays for the PTE updates.
+    const cost = updated * this.nt.o.scanPteNs;
+    t.clockNs = Math.max(t.clockNs, now) + cost;
+    t.stats.kernelNs += cost;
+    // In tiering mode slow-tier faults never reach task_numa_placement(), so the period keeps
+    // its start value (SPEC §3.3, derived from task_numa_fault); see docs/numa-balancing.md.
+    const period = taskScanStart(t.as.rss(), this.nt.o.tunables);
+    void sim;
+    return now + period * 1e6;
+  }
+}

@@ -1,0 +1,374 @@
+import type { AddressSpace } from '../host/address-space.js';
+import { PF_PROTNONE, PF_YOUNG } from '../host/frames.js';
+import type { Host } from '../host/host.js';
+import { kswapdSlice } from '../host/reclaim.js';
+import type { AccessStream } from '../workloads/types.js';
+import { LAT_SCALE, type LatencyModel } from './cost-model.js';
+import { EventQueue } from './event-queue.js';
+
+/** Accesses run per scheduling slice of a task; small enough to interleave tasks finely. */
+export const CHUNK = 4096;
+
+export interface TaskSpec {
+  as: AddressSpace;
+  stream: AccessStream;
+  /** Memory-level parallelism: outstanding misses the task overlaps (latency is divided by it). */
+  mlp: number;
+  startNs: number;
+}
+
+/** Per-task accounting, plain numbers kept apart from the model (ChampSim style). */
+export class TaskStats {
+  accesses = 0;
+  reads = 0;
+  writes = 0;
+  /** Sum of every access's latency, ns (before overlap by mlp): the AMAT numerator. */
+  latencyNs = 0;
+  /** Memory time on the task's clock, ns (latency divided by mlp). */
+  memoryNs = 0;
+  /** Faults, hint faults, direct reclaim, migrations paid by the task, ns. */
+  kernelNs = 0;
+  computeNs = 0;
+  /** The same accesses, all on the local fast node, uncontended, with no kernel work. */
+  idealNs = 0;
+  hitsByNode: Float64Array;
+  constructor(nodes: number) {
+    this.hitsByNode = new Float64Array(nodes);
+  }
+}
+
+export class Task {
+  readonly as: AddressSpace;
+  readonly stream: AccessStream;
+  readonly mlp: number;
+  readonly buf = new Int32Array(CHUNK);
+  pos = 0;
+  len = 0;
+  computeNs = 0;
+  clockNs: number;
+  finished = false;
+  readonly stats: TaskStats;
+  /** Latency from this task's CPU node, indexed (memNode << 1) | isWrite. */
+  readonly latTable: Int32Array;
+  readonly idealRead: number;
+  readonly idealWrite: number;
+  constructor(spec: TaskSpec, lat: LatencyModel, nodes: number) {
+    this.as = spec.as;
+    this.stream = spec.stream;
+    this.mlp = spec.mlp;
+    this.clockNs = spec.startNs;
+    this.stats = new TaskStats(nodes);
+    this.latTable = lat.table[spec.as.cpuNode];
+    this.idealRead = lat.idealLatency(spec.as.cpuNode, false);
+    this.idealWrite = lat.idealLatency(spec.as.cpuNode, true);
+  }
+}
+
+/** What the NUMA-balancing hint fault does; installed by the promotion mechanism. */
+export interface HintFaultHandler {
+  /** Handles a hint fault on pfn `p` of `task`; returns the ns the task pays. */
+  hintFault(sim: Simulation, task: Task, p: number): number;
+}
+
+/** A periodic kernel or user-space actor (scanner, controller, admin action). */
+export interface Daemon {
+  readonly name: string;
+  /** First run time in ns, or Infinity. */
+  start(sim: Simulation): number;
+  /** Does its work at `now`; returns the next run time, or Infinity. */
+  run(sim: Simulation, now: number): number;
+}
+
+export interface SimulationOptions {
+  durationNs: number;
+  sampleIntervalNs: number;
+  epochNs: number;
+  daemons?: Daemon[];
+  hintFaults?: HintFaultHandler | null;
+  /** Called at every sample, in simulated time order. */
+  onSample?: (sim: Simulation, now: number) => void;
+  /** Called now and then with the fraction done, for progress bars. */
+  onProgress?: (fraction: number) => void;
+}
+
+type Ev =
+  | { kind: 0; task: Task } // task slice
+  | { kind: 1; node: number } // kswapd
+  | { kind: 2; daemon: Daemon }
+  | { kind: 3 } // contention epoch
+  | { kind: 4 }; // sample
+
+const PRIO_EPOCH = 0;
+const PRIO_KSWAPD = 1;
+const PRIO_DAEMON = 2;
+const PRIO_TASK = 3;
+const PRIO_SAMPLE = 4;
+
+/** Results of one run of the access loop, returned through a shared array to stay allocation-free. */
+const loopOut = new Float64Array(3); // [0] latency sum (scaled), [1] kernel ns, [2] index reached
+/** Accesses per (node << 1 | isWrite) in one run of the loop; flushed after it. */
+let loopCounts = new Int32Array(2);
+
+/**
+ * The engine: a simulated clock, tasks interleaved by their own clocks, kswapd per node,
+ * daemons, contention epochs and sampling — all on one deterministic event queue.
+ */
+export class Simulation {
+  readonly host: Host;
+  readonly lat: LatencyModel;
+  readonly tasks: Task[];
+  readonly opts: SimulationOptions;
+  private readonly q = new EventQueue<Ev>();
+  now = 0;
+  /** kswapd busy time per node, ns (kernel threads' CPU time). */
+  readonly kswapdNs: Float64Array;
+  /** Reads/writes per node in the current contention epoch, plus migrated bytes. */
+  readonly epochReads: Float64Array;
+  readonly epochWrites: Float64Array;
+  readonly epochMigratedBytes: Float64Array;
+  private readonly kswapdQueued: Uint8Array;
+  hintFaults: HintFaultHandler | null;
+
+  constructor(host: Host, lat: LatencyModel, tasks: TaskSpec[], opts: SimulationOptions) {
+    this.host = host;
+    this.lat = lat;
+    this.opts = opts;
+    this.tasks = tasks.map((t) => new Task(t, lat, host.nodes));
+    this.kswapdNs = new Float64Array(host.nodes);
+    this.epochReads = new Float64Array(host.nodes);
+    this.epochWrites = new Float64Array(host.nodes);
+    this.epochMigratedBytes = new Float64Array(host.nodes);
+    this.kswapdQueued = new Uint8Array(host.nodes);
+    this.hintFaults = opts.hintFaults ?? null;
+    host.events = {
+      wakeKswapd: (node) => {
+        if (this.kswapdQueued[node] === 0) {
+          this.kswapdQueued[node] = 1;
+          this.q.push(host.now, PRIO_KSWAPD, { kind: 1, node });
+        }
+      },
+      oomKill: () => {},
+    };
+    host.onMigrate = (src, dst) => this.noteMigration(src, dst, 1);
+  }
+
+  private started = false;
+  private ended = false;
+  private lastProgress = 0;
+
+  /** Runs until the duration ends or every task finished. */
+  run(): void {
+    this.runUntil(this.opts.durationNs);
+    this.finish();
+  }
+
+  /** Queues the first events; runUntil() calls it on first use. */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const o = this.opts;
+    for (const t of this.tasks) this.q.push(t.clockNs, PRIO_TASK, { kind: 0, task: t });
+    for (const d of o.daemons ?? []) {
+      const first = d.start(this);
+      if (first < Infinity) this.q.push(first, PRIO_DAEMON, { kind: 2, daemon: d });
+    }
+    this.q.push(o.epochNs, PRIO_EPOCH, { kind: 3 });
+    this.q.push(0, PRIO_SAMPLE, { kind: 4 });
+  }
+
+  /** Processes events up to simulated time `limitNs` (capped at the duration). */
+  runUntil(limitNs: number): void {
+    this.start();
+    const o = this.opts;
+    const limit = Math.min(limitNs, o.durationNs);
+    while (!this.ended) {
+      const next = this.q.peekTime();
+      if (next > limit || this.q.size === 0) break;
+      const ev = this.q.pop() as { time: number; item: Ev };
+      this.now = ev.time;
+      this.host.now = ev.time;
+      const it = ev.item;
+      switch (it.kind) {
+        case 0:
+          this.runTask(it.task);
+          break;
+        case 1:
+          this.runKswapd(it.node);
+          break;
+        case 2: {
+          const t = it.daemon.run(this, this.now);
+          if (t < Infinity) this.q.push(Math.max(t, this.now), PRIO_DAEMON, it);
+          break;
+        }
+        case 3:
+          this.lat.updateContention(this.epochReads, this.epochWrites, this.epochMigratedBytes, o.epochNs);
+          this.epochReads.fill(0);
+          this.epochWrites.fill(0);
+          this.epochMigratedBytes.fill(0);
+          this.q.push(this.now + o.epochNs, PRIO_EPOCH, it);
+          break;
+        case 4:
+          o.onSample?.(this, this.now);
+          if (this.tasks.every((t) => t.finished)) {
+            this.ended = true;
+            break;
+          }
+          this.q.push(this.now + o.sampleIntervalNs, PRIO_SAMPLE, it);
+          if (o.onProgress && this.now - this.lastProgress >= o.durationNs / 200) {
+            this.lastProgress = this.now;
+            o.onProgress(Math.min(1, this.now / o.durationNs));
+          }
+          break;
+      }
+    }
+  }
+
+  /** Ends the run: the clock stops at the duration (or when every task finished). */
+  finish(): void {
+    if (!this.ended) {
+      this.ended = true;
+      this.now = Math.min(this.q.peekTime(), this.opts.durationNs);
+      this.host.now = this.now;
+      this.opts.onSample?.(this, this.now);
+    }
+  }
+
+  totalAccesses(): number {
+    let s = 0;
+    for (const t of this.tasks) s += t.stats.accesses;
+    return s;
+  }
+
+  /** Extra bytes moved by a migration, for bandwidth contention on both nodes. */
+  noteMigration(src: number, dst: number, pages: number): void {
+    this.epochMigratedBytes[src] += pages * 4096;
+    this.epochMigratedBytes[dst] += pages * 4096;
+  }
+
+  private runKswapd(node: number): void {
+    this.kswapdQueued[node] = 0;
+    const host = this.host;
+    if (host.nodeBalanced(node)) {
+      host.kswapdAwake[node] = 0;
+      host.kswapdFailures[node] = 0;
+      return;
+    }
+    const reclaimed = kswapdSlice(host, node, 1024);
+    const cost = Math.max(host.reclaimCostNs, 1000);
+    this.kswapdNs[node] += host.reclaimCostNs;
+    if (reclaimed === 0) {
+      host.kswapdFailures[node]++;
+      if (host.kswapdFailures[node] >= 16) {
+        host.kswapdAwake[node] = 0;
+        return;
+      }
+    } else host.kswapdFailures[node] = 0;
+    if (host.nodeBalanced(node)) {
+      host.kswapdAwake[node] = 0;
+      return;
+    }
+    this.kswapdQueued[node] = 1;
+    this.q.push(this.now + cost, PRIO_KSWAPD, { kind: 1, node });
+  }
+
+  private runTask(t: Task): void {
+    if (!t.as.alive) {
+      t.finished = true;
+      return;
+    }
+    if (t.pos >= t.len) {
+      t.len = t.stream.fill(t.buf, CHUNK);
+      t.pos = 0;
+      t.computeNs = t.stream.computeNsPerAccess;
+      if (t.len === 0) {
+        t.finished = true;
+        return;
+      }
+    }
+    const from = t.pos;
+    runAccesses(this, t, from, t.len);
+    const reached = loopOut[2];
+    const n = reached - from;
+    const s = t.stats;
+    const memNs = loopOut[0] / LAT_SCALE / t.mlp;
+    s.latencyNs += loopOut[0] / LAT_SCALE;
+    s.memoryNs += memNs;
+    s.kernelNs += loopOut[1];
+    s.computeNs += n * t.computeNs;
+    t.pos = reached;
+    t.clockNs += memNs + loopOut[1] + n * t.computeNs;
+    if (!t.as.alive) {
+      t.finished = true;
+      return;
+    }
+    this.q.push(t.clockNs, PRIO_TASK, { kind: 0, task: t });
+  }
+}
+
+/**
+ * The hot path: per access, look up the PTE, set the accessed bit (and dirty on writes), take
+ * the hint-fault branch if the scanner marked the page, and add the latency of the page's
+ * node. Faults and hint faults leave the loop's fast part through function calls.
+ */
+function runAccesses(sim: Simulation, t: Task, from: number, to: number): void {
+  const host = sim.host;
+  const pt = host.pt;
+  const flags = host.frames.flags;
+  const nodeOf = host.frames.node;
+  const buf = t.buf;
+  const base = t.as.base;
+  const lt = t.latTable;
+  if (loopCounts.length !== lt.length) loopCounts = new Int32Array(lt.length);
+  const cnt = loopCounts;
+  cnt.fill(0);
+  let lat = 0;
+  let kernel = 0;
+  let i = from;
+  for (; i < to; i++) {
+    const a = buf[i];
+    const g = base + (a >>> 1);
+    let p = pt[g];
+    if (p < 0) {
+      host.now = t.clockNs + lat / LAT_SCALE / t.mlp + kernel + (i - from) * t.computeNs;
+      const c = host.fault(t.as, a >>> 1, (a & 1) !== 0);
+      if (c < 0) break; // the task was OOM-killed
+      kernel += c;
+      p = pt[g];
+    }
+    let f = flags[p];
+    if ((f & PF_PROTNONE) !== 0) {
+      host.now = t.clockNs + lat / LAT_SCALE / t.mlp + kernel + (i - from) * t.computeNs;
+      flags[p] = f & ~PF_PROTNONE;
+      const h = sim.hintFaults;
+      if (h !== null) kernel += h.hintFault(sim, t, p);
+      p = pt[g];
+      f = flags[p];
+    }
+    const w = a & 1;
+    flags[p] = f | PF_YOUNG | (w << 4);
+    const k = (nodeOf[p] << 1) | w;
+    lat += lt[k];
+    cnt[k]++;
+  }
+  const s = t.stats;
+  const hits = s.hitsByNode;
+  const er = sim.epochReads;
+  const ew = sim.epochWrites;
+  let writes = 0;
+  for (let n = 0; n < hits.length; n++) {
+    const r = cnt[n << 1];
+    const w = cnt[(n << 1) | 1];
+    hits[n] += r + w;
+    er[n] += r;
+    ew[n] += w;
+    writes += w;
+  }
+  const done = i - from;
+  s.accesses += done;
+  s.writes += writes;
+  s.reads += done - writes;
+  s.idealNs += ((done - writes) * t.idealRead + writes * t.idealWrite) / t.mlp + done * t.computeNs;
+  loopOut[0] = lat;
+  loopOut[1] = kernel;
+  loopOut[2] = i;
+}

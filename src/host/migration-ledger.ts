@@ -1,0 +1,93 @@
+/**
+ * Who moved which page where (issue: every migration attributed to its mechanism), plus the two
+ * per-page histories tiering needs: when a page was last promoted (ping-pong detection, idea
+ * S22) and which nodes it has left by demotion since it was last promoted or faulted in
+ * (demotion-cycle detection, idea S17). Both are per virtual page, allocated once.
+ */
+export const MIGRATE_REASONS = [
+  'demote_kswapd',
+  'demote_direct',
+  'demote_proactive',
+  'promote_hint_fault',
+  'numa_locality',
+  'ratio_rebalance',
+  'ratio_exchange',
+  'userspace',
+  'madvise_hint',
+] as const;
+export type MigrateReason = (typeof MIGRATE_REASONS)[number];
+export const MR = Object.fromEntries(MIGRATE_REASONS.map((r, i) => [r, i])) as { readonly [K in MigrateReason]: number };
+export const NR_MIGRATE_REASONS = MIGRATE_REASONS.length;
+
+/** Reasons that move a page to a slower (or equal) tier. */
+const DEMOTING = new Set<number>([MR.demote_kswapd, MR.demote_direct, MR.demote_proactive]);
+
+export class MigrationLedger {
+  readonly spaces: number;
+  /** pages[(space * NR_MIGRATE_REASONS) + reason] */
+  readonly pages: Float64Array;
+  /** Pages moved to a faster / slower tier, per space. */
+  readonly up: Float64Array;
+  readonly down: Float64Array;
+  /** Pages demoted again within `pingpongWindowMs` of their promotion, per space. */
+  readonly pingpong: Float64Array;
+  /** Demotions into a node the page had already left by demotion in the same cycle, per space. */
+  readonly demotionCycles: Float64Array;
+  /** Last promotion time (ms + 1; 0 = never) per global virtual page. */
+  readonly promotedAtMs: Uint32Array;
+  /** Bit n set: the page left node n by demotion since its last promotion or fault-in. */
+  readonly leftByDemotion: Uint32Array;
+  pingpongWindowMs: number;
+
+  constructor(spaces: number, virtualPages: number, pingpongWindowMs: number) {
+    this.spaces = spaces;
+    this.pages = new Float64Array(spaces * NR_MIGRATE_REASONS);
+    this.up = new Float64Array(spaces);
+    this.down = new Float64Array(spaces);
+    this.pingpong = new Float64Array(spaces);
+    this.demotionCycles = new Float64Array(spaces);
+    this.promotedAtMs = new Uint32Array(virtualPages);
+    this.leftByDemotion = new Uint32Array(virtualPages);
+    this.pingpongWindowMs = pingpongWindowMs;
+  }
+
+  /**
+   * Records one migration of global virtual page `g` of address space `space` from node `src`
+   * to `dst`. `tierSrc`/`tierDst` order the move; `nowMs` dates it.
+   */
+  record(space: number, g: number, src: number, dst: number, tierSrc: number, tierDst: number, reason: number, nowMs: number): void {
+    this.pages[space * NR_MIGRATE_REASONS + reason]++;
+    if (tierDst < tierSrc) this.up[space]++;
+    else if (tierDst > tierSrc) this.down[space]++;
+    if (DEMOTING.has(reason)) {
+      if (src < 32 && dst < 32 && (this.leftByDemotion[g] & (1 << dst)) !== 0) this.demotionCycles[space]++;
+      if (src < 32) this.leftByDemotion[g] |= 1 << src;
+      const t = this.promotedAtMs[g];
+      if (t > 0 && nowMs - (t - 1) <= this.pingpongWindowMs) this.pingpong[space]++;
+    } else if (tierDst < tierSrc) {
+      this.promotedAtMs[g] = nowMs + 1;
+      this.leftByDemotion[g] = 0;
+    }
+  }
+
+  /** A page freshly faulted in starts a new demotion cycle. */
+  faultedIn(g: number): void {
+    this.leftByDemotion[g] = 0;
+    this.promotedAtMs[g] = 0;
+  }
+
+  /** Whether page `g` has left node `n` by demotion in its current cycle. */
+  hasLeft(g: number, n: number): boolean {
+    return n < 32 && (this.leftByDemotion[g] & (1 << n)) !== 0;
+  }
+
+  count(space: number, reason: number): number {
+    return this.pages[space * NR_MIGRATE_REASONS + reason];
+  }
+
+  total(reason: number): number {
+    let s = 0;
+    for (let i = 0; i < this.spaces; i++) s += this.pages[i * NR_MIGRATE_REASONS + reason];
+    return s;
+  }
+}

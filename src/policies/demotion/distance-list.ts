@@ -1,0 +1,24 @@
+import type { HostTopology } from '../../host/host-topology.js';
+import type { DemotionPolicy, DemotionPolicyConfig } from './types.js';
+
+/**
+ * The fallback-list proposal (idea S17): reclaim on a node may migrate a page to any other
+ * node, nearest first by SLIT distance — DRAM nodes of other sockets included. As the 2019
+ * discussion warned, pages can then circle between nodes without ever being reclaimed; with
+ * `history`, a page is never demoted into a node it already left by demotion in the same cycle
+ * (since it was faulted in or last promoted), which breaks every cycle.
+ */
+export function distanceListDemotion(topo: HostTopology, config: DemotionPolicyConfig): DemotionPolicy {
+  const order = topo.nodes.map((_, i) => Int32Array.from(topo.nodes[i].zonelist.filter((n) => n !== i)));
+  const history = config.history === true;
+  const policy: DemotionPolicy = {
+    name: history ? 'distance-list+history' : 'distance-list',
+    canDemote: (node) => order[node].length > 0,
+    batchTargets(node, _rng, out) {
+      out.set(order[node]);
+      return order[node].length;
+    },
+  };
+  if (history) policy.allowPage = (g, n, hasLeft) => !hasLeft(g, n);
+  return policy;
+}

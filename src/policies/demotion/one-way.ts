@@ -1,0 +1,47 @@
+import type { HostTopology } from '../../host/host-topology.js';
+import type { DemotionPolicy, DemotionPolicyConfig } from './types.js';
+
+/**
+ * Directional paths (idea S17, Dave Hansen's suggestion): the scenario draws a graph of
+ * allowed demotions; pages only move along its edges, in the listed order. The graph is refused
+ * at load if it has a cycle (see findCycle), so no page can come back by demotion alone.
+ */
+export function oneWayDemotion(topo: HostTopology, config: DemotionPolicyConfig): DemotionPolicy {
+  const paths = topo.nodes.map((_, i) => Int32Array.from(config.paths?.get(i) ?? []));
+  return {
+    name: 'one-way',
+    canDemote: (node) => paths[node].length > 0,
+    batchTargets(node, _rng, out) {
+      out.set(paths[node]);
+      return paths[node].length;
+    },
+  };
+}
+
+/** A cycle in a directed graph given as adjacency lists, as a node list, or null. */
+export function findCycle(graph: ReadonlyMap<number, readonly number[]>): number[] | null {
+  const state = new Map<number, 1 | 2>(); // 1 on stack, 2 done
+  const stack: number[] = [];
+  const visit = (n: number): number[] | null => {
+    state.set(n, 1);
+    stack.push(n);
+    for (const m of graph.get(n) ?? []) {
+      const s = state.get(m);
+      if (s === 1) return [...stack.slice(stack.indexOf(m)), m];
+      if (s === undefined) {
+        const c = visit(m);
+        if (c) return c;
+      }
+    }
+    stack.pop();
+    state.set(n, 2);
+    return null;
+  };
+  for (const n of [...graph.keys()].sort((a, b) => a - b)) {
+    if (state.get(n) === undefined) {
+      const c = visit(n);
+      if (c) return c;
+    }
+  }
+  return null;
+}

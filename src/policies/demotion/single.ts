@@ -1,0 +1,25 @@
+import type { HostTopology } from '../../host/host-topology.js';
+import type { DemotionPolicy, DemotionPolicyConfig } from './types.js';
+
+/**
+ * "Exactly one node to migrate to" (idea S17, the simplest proposal of the 2019 session): each
+ * node demotes to one fixed target and nowhere else; if that node is full, reclaim swaps or
+ * drops. The target is the configured one, else the first of the kernel's preferred targets
+ * (the nearest node of the next slower tier).
+ */
+export function singleDemotion(topo: HostTopology, config: DemotionPolicyConfig): DemotionPolicy {
+  const target = topo.nodes.map((n, i) => {
+    const configured = config.paths?.get(i);
+    if (configured !== undefined) return configured.length > 0 ? configured[0] : -1;
+    return n.demotionPreferred.length > 0 ? n.demotionPreferred[0] : -1;
+  });
+  return {
+    name: 'single',
+    canDemote: (node) => target[node] >= 0,
+    batchTargets(node, _rng, out) {
+      if (target[node] < 0) return 0;
+      out[0] = target[node];
+      return 1;
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import type { Host } from '../../host/host.js';
+import type { NumaBalancingNodeState } from '../../host/numa-balancing/promotion.js';
+
+/** Verdicts of a promotion filter for one hint fault on a slow-tier page. */
+export const PROMOTE = 0;
+/** Promote because the destination has plenty of free memory (the kernel's bypass). */
+export const PROMOTE_FREE_SPACE = 1;
+export const NOT_HOT = 2;
+export const RATE_LIMITED = 3;
+
+/** One NUMA hint fault on a page that is not in the top tier, as a filter sees it. */
+export interface PromotionFault {
+  host: Host;
+  nowMs: number;
+  /** pfn of the faulting page and its node (dense index). */
+  p: number;
+  src: number;
+  /** Where the page would go: the faulting CPU's node. */
+  dst: number;
+  /** Address-space id of the faulting task (its "pid"). */
+  task: number;
+}
+
+/**
+ * Decides whether a hint-faulting slow-tier page is promoted (ideas S19–S21). One file per
+ * filter; `states` are the per-destination-node kernel states (pgdat nbp_*), shared with the
+ * rate limiter so pgpromote_candidate means the same thing for every filter.
+ */
+export interface PromotionFilter {
+  readonly name: string;
+  /** Whether the NUMA scanner stores the scan time in the page (tiering access time). */
+  readonly recordsScanTime: boolean;
+  decide(f: PromotionFault): number;
+}
+
+export interface PromotionFilterConfig {
+  states: NumaBalancingNodeState[];
+  /** promote_rate_limit in pages per second. */
+  rateLimitPages: number;
+  /** hot_threshold tunable (ms). */
+  hotThresholdMs: number;
+  /** scan_period_max tunable (ms): the threshold-adjustment period. */
+  scanPeriodMaxMs: number;
+}
+
+export type PromotionFilterFactory = (config: PromotionFilterConfig) => PromotionFilter;
+
+/** The scan-time field of a page is 16 bits wide: latencies are computed modulo 2^16 ms. */
+export const ACCESS_TIME_MASK = 0xffff;

@@ -1,0 +1,224 @@
+import { VMSTAT_ITEMS } from '../host/vmstat.js';
+import { MIGRATE_REASONS, MR } from '../host/migration-ledger.js';
+import type { BuiltRun } from '../scenario/build.js';
+import { PAGE_SIZE } from '../util/units.js';
+import { memoryStat, numaStat } from './stats.js';
+
+/**
+ * summary.json: what a run cost each tenant and what the kernel did. Definitions:
+ * - amat_ns: mean latency of the VM's memory accesses (cache-line misses), contention included;
+ * - slowdown: the VM's busy time (memory time + kernel work it paid + compute) divided by the
+ *   same accesses' time had each hit the VM's local node uncontended with no faults or
+ *   migrations (docs/metrics.md);
+ * - fast_tier_hit_ratio: share of accesses served by top-tier nodes (node_is_toptier()).
+ */
+export interface VmSummary {
+  name: string;
+  cgroup: string;
+  cpu_node: number;
+  accesses: number;
+  reads: number;
+  writes: number;
+  amat_ns: number;
+  kernel_ns_per_access: number;
+  slowdown: number;
+  fast_tier_hit_ratio: number;
+  busy_ms: number;
+  ideal_ms: number;
+  rss_pages: number;
+  fast_share: number;
+  pages_by_node: Record<string, number>;
+  hits_by_node: Record<string, number>;
+  oom_killed: boolean;
+  finished: boolean;
+  /** Pages migrated, by the mechanism that moved them. */
+  migrations: Record<string, number>;
+  promoted_pages: number;
+  demoted_pages: number;
+  /** Pages demoted again within the ping-pong window of their promotion. */
+  pingpong_pages: number;
+  /** Demotions into a node the page had already left by demotion in the same cycle. */
+  demotion_cycles: number;
+  /** MiB/s moved to faster / slower tiers over the run. */
+  promote_mib_per_s: number;
+  demote_mib_per_s: number;
+  /** Thrashing: ping-pong is at least 10 % of promotions and at least 1000 pages. */
+  thrashing: boolean;
+}
+
+export interface Summary {
+  scenario: string;
+  seed: number;
+  simulated_ms: number;
+  vms: VmSummary[];
+  nodes: { id: number; tier: number; toptier: boolean; capacity_pages: number; free_pages: number; kswapd_ms: number }[];
+  cgroups: {
+    path: string;
+    memory_current: number;
+    memory_max: number | 'max';
+    numa_stat: Record<string, Record<string, number>>;
+    memory_stat: Record<string, number>;
+    memory_events: Record<string, number>;
+  }[];
+  vmstat: Record<string, number>;
+  swap: { total_pages: number; used_pages: number };
+  tiering: {
+    demotion_enabled: boolean;
+    demotion_policy: string;
+    numa_balancing: number;
+    promotion_filter: string | null;
+    not_hot: number;
+    rate_limited: number;
+    promote_free_space: number;
+    failed_watermark: number;
+    pgpromote_candidate_by_node: Record<string, number>;
+    hot_threshold_ms_by_node: Record<string, number>;
+  };
+}
+
+function round(x: number, digits = 6): number {
+  if (!Number.isFinite(x)) return x;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+export function buildSummary(run: BuiltRun): Summary {
+  const { host, sim, topo, scenario } = run;
+  const ids = topo.nodes.map((n) => n.id);
+  const vms: VmSummary[] = sim.tasks.map((t, i) => {
+    const s = t.stats;
+    const busy = s.memoryNs + s.kernelNs + s.computeNs;
+    let fastHits = 0;
+    let fastPages = 0;
+    const pagesByNode: Record<string, number> = {};
+    const hitsByNode: Record<string, number> = {};
+    for (let n = 0; n < host.nodes; n++) {
+      if (host.toptier[n]) {
+        fastHits += s.hitsByNode[n];
+        fastPages += t.as.rssByNode[n];
+      }
+      pagesByNode[String(ids[n])] = t.as.rssByNode[n];
+      hitsByNode[String(ids[n])] = s.hitsByNode[n];
+    }
+    const rss = t.as.rss();
+    const L = host.ledger;
+    const migrations: Record<string, number> = {};
+    for (const r of MIGRATE_REASONS) migrations[r] = L.count(t.as.id, MR[r]);
+    const secs = sim.now > 0 ? sim.now / 1e9 : 1;
+    const up = L.up[t.as.id];
+    const pingpong = L.pingpong[t.as.id];
+    return {
+      name: t.as.name,
+      cgroup: scenario.vms[i].cgroup,
+      cpu_node: scenario.vms[i].cpuNode,
+      accesses: s.accesses,
+      reads: s.reads,
+      writes: s.writes,
+      amat_ns: round(s.accesses > 0 ? s.latencyNs / s.accesses : 0, 3),
+      kernel_ns_per_access: round(s.accesses > 0 ? s.kernelNs / s.accesses : 0, 3),
+      slowdown: round(s.idealNs > 0 ? busy / s.idealNs : 1),
+      fast_tier_hit_ratio: round(s.accesses > 0 ? fastHits / s.accesses : 0),
+      busy_ms: round(busy / 1e6, 6),
+      ideal_ms: round(s.idealNs / 1e6, 6),
+      rss_pages: rss,
+      fast_share: round(rss > 0 ? fastPages / rss : 0),
+      pages_by_node: pagesByNode,
+      hits_by_node: hitsByNode,
+      oom_killed: !t.as.alive,
+      finished: t.finished,
+      migrations,
+      promoted_pages: up,
+      demoted_pages: L.down[t.as.id],
+      pingpong_pages: pingpong,
+      demotion_cycles: L.demotionCycles[t.as.id],
+      promote_mib_per_s: round((up * PAGE_SIZE) / 2 ** 20 / secs, 3),
+      demote_mib_per_s: round((L.down[t.as.id] * PAGE_SIZE) / 2 ** 20 / secs, 3),
+      thrashing: pingpong >= 1000 && pingpong >= 0.1 * up,
+    };
+  });
+  const vmstat: Record<string, number> = {};
+  for (const [i, name] of VMSTAT_ITEMS.entries()) vmstat[name] = host.vmstat.global(i);
+  const cg = host.cgroups;
+  return {
+    scenario: scenario.name,
+    seed: run.seed,
+    simulated_ms: round(sim.now / 1e6, 6),
+    vms,
+    nodes: topo.nodes.map((n, i) => ({
+      id: n.id,
+      tier: n.tier,
+      toptier: n.toptier,
+      capacity_pages: n.capacityPages,
+      free_pages: host.frames.freeCount[i],
+      kswapd_ms: round(sim.kswapdNs[i] / 1e6, 6),
+    })),
+    cgroups: cg.paths.map((path, c) => ({
+      path,
+      memory_current: cg.usage[c] * PAGE_SIZE,
+      memory_max: Number.isFinite(cg.memoryMax[c]) ? cg.memoryMax[c] * PAGE_SIZE : 'max',
+      numa_stat: numaStat(host, c),
+      memory_stat: memoryStat(host, c),
+      memory_events: {
+        low: cg.eventCount(c, 'low'),
+        high: cg.eventCount(c, 'high'),
+        max: cg.eventCount(c, 'max'),
+        oom: cg.eventCount(c, 'oom'),
+        oom_kill: cg.eventCount(c, 'oom_kill'),
+      },
+    })),
+    vmstat,
+    swap: { total_pages: host.swapPages, used_pages: host.swapUsed },
+    tiering: {
+      demotion_enabled: host.demotionEnabled,
+      demotion_policy: host.demotion?.name ?? 'none',
+      numa_balancing: host.numaBalancing,
+      promotion_filter: run.numa?.o.filter.name ?? null,
+      not_hot: run.numa?.stats.notHot ?? 0,
+      rate_limited: run.numa?.stats.rateLimited ?? 0,
+      promote_free_space: run.numa?.stats.promoteFreeSpace ?? 0,
+      failed_watermark: run.numa?.stats.failedWatermark ?? 0,
+      pgpromote_candidate_by_node: Object.fromEntries(ids.map((id, i) => [String(id), run.numa?.o.states[i].pgpromote_candidate ?? 0])),
+      hot_threshold_ms_by_node: Object.fromEntries(
+        ids.map((id, i) => [String(id), run.numa ? run.numa.o.states[i].nbp_threshold || run.numa.o.tunables.hot_threshold : 0]),
+      ),
+    },
+  };
+}
+
+/** A few lines for the terminal. */
+export function formatSummary(s: Summary): string {
+  const lines: string[] = [];
+  lines.push(`scenario ${s.scenario}, seed ${s.seed}, ${s.simulated_ms.toFixed(1)} ms simulated`);
+  lines.push('');
+  const head = ['vm', 'accesses', 'amat_ns', 'slowdown', 'fast_hit', 'fast_share', 'rss_MiB', 'status'];
+  const rows = s.vms.map((v) => [
+    v.name,
+    String(v.accesses),
+    v.amat_ns.toFixed(1),
+    v.slowdown.toFixed(3),
+    v.fast_tier_hit_ratio.toFixed(3),
+    v.fast_share.toFixed(3),
+    ((v.rss_pages * PAGE_SIZE) / 2 ** 20).toFixed(0),
+    v.oom_killed ? 'oom-killed' : v.finished ? 'finished' : 'running',
+  ]);
+  lines.push(...table([head, ...rows]));
+  lines.push('');
+  const nodeRows = s.nodes.map((n) => [
+    String(n.id),
+    String(n.tier),
+    n.toptier ? 'yes' : 'no',
+    ((n.capacity_pages * PAGE_SIZE) / 2 ** 20).toFixed(0),
+    ((n.free_pages * PAGE_SIZE) / 2 ** 20).toFixed(0),
+    n.kswapd_ms.toFixed(1),
+  ]);
+  lines.push(...table([['node', 'tier', 'toptier', 'size_MiB', 'free_MiB', 'kswapd_ms'], ...nodeRows]));
+  lines.push('');
+  const keys = ['pgfault', 'pgmajfault', 'pgsteal_kswapd', 'pgsteal_direct', 'pswpin', 'pswpout', 'pgdemote_kswapd', 'pgdemote_direct', 'pgpromote_success', 'numa_hint_faults', 'oom_kill'];
+  lines.push(keys.map((k) => `${k} ${s.vmstat[k] ?? 0}`).join('  '));
+  return lines.join('\n');
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows.map((r) => r.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join('  ').trimEnd());
+}

@@ -1,0 +1,118 @@
+import { LatencyModel } from '../engine/cost-model.js';
+import { Simulation, type Daemon, type HintFaultHandler, type TaskSpec } from '../engine/simulation.js';
+import type { AddressSpaceSpec } from '../host/address-space.js';
+import { Host } from '../host/host.js';
+import type { HostTopology } from '../host/host-topology.js';
+import type { Mempolicy } from '../host/mempolicy.js';
+import { buildPlacement, restrictToCpuset } from '../host/mempolicy-placement.js';
+import { DEMOTION_POLICIES } from '../policies/demotion/index.js';
+import { PROMOTION_FILTERS } from '../policies/promotion/index.js';
+import { rateLimitPages } from '../host/numa-balancing/constants.js';
+import { NumaTiering } from '../engine/numa-tiering.js';
+import { Rng } from '../util/rng.js';
+import { createAccessStream } from '../workloads/index.js';
+import { toHostTopology } from './host-topology.js';
+import type { ResolvedScenario } from './load.js';
+
+/** Everything one run needs, wired from a resolved scenario: the model, the engine, the tasks. */
+export interface BuiltRun {
+  scenario: ResolvedScenario;
+  seed: number;
+  topo: HostTopology;
+  host: Host;
+  lat: LatencyModel;
+  sim: Simulation;
+  /** Dense node index of each kernel node id. */
+  dense: Map<number, number>;
+  /** NUMA balancing (scanner + hint faults), when kernel.numa_balancing is not 0. */
+  numa: NumaTiering | null;
+}
+
+export interface BuildOptions {
+  onSample?: (run: BuiltRun, now: number) => void;
+  onProgress?: (fraction: number) => void;
+  daemons?: Daemon[];
+  hintFaults?: HintFaultHandler | null;
+}
+
+export function buildRun(sc: ResolvedScenario, seed: number, opts: BuildOptions = {}): BuiltRun {
+  const topo = toHostTopology(sc.model);
+  const dense = new Map(topo.nodes.map((n, i) => [n.id, i]));
+  const toDense = (xs: readonly number[]): number[] => xs.map((x) => dense.get(x) as number);
+  const zonelists = topo.nodes.map((n) => Int32Array.from(n.zonelist));
+  const weights = new Uint8Array(topo.nodes.length).fill(1);
+  for (const [id, w] of Object.entries(sc.weightedInterleave)) weights[dense.get(Number(id)) as number] = w;
+  const rng = new Rng(seed);
+  const cgPaths = ['/', ...sc.cgroups.map((c) => c.path)];
+
+  const spaces: AddressSpaceSpec[] = sc.vms.map((vm) => {
+    const cpuNode = dense.get(vm.cpuNode) as number;
+    const pol: Mempolicy = { ...vm.mempolicy, nodes: toDense(vm.mempolicy.nodes) };
+    let placement = buildPlacement(pol, cpuNode, zonelists, weights);
+    if (vm.cpusetMems !== null) placement = restrictToCpuset(placement, toDense(vm.cpusetMems));
+    return {
+      name: vm.name,
+      memcg: cgPaths.indexOf(vm.cgroup),
+      cpuNode,
+      pages: vm.footprintPages,
+      filePages: vm.filePages,
+      placement,
+    };
+  });
+  const tier = sc.tiering;
+  const demotion = DEMOTION_POLICIES[tier.demotionPolicy](topo, {
+    paths: new Map([...tier.demotionPaths].map(([k, v]) => [dense.get(k) as number, toDense(v)])),
+    history: tier.demotionHistory,
+  });
+  const host = new Host({
+    topology: topo,
+    cgroups: sc.cgroups,
+    addressSpaces: spaces,
+    swapPages: sc.swapPages,
+    swappiness: sc.swappiness,
+    demotionEnabled: sc.demotionEnabled,
+    demotion,
+    numaBalancing: sc.numaBalancing,
+    costs: sc.costs,
+    rng: rng.fork('host'),
+    pingpongWindowMs: tier.pingpongWindowMs,
+  });
+  let numa: NumaTiering | null = null;
+  if (sc.numaBalancing !== 0) {
+    const states = NumaTiering.nodeStates(topo.nodes.length);
+    const filter = PROMOTION_FILTERS[tier.promotionFilter]({
+      states,
+      rateLimitPages: rateLimitPages(tier.tunables.promote_rate_limit),
+      hotThresholdMs: tier.tunables.hot_threshold,
+      scanPeriodMaxMs: tier.tunables.scan_period_max,
+    });
+    numa = new NumaTiering(host, {
+      mode: sc.numaBalancing,
+      tunables: tier.tunables,
+      filter,
+      states,
+      policies: spaces.map((_, i) => sc.vms[i].mempolicy),
+      scanPteNs: sc.costs.numaScanPteNs,
+    });
+  }
+  const lat = new LatencyModel(topo, sc.latency);
+  const tasks: TaskSpec[] = sc.vms.map((vm, i) => ({
+    as: host.spaces[i],
+    stream: createAccessStream(vm.workload, rng.fork(`vm:${vm.name}`)),
+    mlp: vm.mlp,
+    startNs: vm.startNs,
+  }));
+  const run = { scenario: sc, seed, topo, host, lat, dense, numa } as BuiltRun;
+  const daemons: Daemon[] = [...(opts.daemons ?? [])];
+  run.sim = new Simulation(host, lat, tasks, {
+    durationNs: sc.durationNs,
+    sampleIntervalNs: sc.sampleIntervalNs,
+    epochNs: 1e6,
+    daemons,
+    hintFaults: opts.hintFaults ?? numa,
+    ...(opts.onSample ? { onSample: (_s, now) => opts.onSample?.(run, now) } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
+  if (numa !== null) daemons.push(...numa.scanners(run.sim));
+  return run;
+}

@@ -1,0 +1,343 @@
+import { readFileSync } from 'node:fs';
+import { basename, dirname, extname, resolve } from 'node:path';
+import YAML from 'yaml';
+import { DEFAULT_KERNEL_COSTS, type KernelCosts } from '../host/costs.js';
+import { parseMempolicy, type Mempolicy } from '../host/mempolicy.js';
+import type { CgroupSpec } from '../host/cgroups.js';
+import { DEFAULT_LATENCY_MODEL, type LatencyModelOptions } from '../engine/cost-model.js';
+import { loadTopologyFile, normalizeTopology, parseTopologyText } from '../topology/load.js';
+import { buildTopologyModel, type TopologyModel } from '../topology/model.js';
+import { InputError } from '../util/errors.js';
+import { bytesToPages, parseSize } from '../util/units.js';
+import { parseWith } from '../util/validate.js';
+import { footprintPagesOf, type WorkloadSpec } from '../workloads/schema.js';
+import { scenarioSchema, type ScenarioInput } from './schema.js';
+import { NUMA_BALANCING_DEFAULTS, type NumaBalancingTunables } from '../host/numa-balancing/constants.js';
+import { findCycle } from '../policies/demotion/one-way.js';
+import type { DemotionPolicyName } from '../policies/demotion/index.js';
+
+export interface ResolvedTiering {
+  demotionPolicy: DemotionPolicyName;
+  demotionHistory: boolean;
+  /** Kernel node id → targets (single: one; one-way: the allowed edges, in order). */
+  demotionPaths: Map<number, number[]>;
+  promotionFilter: 'hot-threshold' | 'always' | 'two-reference' | 'active-lru';
+  pingpongWindowMs: number;
+  tunables: NumaBalancingTunables;
+}
+
+/** A scenario with every size, time, name and node resolved and cross-checked. */
+export interface ResolvedVm {
+  name: string;
+  cgroup: string;
+  /** Kernel node id of the CPU node running the VM. */
+  cpuNode: number;
+  mempolicy: Mempolicy;
+  cpusetMems: number[] | null;
+  footprintPages: number;
+  filePages: number;
+  mlp: number;
+  startNs: number;
+  workload: WorkloadSpec;
+}
+
+export interface ResolvedScenario {
+  name: string;
+  seed: number;
+  description: string;
+  model: TopologyModel;
+  durationNs: number;
+  sampleIntervalNs: number;
+  demotionEnabled: boolean;
+  numaBalancing: number;
+  swappiness: number;
+  swapPages: number;
+  weightedInterleave: Record<number, number>;
+  costs: KernelCosts;
+  latency: LatencyModelOptions;
+  cgroups: CgroupSpec[];
+  vms: ResolvedVm[];
+  tiering: ResolvedTiering;
+  /** The validated input, after --set overrides, for the record. */
+  input: ScenarioInput;
+}
+
+export function parseDocument(text: string, source: string): unknown {
+  return parseTopologyText(text, source);
+}
+
+export function readScenarioFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`${path}: cannot read scenario file${code ? ` (${code})` : ''}`);
+  }
+  return parseDocument(text, path);
+}
+
+/**
+ * `--set key=value` overrides: a dotted path (`kernel.swappiness`, `vms.0.workload.theta`,
+ * `vms[0].mlp`) and a YAML scalar or flow value. Missing maps on the way are created, so any
+ * field can be set; the result is validated like a file.
+ */
+export function applyOverrides(raw: unknown, sets: readonly string[]): unknown {
+  const root = structuredClone(raw) as Record<string, unknown>;
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new InputError(`--set ${JSON.stringify(s)}: expected key=value, e.g. kernel.swappiness=10`);
+    const key = s.slice(0, eq);
+    let value: unknown;
+    try {
+      value = YAML.parse(s.slice(eq + 1));
+    } catch {
+      throw new InputError(`--set ${key}: value ${JSON.stringify(s.slice(eq + 1))} is not a valid YAML value`);
+    }
+    const segs = key.replace(/\[(\d+)\]/g, '.$1').split('.').filter((x) => x !== '');
+    let obj: Record<string, unknown> | unknown[] = root;
+    for (let i = 0; i < segs.length; i++) {
+      const seg = segs[i];
+      const last = i === segs.length - 1;
+      if (Array.isArray(obj)) {
+        const idx = Number(seg);
+        if (!Number.isInteger(idx) || idx < 0 || idx >= obj.length) {
+          throw new InputError(`--set ${key}: "${seg}" is not an index of a list of ${obj.length}`);
+        }
+        if (last) obj[idx] = value;
+        else {
+          if (obj[idx] === null || typeof obj[idx] !== 'object') obj[idx] = {};
+          obj = obj[idx] as Record<string, unknown>;
+        }
+      } else {
+        if (last) obj[seg] = value;
+        else {
+          if (obj[seg] === null || typeof obj[seg] !== 'object') obj[seg] = {};
+          obj = obj[seg] as Record<string, unknown>;
+        }
+      }
+    }
+  }
+  return root;
+}
+
+function limitPages(v: string | undefined, field: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (v === 'max') return Infinity;
+  return bytesToPages(parseSize(v, field));
+}
+
+/**
+ * Validates a scenario document and resolves it. `baseDir` resolves a topology path;
+ * `defaultName` names a scenario that has no `name`.
+ */
+export function resolveScenario(raw: unknown, baseDir: string, defaultName: string): ResolvedScenario {
+  const input = parseWith(scenarioSchema, raw);
+  const k = input.kernel ?? {};
+  let topo;
+  if (typeof input.topology === 'string') {
+    topo = loadTopologyFile(resolve(baseDir, input.topology));
+  } else {
+    try {
+      topo = normalizeTopology(input.topology);
+    } catch (e) {
+      if (e instanceof InputError) {
+        const m = e.message;
+        throw new InputError(m.startsWith('(top level)') ? `topology${m.slice('(top level)'.length)}` : `topology.${m}`);
+      }
+      throw e;
+    }
+  }
+  const model = buildTopologyModel(topo, {
+    ...(k.min_free_kbytes !== undefined ? { minFreeKbytes: k.min_free_kbytes } : {}),
+    ...(k.watermark_scale_factor !== undefined ? { watermarkScaleFactor: k.watermark_scale_factor } : {}),
+  });
+  const nodeIds = model.nodes.map((n) => n.id);
+  const idList = nodeIds.join(', ');
+  const cpuNodes = model.nodes.filter((n) => n.cpus.length > 0).map((n) => n.id);
+  if (cpuNodes.length === 0) throw new InputError(`topology.nodes: no node has CPUs; VMs need a CPU node to run on`);
+
+  // cgroups: parents before children; the root always exists.
+  const cgroups: CgroupSpec[] = [];
+  const seen = new Set<string>(['/']);
+  const cgInputs = [...(input.cgroups ?? [])].sort((a, b) => a.path.split('/').length - b.path.split('/').length);
+  for (const c of cgInputs) {
+    const i = (input.cgroups ?? []).indexOf(c);
+    const f = `cgroups[${i}]`;
+    if (!/^\/([A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*)?$/.test(c.path)) {
+      throw new InputError(`${f}.path: expected an absolute cgroup path such as /vms/web, got ${JSON.stringify(c.path)}`);
+    }
+    if (seen.has(c.path) && c.path !== '/') throw new InputError(`${f}.path: ${c.path} is listed twice`);
+    const parent = c.path === '/' ? null : c.path.slice(0, c.path.lastIndexOf('/')) || '/';
+    if (parent !== null && !seen.has(parent)) {
+      throw new InputError(`${f}.path: parent cgroup ${parent} of ${c.path} is not listed`);
+    }
+    seen.add(c.path);
+    cgroups.push({
+      path: c.path,
+      memoryMax: limitPages(c['memory.max'], `${f}.memory.max`, Infinity),
+      memoryHigh: limitPages(c['memory.high'], `${f}.memory.high`, Infinity),
+      memoryLow: c['memory.low'] === undefined ? 0 : bytesToPages(parseSize(c['memory.low'], `${f}.memory.low`)),
+    });
+  }
+  const cgPaths = ['/', ...cgroups.map((c) => c.path)];
+
+  const vmNames = new Set<string>();
+  const vms: ResolvedVm[] = input.vms.map((v, i) => {
+    const f = `vms[${i}]`;
+    if (vmNames.has(v.name)) throw new InputError(`${f}.name: VM name ${JSON.stringify(v.name)} is used twice`);
+    vmNames.add(v.name);
+    const cgroup = v.cgroup ?? '/';
+    if (!cgPaths.includes(cgroup)) {
+      throw new InputError(`${f}.cgroup: no cgroup ${JSON.stringify(cgroup)}; defined: ${cgPaths.join(', ')}`);
+    }
+    const cpuNode = v.cpu_node ?? cpuNodes[0];
+    if (!nodeIds.includes(cpuNode)) throw new InputError(`${f}.cpu_node: node ${cpuNode} does not exist; nodes are ${idList}`);
+    if (!cpuNodes.includes(cpuNode)) {
+      throw new InputError(`${f}.cpu_node: node ${cpuNode} has no CPUs; nodes with CPUs: ${cpuNodes.join(', ')}`);
+    }
+    const pol = v.mempolicy ?? { mode: 'default' as const };
+    const mempolicy = parseMempolicy(
+      { mode: pol.mode, nodes: pol.nodes ?? [], ...(pol.numa_balancing !== undefined ? { numaBalancing: pol.numa_balancing } : {}) },
+      ['vms', i, 'mempolicy'],
+      { nodeIds },
+    );
+    let cpusetMems: number[] | null = null;
+    if (v.cpuset_mems !== undefined) {
+      for (const [j, n] of v.cpuset_mems.entries()) {
+        if (!nodeIds.includes(n)) throw new InputError(`${f}.cpuset_mems[${j}]: node ${n} does not exist; nodes are ${idList}`);
+      }
+      if (v.cpuset_mems.length === 0) throw new InputError(`${f}.cpuset_mems: must name at least one node`);
+      cpusetMems = [...new Set(v.cpuset_mems)].sort((a, b) => a - b);
+    }
+    const footprintPages = footprintPagesOf(v.workload);
+    const filePages = v.file_backed === undefined ? 0 : bytesToPages(parseSize(v.file_backed, `${f}.file_backed`));
+    if (filePages > footprintPages) {
+      throw new InputError(`${f}.file_backed: ${v.file_backed} is larger than the workload footprint (${footprintPages} pages)`);
+    }
+    return {
+      name: v.name,
+      cgroup,
+      cpuNode,
+      mempolicy,
+      cpusetMems,
+      footprintPages,
+      filePages,
+      mlp: v.mlp ?? 1,
+      startNs: (v.start_ms ?? 0) * 1e6,
+      workload: v.workload,
+    };
+  });
+
+  const weightedInterleave: Record<number, number> = {};
+  for (const [key, w] of Object.entries(k.weighted_interleave ?? {})) {
+    const id = Number(key);
+    if (!Number.isInteger(id) || !nodeIds.includes(id)) {
+      throw new InputError(`kernel.weighted_interleave.${key}: node ${key} does not exist; nodes are ${idList}`);
+    }
+    weightedInterleave[id] = w;
+  }
+
+  const c = k.costs ?? {};
+  const costs: KernelCosts = {
+    minorFaultNs: c.minor_fault_ns ?? DEFAULT_KERNEL_COSTS.minorFaultNs,
+    swapInNs: c.swap_in_ns ?? DEFAULT_KERNEL_COSTS.swapInNs,
+    swapOutNs: c.swap_out_ns ?? DEFAULT_KERNEL_COSTS.swapOutNs,
+    fileReadNs: c.file_read_ns ?? DEFAULT_KERNEL_COSTS.fileReadNs,
+    fileWritebackNs: c.file_writeback_ns ?? DEFAULT_KERNEL_COSTS.fileWritebackNs,
+    migratePageNs: c.migrate_page_ns ?? DEFAULT_KERNEL_COSTS.migratePageNs,
+    scanPageNs: c.scan_page_ns ?? DEFAULT_KERNEL_COSTS.scanPageNs,
+    hintFaultNs: c.hint_fault_ns ?? DEFAULT_KERNEL_COSTS.hintFaultNs,
+    numaScanPteNs: c.numa_scan_pte_ns ?? DEFAULT_KERNEL_COSTS.numaScanPteNs,
+  };
+  const latency: LatencyModelOptions = {
+    ...DEFAULT_LATENCY_MODEL,
+    ...(c.remote_ns_per_distance !== undefined ? { remoteNsPerDistance: c.remote_ns_per_distance } : {}),
+    ...(c.max_utilisation !== undefined ? { maxUtilisation: c.max_utilisation } : {}),
+  };
+
+  const tiering = resolveTiering(input, nodeIds, idList);
+
+  const swap = k.swap ?? '16GiB';
+  const swapPages = swap === 'none' ? 0 : bytesToPages(parseSize(swap, 'kernel.swap'));
+  const durationNs = input.duration_ms * 1e6;
+  const sampleIntervalNs = (input.sample_interval_ms ?? Math.max(1, input.duration_ms / 200)) * 1e6;
+  if (sampleIntervalNs > durationNs) {
+    throw new InputError(`sample_interval_ms: ${input.sample_interval_ms} is longer than duration_ms ${input.duration_ms}`);
+  }
+  return {
+    name: input.name ?? defaultName,
+    seed: input.seed ?? 1,
+    description: input.description ?? '',
+    model,
+    durationNs,
+    sampleIntervalNs,
+    demotionEnabled: k.demotion_enabled ?? false,
+    numaBalancing: k.numa_balancing ?? 0,
+    swappiness: k.swappiness ?? 60,
+    swapPages,
+    weightedInterleave,
+    costs,
+    latency,
+    cgroups,
+    vms,
+    tiering,
+    input,
+  };
+}
+
+function resolveTiering(input: ScenarioInput, nodeIds: number[], idList: string): ResolvedTiering {
+  const t = input.tiering ?? {};
+  const k = input.kernel ?? {};
+  const policy = t.demotion_policy ?? 'kernel';
+  if (t.demotion_history !== undefined && policy !== 'distance-list') {
+    throw new InputError(`tiering.demotion_history: only meaningful with demotion_policy distance-list, not ${policy}`);
+  }
+  const paths = new Map<number, number[]>();
+  for (const [key, targets] of Object.entries(t.demotion_paths ?? {})) {
+    const from = Number(key);
+    if (!/^\d+$/.test(key) || !nodeIds.includes(from)) {
+      throw new InputError(`tiering.demotion_paths.${key}: node ${key} does not exist; nodes are ${idList}`);
+    }
+    targets.forEach((n, j) => {
+      if (!nodeIds.includes(n)) {
+        throw new InputError(`tiering.demotion_paths.${key}[${j}]: node ${n} does not exist; nodes are ${idList}`);
+      }
+      if (n === from) throw new InputError(`tiering.demotion_paths.${key}[${j}]: a node cannot demote to itself`);
+    });
+    if (policy === 'single' && targets.length > 1) {
+      throw new InputError(`tiering.demotion_paths.${key}: demotion_policy single takes exactly one target per node, got ${targets.length}`);
+    }
+    paths.set(from, [...targets]);
+  }
+  if (t.demotion_paths !== undefined && policy !== 'single' && policy !== 'one-way') {
+    throw new InputError(`tiering.demotion_paths: only used by demotion_policy single or one-way, not ${policy}`);
+  }
+  if (policy === 'one-way') {
+    if (t.demotion_paths === undefined) throw new InputError(`tiering.demotion_paths: required by demotion_policy one-way`);
+    const cycle = findCycle(paths);
+    if (cycle) throw new InputError(`tiering.demotion_paths: the one-way graph has a cycle ${cycle.join(' -> ')}; one-way paths must be acyclic`);
+  }
+  const d = NUMA_BALANCING_DEFAULTS;
+  return {
+    demotionPolicy: policy,
+    demotionHistory: t.demotion_history ?? false,
+    demotionPaths: paths,
+    promotionFilter: t.promotion_filter ?? 'hot-threshold',
+    pingpongWindowMs: t.pingpong_window_ms ?? 10_000,
+    tunables: {
+      scan_delay: k.numa_balancing_scan_delay_ms ?? d.scan_delay,
+      scan_period_min: k.numa_balancing_scan_period_min_ms ?? d.scan_period_min,
+      scan_period_max: k.numa_balancing_scan_period_max_ms ?? d.scan_period_max,
+      scan_size: k.numa_balancing_scan_size_mb ?? d.scan_size,
+      hot_threshold: k.numa_balancing_hot_threshold_ms ?? d.hot_threshold,
+      promote_rate_limit: k.numa_balancing_promote_rate_limit_MBps ?? d.promote_rate_limit,
+    },
+  };
+}
+
+/** Reads a scenario file, applies overrides and resolves it. */
+export function loadScenario(path: string, sets: readonly string[] = []): ResolvedScenario {
+  const raw = applyOverrides(readScenarioFile(path), sets);
+  return resolveScenario(raw, dirname(resolve(path)), basename(path, extname(path)));
+}

@@ -1,0 +1,18 @@
+import { buildSummary, type Summary } from '../report/summary.js';
+import { TimeSeries } from '../report/timeseries.js';
+import { buildRun, type BuildOptions, type BuiltRun } from './build.js';
+import type { ResolvedScenario } from './load.js';
+
+export interface RunResult {
+  run: BuiltRun;
+  summary: Summary;
+  series: TimeSeries;
+}
+
+/** Builds and runs one scenario with one seed; deterministic for a given (scenario, seed). */
+export function runScenario(sc: ResolvedScenario, seed: number, opts: Omit<BuildOptions, 'onSample'> = {}): RunResult {
+  const series = new TimeSeries();
+  const run = buildRun(sc, seed, { ...opts, onSample: (r, now) => series.sample(r, now) });
+  run.sim.run();
+  return { run, summary: buildSummary(run), series };
+}

@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { workloadSpecSchema } from '../workloads/schema.js';
+
+/**
+ * The scenario file: a host (topology + kernel knobs), cgroups, and VMs with workloads.
+ * Keys follow the kernel's names where one exists (`demotion_enabled`, `numa_balancing`,
+ * `memory.max`). Sizes carry units ("4GiB"); parsing and cross-field checks happen in load.ts.
+ */
+
+const sizeOrMax = z.string().describe('a size with a unit ("4GiB") or "max"');
+
+const mempolicySchema = z.strictObject({
+  mode: z
+    .enum(['default', 'local', 'preferred', 'preferred_many', 'bind', 'interleave', 'weighted_interleave'])
+    .describe('the kernel memory policy (MPOL_*)'),
+  nodes: z.array(z.number().int().nonnegative()).optional().describe('node ids of the policy nodemask'),
+  numa_balancing: z
+    .boolean()
+    .optional()
+    .describe('MPOL_F_NUMA_BALANCING (bind and preferred_many only): NUMA balancing may move the pages'),
+});
+
+const cgroupSchema = z.strictObject({
+  path: z.string().describe('cgroup path, e.g. /vms/web'),
+  'memory.max': sizeOrMax.optional(),
+  'memory.high': sizeOrMax.optional(),
+  'memory.low': z.string().optional().describe('a size with a unit'),
+});
+
+const vmSchema = z.strictObject({
+  name: z.string().min(1),
+  cgroup: z.string().optional().describe('path of the cgroup the VM runs in (default "/")'),
+  cpu_node: z.number().int().nonnegative().optional().describe('node id whose CPUs run the VM (default: the first CPU node)'),
+  mempolicy: mempolicySchema.optional(),
+  cpuset_mems: z.array(z.number().int().nonnegative()).optional().describe('cpuset.mems of the VM (default: all nodes)'),
+  file_backed: z.string().optional().describe('trailing part of the footprint backed by files (page cache), e.g. "512MiB"'),
+  mlp: z.number().positive().optional().describe('memory-level parallelism: misses the VM overlaps (default 1)'),
+  start_ms: z.number().nonnegative().optional(),
+  workload: workloadSpecSchema,
+});
+
+const costsSchema = z.strictObject({
+  minor_fault_ns: z.number().nonnegative().optional(),
+  swap_in_ns: z.number().nonnegative().optional(),
+  swap_out_ns: z.number().nonnegative().optional(),
+  file_read_ns: z.number().nonnegative().optional(),
+  file_writeback_ns: z.number().nonnegative().optional(),
+  migrate_page_ns: z.number().nonnegative().optional(),
+  scan_page_ns: z.number().nonnegative().optional(),
+  hint_fault_ns: z.number().nonnegative().optional(),
+  numa_scan_pte_ns: z.number().nonnegative().optional(),
+  remote_ns_per_distance: z.number().nonnegative().optional(),
+  max_utilisation: z.number().min(0).max(0.99).optional(),
+});
+
+const kernelSchema = z.strictObject({
+  demotion_enabled: z.boolean().optional().describe('/sys/kernel/mm/numa/demotion_enabled (default false)'),
+  numa_balancing: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]).optional(),
+  swappiness: z.number().int().min(0).max(200).optional(),
+  watermark_scale_factor: z.number().int().min(1).max(3000).optional(),
+  min_free_kbytes: z.number().int().min(0).optional(),
+  swap: z.string().optional().describe('swap device size ("16GiB") or "none"'),
+  weighted_interleave: z
+    .record(z.string(), z.number().int().min(1).max(255))
+    .optional()
+    .describe('/sys/kernel/mm/mempolicy/weighted_interleave/nodeN weights, keyed by node id'),
+  costs: costsSchema.optional(),
+  numa_balancing_promote_rate_limit_MBps: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('kernel.numa_balancing_promote_rate_limit_MBps (default 65536)'),
+  numa_balancing_hot_threshold_ms: z.number().int().min(0).optional().describe('debugfs hot_threshold_ms (default 1000)'),
+  numa_balancing_scan_delay_ms: z.number().int().min(0).optional().describe('debugfs scan_delay_ms (default 1000)'),
+  numa_balancing_scan_period_min_ms: z.number().int().min(1).optional().describe('debugfs scan_period_min_ms (default 1000)'),
+  numa_balancing_scan_period_max_ms: z.number().int().min(1).optional().describe('debugfs scan_period_max_ms (default 60000)'),
+  numa_balancing_scan_size_mb: z.number().int().min(1).optional().describe('debugfs scan_size_mb (default 256)'),
+});
+
+const tieringSchema = z.strictObject({
+  demotion_policy: z
+    .enum(['kernel', 'single', 'distance-list', 'one-way'])
+    .optional()
+    .describe('where reclaim demotes (idea S17); default kernel'),
+  demotion_history: z
+    .boolean()
+    .optional()
+    .describe('distance-list only: never demote a page into a node it already left in the same cycle'),
+  demotion_paths: z
+    .record(z.string(), z.array(z.number().int().nonnegative()))
+    .optional()
+    .describe('single: the one target per node; one-way: allowed demotion edges per node (must be acyclic)'),
+  promotion_filter: z
+    .enum(['hot-threshold', 'always', 'two-reference', 'active-lru'])
+    .optional()
+    .describe('which hint faults on slow-tier pages promote (ideas S20, S21); default hot-threshold'),
+  pingpong_window_ms: z
+    .number()
+    .positive()
+    .optional()
+    .describe('a page demoted within this time after its promotion counts as ping-pong (default 10000)'),
+});
+
+export const scenarioSchema = z.strictObject({
+  name: z.string().optional(),
+  seed: z.number().int().nonnegative().optional(),
+  description: z.string().optional(),
+  topology: z
+    .union([z.string(), z.record(z.string(), z.unknown())])
+    .describe('a topology file path (relative to the scenario) or an inline topology'),
+  duration_ms: z.number().positive().describe('simulated time to run'),
+  sample_interval_ms: z.number().positive().optional(),
+  kernel: kernelSchema.optional(),
+  tiering: tieringSchema.optional(),
+  cgroups: z.array(cgroupSchema).optional(),
+  vms: z.array(vmSchema).min(1),
+});
+
+export type ScenarioInput = z.infer<typeof scenarioSchema>;
+export type VmInput = z.infer<typeof vmSchema>;
