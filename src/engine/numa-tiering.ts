@@ -35,6 +35,8 @@ export class NumaTieringStats {
   promoteFreeSpace = 0;
   /** Promotions refused by migrate_balanced_pgdat (destination not above HIGH + nr). */
   failedWatermark = 0;
+  /** Promotions refused by the group's fast-memory quota (host.promotionGate). */
+  refusedByQuota = 0;
 }
 
 export class NumaTiering implements HintFaultHandler {
@@ -112,6 +114,11 @@ export class NumaTiering implements HintFaultHandler {
       return cost;
     }
     const promotion = !host.toptier[src] && host.toptier[dst] !== 0;
+    const gate = host.promotionGate;
+    if (promotion && gate !== null && !gate(memcg, p, dst)) {
+      this.stats.refusedByQuota++;
+      return cost;
+    }
     host.migratePage(p, dst, PROMOTE_KEEP_FLAGS, promotion ? MR.promote_hint_fault : MR.numa_locality);
     cost += host.costs.migratePageNs;
     host.vmstat.add(memcg, dst, VM.numa_pages_migrated, 1);

@@ -236,6 +236,18 @@ export class Host {
   /** Notified of every migration (the engine adds it to bandwidth contention). */
   onMigrate: (src: number, dst: number) => void = () => {};
 
+  /**
+   * Reclaim consults this for every page it would reclaim or demote: true keeps the page on
+   * its node (e.g. a tenant's fast-memory hint). `g` is the global virtual page.
+   */
+  keepPage: ((g: number, node: number) => boolean) | null = null;
+
+  /**
+   * NUMA-balancing promotion consults this before moving page `p` of `memcg` to `dst`: false
+   * refuses the promotion; a gate may make room first (demote a colder page: an exchange).
+   */
+  promotionGate: ((memcg: number, p: number, dst: number) => boolean) | null = null;
+
   /** Hook for ratio enforcement: may a page of `memcg` be placed on `node` now? */
   nodeAllowed: (memcg: number, node: number) => boolean = () => true;
 

@@ -65,6 +65,13 @@ export interface ReclaimRequest {
   ignoreLow: boolean;
   /** MADV_PAGEOUT / DAMON pageout set no_demotion; proactive reclaim does not retry failures. */
   noDemotion: boolean;
+  /**
+   * Demote or leave in place, never swap or drop (ratio rebalancing): pages that cannot be
+   * demoted go back to the inactive list. Works whatever demotion_enabled says.
+   */
+  demoteOnly?: boolean;
+  /** Ledger reason for the demotions, instead of the reclaimer's demote_* reason. */
+  reason?: number;
 }
 
 /**
@@ -84,7 +91,8 @@ export function shrinkNode(host: Host, node: number, nrToReclaim: number, priori
 }
 
 function canDemote(host: Host, node: number, req: ReclaimRequest): boolean {
-  return host.demotionEnabled && !req.noDemotion && host.demotion !== null && host.demotion.canDemote(node);
+  if (req.noDemotion || host.demotion === null || !host.demotion.canDemote(node)) return false;
+  return host.demotionEnabled || req.demoteOnly === true;
 }
 
 function shrinkLruvec(host: Host, memcg: number, node: number, nrToReclaim: number, priority: number, req: ReclaimRequest): number {
@@ -95,13 +103,17 @@ function shrinkLruvec(host: Host, memcg: number, node: number, nrToReclaim: numb
   const fileTotal = sizes[base + LRU_INACTIVE_FILE] + sizes[base + LRU_ACTIVE_FILE];
   if (anonTotal + fileTotal === 0) return 0;
   const demote = canDemote(host, node, req);
+  if (req.demoteOnly === true && !demote) return 0;
   // can_reclaim_anon_pages(): swap space left, or a demotion target.
   const anonOk = host.swapUsed < host.swapPages || demote;
   // get_scan_count(): with equal recent costs, SCAN_FRACT weights anon by swappiness and file
   // by 200 - swappiness; SCAN_FILE when anon cannot be reclaimed; SCAN_ANON when there is no file.
   let anonFrac: number;
   let fileFrac: number;
-  if (!anonOk || host.swappiness === 0) {
+  if (req.demoteOnly === true) {
+    anonFrac = 1;
+    fileFrac = 1;
+  } else if (!anonOk || host.swappiness === 0) {
     anonFrac = 0;
     fileFrac = 1;
   } else if (fileTotal === 0) {
@@ -185,6 +197,14 @@ function shrinkInactiveList(host: Host, memcg: number, node: number, lru: number
     scanned++;
     const f = fr.flags[p];
     fr.remove(list, p);
+    const keep = host.keepPage;
+    if (keep !== null && keep(fr.rmap[p], node)) {
+      // A page something else pins to this node (a tenant's fast-memory hint): rotate it.
+      fr.flags[p] = (f & ~PF_YOUNG) | PF_ACTIVE;
+      fr.addHead(active, p);
+      activated++;
+      continue;
+    }
     if ((f & PF_YOUNG) !== 0) {
       if ((f & PF_REFERENCED) !== 0) {
         fr.flags[p] = (f & ~PF_YOUNG) | PF_ACTIVE | PF_REFERENCED;
@@ -270,13 +290,13 @@ function demoteBatch(host: Host, node: number, memcg: number, count: number, ina
     if (dst >= 0) {
       // The demoted page arrives cold: inactive, unreferenced, not young, not hint-marked.
       fr.addHead(inactiveList, p); // migratePage unlinks from the current list
-      host.migratePage(p, dst, DEMOTE_KEEP_FLAGS, DEMOTE_REASON[req.reclaimer]);
+      host.migratePage(p, dst, DEMOTE_KEEP_FLAGS, req.reason ?? DEMOTE_REASON[req.reclaimer]);
       host.reclaimCostNs += host.costs.migratePageNs;
       demoted++;
       continue;
     }
     host.vmstat.add(memcg, node, VM.pgmigrate_fail, 1);
-    if (req.reclaimer === RECLAIM_PROACTIVE) {
+    if (req.reclaimer === RECLAIM_PROACTIVE || req.demoteOnly === true) {
       fr.addHead(inactiveList, p);
     } else {
       reclaimed += pageout(host, p, inactiveList, activeList, req);
@@ -361,6 +381,28 @@ export function proactiveReclaim(host: Host, memcg: number, nrPages: number): nu
     }
   }
   return reclaimed;
+}
+
+/**
+ * Demotes up to `nrPages` of the coldest pages of a memcg subtree off `node` (reclaim scoped
+ * to the group, demotion only: idea S10's rebalancing). Counted as proactive demotion, with
+ * `reason` in the migration ledger. Returns pages demoted.
+ */
+export function demoteMemcg(host: Host, memcg: number, node: number, nrPages: number, reason: number): number {
+  host.reclaimCostNs = 0;
+  const req: ReclaimRequest = {
+    reclaimer: RECLAIM_PROACTIVE,
+    targetMemcg: memcg,
+    ignoreLow: true,
+    noDemotion: false,
+    demoteOnly: true,
+    reason,
+  };
+  let done = 0;
+  for (let prio = DEF_PRIORITY; prio >= 0 && done < nrPages; prio--) {
+    done += shrinkNode(host, node, nrPages - done, prio, req);
+  }
+  return done;
 }
 
 /** Bits a page keeps when it is demoted: none of the aging state, none of the hint marking. */
