@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerBenchCommand } from './bench.js';
+import { registerSchemaCommand } from './schema.js';
 import { registerSimulateCommand } from './simulate.js';
 import { registerTopologyCommand } from './topology.js';
 
@@ -8,4 +9,5 @@ export function registerCommands(program: Command): void {
   registerSimulateCommand(program);
   registerBenchCommand(program);
   registerTopologyCommand(program);
+  registerSchemaCommand(program);
 }
