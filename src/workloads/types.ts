@@ -1,0 +1,51 @@
+/**
+ * The stream of memory accesses a task replays. The engine pulls chunks with `fill()` into its own
+ * Int32Array and walks them in a tight loop, so a generator's cost is paid once per chunk of calls,
+ * never per access through an interface.
+ */
+export interface AccessStream {
+  /** Virtual pages this stream may touch: [0, footprintPages). */
+  readonly footprintPages: number;
+  /**
+   * Writes up to maxCount (≥ 1) encoded accesses into buf[0..): (vpn << 1) | (isWrite ? 1 : 0).
+   * Returns how many were written; 0 means the stream has ended. May return fewer than maxCount
+   * (e.g. at a phase boundary) so that computeNsPerAccess holds for everything returned by one call.
+   */
+  fill(buf: Int32Array, maxCount: number): number;
+  /** Compute time (ns) the task spends between consecutive accesses, valid for the accesses returned by the latest fill(). */
+  readonly computeNsPerAccess: number;
+  /** Name of the current phase (for time series), e.g. "zipfian". */
+  readonly phase: string;
+}
+
+/** Largest footprint a stream may have: encoded accesses (vpn << 1 | w) must stay positive int32. */
+export const MAX_FOOTPRINT_PAGES = 2 ** 30;
+
+/** What every leaf generator (uniform, zipfian, hotset, sequential) is built from. */
+export interface LeafOptions {
+  /** Pages the generator spreads its accesses over: vpns in [0, pages). */
+  pages: number;
+  /** Fraction of accesses that are writes, in [0, 1]. */
+  writeRatio: number;
+  /** Compute time between consecutive accesses, ns. */
+  computeNs: number;
+}
+
+/** Throws a RangeError unless fill()'s arguments are usable (once per chunk, not per access). */
+export function checkFillArgs(buf: Int32Array, maxCount: number): void {
+  if (!(maxCount >= 1 && maxCount <= buf.length && Number.isInteger(maxCount))) {
+    throw new RangeError(`fill: maxCount must be an integer in [1, ${buf.length}], got ${maxCount}`);
+  }
+}
+
+/** Throws a RangeError unless `opts` describe a usable leaf generator (programming errors, not user input). */
+export function checkLeafOptions(opts: LeafOptions): void {
+  const { pages, writeRatio, computeNs } = opts;
+  if (!(Number.isInteger(pages) && pages >= 1 && pages <= MAX_FOOTPRINT_PAGES)) {
+    throw new RangeError(`pages must be an integer in [1, 2^30], got ${pages}`);
+  }
+  if (!(writeRatio >= 0 && writeRatio <= 1)) throw new RangeError(`writeRatio must be in [0, 1], got ${writeRatio}`);
+  if (!(computeNs >= 0 && Number.isFinite(computeNs))) {
+    throw new RangeError(`computeNs must be a finite number >= 0, got ${computeNs}`);
+  }
+}
