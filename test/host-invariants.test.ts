@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { RECLAIM_KSWAPD } from '../src/host/pte.js';
-import { kswapdSlice, memcgReclaim, proactiveReclaim, shrinkNode } from '../src/host/reclaim.js';
+import { PTE_YOUNG, RECLAIM_KSWAPD } from '../src/host/pte.js';
+import { kswapdStep, memcgReclaim, proactiveReclaim, shrinkNode } from '../src/host/reclaim.js';
 import { smallHost } from './host-support.js';
 
 /**
@@ -62,18 +62,18 @@ describe('host invariants (property-based)', () => {
         for (const o of ops) {
           // Node of every mapped virtual page before the operation.
           const nodeBefore = new Int16Array(host.pt.length).fill(-1);
-          for (let g = 0; g < host.pt.length; g++) if (host.pt[g] >= 0) nodeBefore[g] = host.frames.node[host.pt[g]];
+          for (let g = 0; g < host.pt.length; g++) if (host.pt[g] >= 0) nodeBefore[g] = host.frames.nodeOf(host.pfnAt(g));
           switch (o.kind) {
             case 'touch': {
               const as = host.spaces[o.as];
               for (let v = o.from; v < Math.min(o.from + o.len, as.pages) && as.alive; v++) {
                 if (host.pt[as.base + v] < 0) host.fault(as, v, o.write);
-                if (as.alive) host.frames.flags[host.pt[as.base + v]] |= 1;
+                if (as.alive) host.pt[as.base + v] |= PTE_YOUNG;
               }
               break;
             }
             case 'kswapd':
-              kswapdSlice(host, o.node, 256);
+              kswapdStep(host, o.node);
               break;
             case 'shrink':
               shrinkNode(host, o.node, 64, o.prio, { reclaimer: RECLAIM_KSWAPD, targetMemcg: -1, ignoreLow: false, noDemotion: false });
@@ -95,9 +95,9 @@ describe('host invariants (property-based)', () => {
           }
           // Reclaim never moves a page up a tier (promotion is not part of these operations).
           for (let g = 0; g < host.pt.length; g++) {
-            const p = host.pt[g];
+            const p = host.pfnAt(g);
             if (p >= 0 && nodeBefore[g] >= 0) {
-              assert.ok(tierOf[host.frames.node[p]] >= tierOf[nodeBefore[g]], 'a page moved to a faster tier');
+              assert.ok(tierOf[host.frames.nodeOf(p)] >= tierOf[nodeBefore[g]], 'a page moved to a faster tier');
             }
           }
         }

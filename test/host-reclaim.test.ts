@@ -3,16 +3,16 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { PF_ACTIVE, PF_REFERENCED, PF_YOUNG } from '../src/host/frames.js';
-import { PTE_FILE_SHADOW, PTE_SWAP, RECLAIM_KSWAPD } from '../src/host/pte.js';
-import { inactiveIsLow, inactiveRatio, kswapdSlice, shrinkNode } from '../src/host/reclaim.js';
+import { PF_ACTIVE, PF_REFERENCED } from '../src/host/frames.js';
+import { PTE_FILE_SHADOW, PTE_PFN_MASK, PTE_SWAP, PTE_YOUNG, RECLAIM_KSWAPD } from '../src/host/pte.js';
+import { inactiveIsLow, inactiveRatio, kswapdStep, shrinkNode } from '../src/host/reclaim.js';
 import { VM } from '../src/host/vmstat.js';
 import { smallHost, touch } from './host-support.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures');
 const req = { reclaimer: RECLAIM_KSWAPD, targetMemcg: -1, ignoreLow: false, noDemotion: false };
 
-function pfnsOf(host: ReturnType<typeof smallHost>, asId: number, from: number, to: number): number[] {
+function ptesOf(host: ReturnType<typeof smallHost>, asId: number, from: number, to: number): number[] {
   const as = host.spaces[asId];
   return Array.from({ length: to - from }, (_, i) => host.pt[as.base + from + i]);
 }
@@ -26,10 +26,10 @@ describe('second chance (folio_check_references)', () => {
     touch(host, 0, 0, 100);
     const got = shrinkNode(host, 0, 1000, 0, req);
     assert.equal(got, 0);
-    for (const p of pfnsOf(host, 0, 0, 100)) {
-      assert.ok(p >= 0, 'page still mapped');
-      const f = host.frames.flags[p];
-      assert.equal(f & PF_YOUNG, 0, 'young bit cleared by the scan');
+    for (const e of ptesOf(host, 0, 0, 100)) {
+      assert.ok(e >= 0, 'page still mapped');
+      assert.equal(e & PTE_YOUNG, 0, 'the accessed bit is cleared by the scan');
+      const f = host.frames.flags[e & PTE_PFN_MASK];
       assert.notEqual(f & PF_REFERENCED, 0, 'PG_referenced set');
       assert.equal(f & PF_ACTIVE, 0, 'still inactive');
     }
@@ -42,7 +42,7 @@ describe('second chance (folio_check_references)', () => {
     shrinkNode(host, 0, 1000, 0, req);
     touch(host, 0, 0, 100);
     shrinkNode(host, 0, 1000, 0, req);
-    for (const p of pfnsOf(host, 0, 0, 100)) assert.notEqual(host.frames.flags[p] & PF_ACTIVE, 0);
+    for (const e of ptesOf(host, 0, 0, 100)) assert.notEqual(host.frames.flags[e & PTE_PFN_MASK] & PF_ACTIVE, 0);
     assert.equal(host.vmstat.global(VM.pgactivate), 100);
     assert.equal(host.verify(), null);
   });
@@ -132,7 +132,7 @@ describe('watermarks and the allocator', () => {
     ] as const) {
       const host = smallHost({ nodes: [{ pages: 1024, cpu: true, wmarks: [16, 32, 48, 64] }], spaces: [{ pages: 2000 }], swapPages: 4096, numaBalancing: mode });
       touch(host, 0, 0, 1008);
-      for (let i = 0; i < 50 && !host.nodeBalanced(0); i++) kswapdSlice(host, 0, 1024);
+      for (let i = 0; i < 500 && !host.nodeBalanced(0); i++) kswapdStep(host, 0);
       assert.ok(host.frames.freeCount[0] > mark, `mode ${mode}: free ${host.frames.freeCount[0]} > ${mark}`);
       assert.ok(host.vmstat.global(VM.pgsteal_kswapd) > 0);
     }

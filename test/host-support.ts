@@ -2,6 +2,7 @@ import type { AddressSpaceSpec, Placement, PlacementCandidates } from '../src/ho
 import type { CgroupSpec } from '../src/host/cgroups.js';
 import { DEFAULT_KERNEL_COSTS } from '../src/host/costs.js';
 import { Host } from '../src/host/host.js';
+import { PTE_DIRTY, PTE_YOUNG } from '../src/host/pte.js';
 import type { HostNode, HostTopology } from '../src/host/host-topology.js';
 import { kernelDemotion } from '../src/policies/demotion/kernel.js';
 
@@ -110,6 +111,6 @@ export function touch(host: Host, asId: number, from: number, to: number, write 
     if (host.pt[g] < 0) {
       if (host.fault(as, v, write) < 0) return;
     }
-    host.frames.flags[host.pt[g]] |= 1; // PF_YOUNG, as the hot path sets it
+    host.pt[g] |= PTE_YOUNG | (write ? PTE_DIRTY : 0); // as the MMU does on every access
   }
 }

@@ -1,4 +1,5 @@
-import { PF_DIRTY, PF_FILE, PF_PROTNONE } from '../host/frames.js';
+import { PF_FILE } from '../host/frames.js';
+import { PTE_DIRTY, PTE_PFN_MASK, PTE_PROTNONE } from '../host/pte.js';
 import type { Host } from '../host/host.js';
 import type { Mempolicy } from '../host/mempolicy.js';
 import { mpolMigrateOnFault } from '../host/mempolicy.js';
@@ -6,7 +7,7 @@ import { MR } from '../host/migration-ledger.js';
 import { NUMA_BALANCING_MEMORY_TIERING, NUMA_BALANCING_NORMAL, type NumaBalancingTunables } from '../host/numa-balancing/constants.js';
 import { migrateBalancedPgdat, newNumaBalancingNodeState, type NumaBalancingNodeState } from '../host/numa-balancing/promotion.js';
 import { taskScanStart } from '../host/numa-balancing/scan.js';
-import { PROMOTE_KEEP_FLAGS } from '../host/reclaim.js';
+import { PROMOTE_KEEP_FLAGS, PROMOTE_KEEP_PTE } from '../host/reclaim.js';
 import { VM } from '../host/vmstat.js';
 import { ACCESS_TIME_MASK, NOT_HOT, PROMOTE, PROMOTE_FREE_SPACE, RATE_LIMITED, type PromotionFault, type PromotionFilter } from '../policies/promotion/types.js';
 import type { Daemon, HintFaultHandler, Simulation, Task } from './simulation.js';
@@ -73,7 +74,7 @@ export class NumaTiering implements HintFaultHandler {
   hintFault(sim: Simulation, t: Task, p: number): number {
     const host = this.host;
     const fr = host.frames;
-    const src = fr.node[p];
+    const src = fr.nodeOf(p);
     const memcg = t.as.memcg;
     let cost = host.costs.hintFaultNs;
     host.vmstat.add(memcg, src, VM.numa_hint_faults, 1);
@@ -90,7 +91,13 @@ export class NumaTiering implements HintFaultHandler {
       f.src = src;
       f.dst = dst;
       f.task = t.as.id;
+      const state = this.o.states[dst];
+      const candidatesBefore = state.pgpromote_candidate;
       verdict = this.o.filter.decide(f);
+      // pgpromote_candidate is the destination node's counter; it is mirrored into vmstat
+      // (attributed to the faulting memcg, the kernel keeps it per node only).
+      const counted = state.pgpromote_candidate - candidatesBefore;
+      if (counted !== 0) host.vmstat.add(memcg, dst, VM.pgpromote_candidate, counted);
     } else {
       // Classic locality balancing between top-tier nodes: the two-reference rule on last_cpupid.
       const last = fr.stamp[p];
@@ -119,7 +126,7 @@ export class NumaTiering implements HintFaultHandler {
       this.stats.refusedByQuota++;
       return cost;
     }
-    host.migratePage(p, dst, PROMOTE_KEEP_FLAGS, promotion ? MR.promote_hint_fault : MR.numa_locality);
+    host.migratePage(p, dst, PROMOTE_KEEP_FLAGS, promotion ? MR.promote_hint_fault : MR.numa_locality, PROMOTE_KEEP_PTE);
     cost += host.costs.migratePageNs;
     host.vmstat.add(memcg, dst, VM.numa_pages_migrated, 1);
     host.vmstat.add(memcg, dst, VM.pgmigrate_success, 1);
@@ -142,17 +149,17 @@ export class NumaTiering implements HintFaultHandler {
     let v = state.offset;
     while (updated < pagesBudget && walked < virtBudget && walked < as.pages) {
       if (v >= as.pages) v = 0;
-      const p = host.pt[as.base + v];
+      const g = as.base + v;
+      const e = host.pt[g];
       v++;
       walked++;
-      if (p < 0) continue;
-      const f = fr.flags[p];
-      if ((f & PF_PROTNONE) !== 0) continue;
-      if ((f & (PF_FILE | PF_DIRTY)) === (PF_FILE | PF_DIRTY)) continue; // dirty file folios are skipped
-      const n = fr.node[p];
+      if (e < 0 || (e & PTE_PROTNONE) !== 0) continue;
+      const p = e & PTE_PFN_MASK;
+      if ((e & PTE_DIRTY) !== 0 && (fr.flags[p] & PF_FILE) !== 0) continue; // dirty file folios are skipped
+      const n = fr.nodeOf(p);
       if (n === as.cpuNode) continue; // already local to the (single-threaded) task
       if ((mode & NUMA_BALANCING_NORMAL) === 0 && host.toptier[n]) continue; // tiering only: slow tiers
-      fr.flags[p] = f | PF_PROTNONE;
+      host.pt[g] = e | PTE_PROTNONE;
       if (record && !host.toptier[n]) fr.stamp[p] = nowMs & ACCESS_TIME_MASK;
       host.vmstat.add(as.memcg, n, VM.numa_pte_updates, 1);
       updated++;

@@ -1,7 +1,8 @@
 import type { AddressSpace } from '../host/address-space.js';
-import { PF_PROTNONE, PF_YOUNG } from '../host/frames.js';
+import { NODE_CHUNK_SHIFT } from '../host/frames.js';
+import { PTE_PFN_MASK, PTE_PROTNONE, PTE_YOUNG } from '../host/pte.js';
 import type { Host } from '../host/host.js';
-import { kswapdSlice } from '../host/reclaim.js';
+import { kswapdStep } from '../host/reclaim.js';
 import type { AccessStream } from '../workloads/types.js';
 import { LAT_SCALE, type LatencyModel } from './cost-model.js';
 import { EventQueue } from './event-queue.js';
@@ -17,23 +18,68 @@ export interface TaskSpec {
   startNs: number;
 }
 
-/** Per-task accounting, plain numbers kept apart from the model (ChampSim style). */
+/**
+ * Per-task accounting, plain numbers kept apart from the model (ChampSim style). Kept in a
+ * Float64Array behind accessors: plain number fields that start as small integers and later
+ * hold fractions change the object's hidden class in V8 and deoptimise the access loop.
+ */
 export class TaskStats {
-  accesses = 0;
-  reads = 0;
-  writes = 0;
-  /** Sum of every access's latency, ns (before overlap by mlp): the AMAT numerator. */
-  latencyNs = 0;
-  /** Memory time on the task's clock, ns (latency divided by mlp). */
-  memoryNs = 0;
-  /** Faults, hint faults, direct reclaim, migrations paid by the task, ns. */
-  kernelNs = 0;
-  computeNs = 0;
-  /** The same accesses, all on the local fast node, uncontended, with no kernel work. */
-  idealNs = 0;
-  hitsByNode: Float64Array;
+  private readonly v = new Float64Array(8);
+  readonly hitsByNode: Float64Array;
   constructor(nodes: number) {
     this.hitsByNode = new Float64Array(nodes);
+  }
+  get accesses(): number {
+    return this.v[0];
+  }
+  set accesses(x: number) {
+    this.v[0] = x;
+  }
+  get reads(): number {
+    return this.v[1];
+  }
+  set reads(x: number) {
+    this.v[1] = x;
+  }
+  get writes(): number {
+    return this.v[2];
+  }
+  set writes(x: number) {
+    this.v[2] = x;
+  }
+  /** Sum of every access's latency, ns (before overlap by mlp): the AMAT numerator. */
+  get latencyNs(): number {
+    return this.v[3];
+  }
+  set latencyNs(x: number) {
+    this.v[3] = x;
+  }
+  /** Memory time on the task's clock, ns (latency divided by mlp). */
+  get memoryNs(): number {
+    return this.v[4];
+  }
+  set memoryNs(x: number) {
+    this.v[4] = x;
+  }
+  /** Faults, hint faults, direct reclaim, migrations paid by the task, ns. */
+  get kernelNs(): number {
+    return this.v[5];
+  }
+  set kernelNs(x: number) {
+    this.v[5] = x;
+  }
+  get computeNs(): number {
+    return this.v[6];
+  }
+  set computeNs(x: number) {
+    this.v[6] = x;
+  }
+  /** The same accesses, all on the local fast node, uncontended, with no kernel work. */
+  get idealNs(): number {
+    return this.v[7];
+  }
+  set idealNs(x: number) {
+    this.v[7] = x;
   }
 }
 
@@ -44,24 +90,45 @@ export class Task {
   readonly buf = new Int32Array(CHUNK);
   pos = 0;
   len = 0;
-  computeNs = 0;
-  clockNs: number;
   finished = false;
   readonly stats: TaskStats;
   /** Latency from this task's CPU node, indexed (memNode << 1) | isWrite. */
   readonly latTable: Int32Array;
   readonly idealRead: number;
   readonly idealWrite: number;
+  /** The task's unmovable kernel memory (dentry/inode caches), whose accesses it also pays. */
+  kernelMemory: KernelMemoryAccesses | null = null;
+  /** [clock ns, compute ns per access]: doubles in a typed array for the same reason as TaskStats. */
+  private readonly t = new Float64Array(2);
   constructor(spec: TaskSpec, lat: LatencyModel, nodes: number) {
     this.as = spec.as;
     this.stream = spec.stream;
     this.mlp = spec.mlp;
-    this.clockNs = spec.startNs;
+    this.t[0] = spec.startNs;
     this.stats = new TaskStats(nodes);
     this.latTable = lat.table[spec.as.cpuNode];
     this.idealRead = lat.idealLatency(spec.as.cpuNode, false);
     this.idealWrite = lat.idealLatency(spec.as.cpuNode, true);
   }
+  /** The task's own clock, ns. */
+  get clockNs(): number {
+    return this.t[0];
+  }
+  set clockNs(x: number) {
+    this.t[0] = x;
+  }
+  get computeNs(): number {
+    return this.t[1];
+  }
+  set computeNs(x: number) {
+    this.t[1] = x;
+  }
+}
+
+/** Kernel-memory accesses a task makes beside its workload's (see kernel-memory.ts). */
+export interface KernelMemoryAccesses {
+  /** Accounts the kernel-memory accesses that accompany `n` workload accesses; returns ns. */
+  accountChunk(t: Task, n: number): number;
 }
 
 /** What the NUMA-balancing hint fault does; installed by the promotion mechanism. */
@@ -249,26 +316,31 @@ export class Simulation {
     this.kswapdQueued[node] = 0;
     const host = this.host;
     if (host.nodeBalanced(node)) {
-      host.kswapdAwake[node] = 0;
-      host.kswapdFailures[node] = 0;
+      this.kswapdSleep(node);
       return;
     }
-    const reclaimed = kswapdSlice(host, node, 1024);
-    const cost = Math.max(host.reclaimCostNs, 1000);
+    const r = kswapdStep(host, node);
     this.kswapdNs[node] += host.reclaimCostNs;
-    if (reclaimed === 0) {
-      host.kswapdFailures[node]++;
-      if (host.kswapdFailures[node] >= 16) {
+    if (r < 0) {
+      // A whole run without progress: after MAX_RECLAIM_RETRIES of them the node is hopeless.
+      if (++host.kswapdFailures[node] >= 16) {
         host.kswapdAwake[node] = 0;
         return;
       }
-    } else host.kswapdFailures[node] = 0;
+    } else if (r > 0) host.kswapdFailures[node] = 0;
     if (host.nodeBalanced(node)) {
-      host.kswapdAwake[node] = 0;
+      this.kswapdSleep(node);
       return;
     }
     this.kswapdQueued[node] = 1;
-    this.q.push(this.now + cost, PRIO_KSWAPD, { kind: 1, node });
+    this.q.push(this.now + Math.max(host.reclaimCostNs, 1000), PRIO_KSWAPD, { kind: 1, node });
+  }
+
+  private kswapdSleep(node: number): void {
+    const host = this.host;
+    host.kswapdAwake[node] = 0;
+    host.kswapdFailures[node] = 0;
+    host.kswapdPriority[node] = 12;
   }
 
   private runTask(t: Task): void {
@@ -287,7 +359,7 @@ export class Simulation {
     }
     const from = t.pos;
     runAccesses(this, t, from, t.len);
-    const reached = loopOut[2];
+    const reached = loopOut[2] | 0;
     const n = reached - from;
     const s = t.stats;
     const memNs = loopOut[0] / LAT_SCALE / t.mlp;
@@ -297,6 +369,7 @@ export class Simulation {
     s.computeNs += n * t.computeNs;
     t.pos = reached;
     t.clockNs += memNs + loopOut[1] + n * t.computeNs;
+    if (t.kernelMemory !== null) t.clockNs += t.kernelMemory.accountChunk(t, n);
     if (!t.as.alive) {
       t.finished = true;
       return;
@@ -313,8 +386,7 @@ export class Simulation {
 function runAccesses(sim: Simulation, t: Task, from: number, to: number): void {
   const host = sim.host;
   const pt = host.pt;
-  const flags = host.frames.flags;
-  const nodeOf = host.frames.node;
+  const nodeOfChunk = host.frames.nodeOfChunk;
   const buf = t.buf;
   const base = t.as.base;
   const lt = t.latTable;
@@ -327,26 +399,26 @@ function runAccesses(sim: Simulation, t: Task, from: number, to: number): void {
   for (; i < to; i++) {
     const a = buf[i];
     const g = base + (a >>> 1);
-    let p = pt[g];
-    if (p < 0) {
+    let e = pt[g];
+    if (e < 0) {
       host.now = t.clockNs + lat / LAT_SCALE / t.mlp + kernel + (i - from) * t.computeNs;
       const c = host.fault(t.as, a >>> 1, (a & 1) !== 0);
       if (c < 0) break; // the task was OOM-killed
       kernel += c;
-      p = pt[g];
+      e = pt[g];
     }
-    let f = flags[p];
-    if ((f & PF_PROTNONE) !== 0) {
+    if ((e & PTE_PROTNONE) !== 0) {
       host.now = t.clockNs + lat / LAT_SCALE / t.mlp + kernel + (i - from) * t.computeNs;
-      flags[p] = f & ~PF_PROTNONE;
+      pt[g] = e & ~PTE_PROTNONE;
       const h = sim.hintFaults;
-      if (h !== null) kernel += h.hintFault(sim, t, p);
-      p = pt[g];
-      f = flags[p];
+      if (h !== null) kernel += h.hintFault(sim, t, e & PTE_PFN_MASK);
+      e = pt[g];
     }
+    // The MMU sets the accessed bit, and the dirty bit on a write (bit 29 = PTE_DIRTY).
     const w = a & 1;
-    flags[p] = f | PF_YOUNG | (w << 4);
-    const k = (nodeOf[p] << 1) | w;
+    const set = PTE_YOUNG | (w << 29);
+    if ((e & set) !== set) pt[g] = e | set;
+    const k = (nodeOfChunk[(e & PTE_PFN_MASK) >>> NODE_CHUNK_SHIFT] << 1) | w;
     lat += lt[k];
     cnt[k]++;
   }

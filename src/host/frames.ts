@@ -1,23 +1,24 @@
+import { MAX_FRAMES } from './pte.js';
+
 /**
  * Every physical page frame of the host, in typed arrays indexed by a global page-frame
- * number (pfn). Frames of one node are contiguous. State per frame is 16 bytes:
+ * number (pfn). State per frame is 15 bytes:
  *   prev, next  Int32   LRU list links (the free list reuses `next`)
  *   rmap        Int32   owner: global virtual page number of the mapping, or the owning memcg
  *                      for unmovable kernel pages, or -1 when free
  *   stamp       Uint16  the kernel's folio last_cpupid field: the last NUMA hint-fault cpupid,
  *                      or, in memory-tiering mode on slow nodes, the scan time in ms (mod 2^16)
- *   flags       Uint8   PF_* bits below
- *   node        Uint8   dense node index
+ *   flags       Uint8   PF_* bits below (the accessed, dirty and PROT_NONE bits live in the PTE)
+ * Each node's frames start on a 2^16-frame boundary, so a frame's node is one shift and one
+ * lookup in a table of a few bytes (`nodeOfChunk`); the frames between a node's end and the
+ * next boundary are holes that are never allocated.
  * LRU lists are the kernel's per-lruvec (memcg × node) lists, doubly linked through the
  * frames as isaacs' lru-cache links entries through typed arrays.
  */
 
-export const PF_YOUNG = 1; // PTE accessed bit: set by every access, cleared by LRU scans
 export const PF_REFERENCED = 2; // PG_referenced
 export const PF_ACTIVE = 4; // PG_active
 export const PF_FILE = 8; // page-cache page (else swap-backed anon)
-export const PF_DIRTY = 16; // written since it was last clean; PF_DIRTY === 1 << 4 is used by the hot path
-export const PF_PROTNONE = 32; // PTE made PROT_NONE by the NUMA-balancing scanner
 export const PF_UNEVICTABLE = 64; // mlocked or otherwise unevictable user page
 export const PF_KERNEL = 128; // unmovable kernel allocation (slab); on no LRU list
 
@@ -29,7 +30,8 @@ export const LRU_UNEVICTABLE = 4;
 export const NR_LRU_LISTS = 5;
 export const LRU_NAMES = ['inactive_anon', 'active_anon', 'inactive_file', 'active_file', 'unevictable'] as const;
 
-export const BYTES_PER_FRAME = 4 + 4 + 4 + 2 + 1 + 1;
+export const BYTES_PER_FRAME = 4 + 4 + 4 + 2 + 1;
+export const NODE_CHUNK_SHIFT = 16;
 
 /** Which LRU list a user page's flags put it on. */
 export function lruOfFlags(f: number): number {
@@ -43,12 +45,15 @@ export class FrameTable {
   readonly totalFrames: number;
   /** First pfn of each node, plus a sentinel at [nodes]. */
   readonly nodeStart: Int32Array;
+  /** One past the last pfn of each node (nodeStart[n] + its pages). */
+  readonly nodeEnd: Int32Array;
+  /** Node of each 2^NODE_CHUNK_SHIFT-frame chunk. */
+  readonly nodeOfChunk: Uint8Array;
   readonly prev: Int32Array;
   readonly next: Int32Array;
   readonly rmap: Int32Array;
   readonly stamp: Uint16Array;
   readonly flags: Uint8Array;
-  readonly node: Uint8Array;
 
   readonly freeHead: Int32Array;
   readonly freeCount: Float64Array;
@@ -63,26 +68,29 @@ export class FrameTable {
     this.nodes = nodePages.length;
     this.memcgs = memcgs;
     this.nodeStart = new Int32Array(this.nodes + 1);
+    this.nodeEnd = new Int32Array(this.nodes);
+    const chunk = 2 ** NODE_CHUNK_SHIFT;
     let total = 0;
     for (let n = 0; n < this.nodes; n++) {
       this.nodeStart[n] = total;
-      total += nodePages[n];
+      this.nodeEnd[n] = total + nodePages[n];
+      total += Math.ceil(nodePages[n] / chunk) * chunk;
     }
-    if (total >= 2 ** 31 - 1) throw new Error('host too large for 32-bit frame numbers');
+    if (total > MAX_FRAMES) throw new Error(`host too large: at most ${MAX_FRAMES} frames (1 TiB of 4 KiB pages)`);
     this.nodeStart[this.nodes] = total;
     this.totalFrames = total;
+    this.nodeOfChunk = new Uint8Array(Math.max(1, total / chunk));
+    for (let n = 0; n < this.nodes; n++) this.nodeOfChunk.fill(n, this.nodeStart[n] / chunk, this.nodeStart[n + 1] / chunk);
     this.prev = new Int32Array(total);
     this.next = new Int32Array(total);
     this.rmap = new Int32Array(total).fill(-1);
     this.stamp = new Uint16Array(total);
     this.flags = new Uint8Array(total);
-    this.node = new Uint8Array(total);
     this.freeHead = new Int32Array(this.nodes).fill(-1);
     this.freeCount = new Float64Array(this.nodes);
     for (let n = 0; n < this.nodes; n++) {
       const start = this.nodeStart[n];
-      const end = this.nodeStart[n + 1];
-      this.node.fill(n, start, end);
+      const end = this.nodeEnd[n];
       // Free list in ascending pfn order: allocation order is then easy to reason about.
       for (let p = start; p < end; p++) this.next[p] = p + 1 < end ? p + 1 : -1;
       this.freeHead[n] = end > start ? start : -1;
@@ -99,7 +107,12 @@ export class FrameTable {
   }
 
   nodePages(n: number): number {
-    return this.nodeStart[n + 1] - this.nodeStart[n];
+    return this.nodeEnd[n] - this.nodeStart[n];
+  }
+
+  /** The node a frame belongs to. */
+  nodeOf(p: number): number {
+    return this.nodeOfChunk[p >>> NODE_CHUNK_SHIFT];
   }
 
   listId(memcg: number, node: number, lru: number): number {
@@ -118,7 +131,7 @@ export class FrameTable {
   }
 
   putFree(p: number): void {
-    const n = this.node[p];
+    const n = this.nodeOfChunk[p >>> NODE_CHUNK_SHIFT];
     this.rmap[p] = -1;
     this.flags[p] = 0;
     this.stamp[p] = 0;
@@ -163,7 +176,7 @@ export class FrameTable {
       for (let p = this.freeHead[n]; p >= 0; p = this.next[p]) {
         if (seen[p]) return `pfn ${p} is on the free list twice or on two lists`;
         seen[p] = 1;
-        if (this.node[p] !== n) return `pfn ${p} of node ${this.node[p]} on node ${n}'s free list`;
+        if (this.nodeOf(p) !== n || p >= this.nodeEnd[n]) return `pfn ${p} of node ${this.nodeOf(p)} on node ${n}'s free list`;
         if (this.rmap[p] !== -1) return `free pfn ${p} has an owner`;
         count++;
         if (count > this.totalFrames) return `free list of node ${n} loops`;
@@ -179,7 +192,7 @@ export class FrameTable {
         if (this.prev[p] !== prev) return `pfn ${p} has a broken prev link on list ${list}`;
         const f = this.flags[p];
         if ((f & PF_KERNEL) !== 0) return `kernel pfn ${p} on LRU list ${list}`;
-        const want = this.listId(memcgOfUserPage(p), this.node[p], lruOfFlags(f));
+        const want = this.listId(memcgOfUserPage(p), this.nodeOf(p), lruOfFlags(f));
         if (want !== list) return `pfn ${p} is on list ${list} but its flags/node/memcg say ${want}`;
         prev = p;
         count++;
@@ -187,9 +200,14 @@ export class FrameTable {
       if (this.lruTail[list] !== prev) return `list ${list} tail mismatch`;
       if (count !== this.lruSize[list]) return `list ${list} size ${this.lruSize[list]} != ${count}`;
     }
-    for (let p = 0; p < this.totalFrames; p++) {
-      if (seen[p]) continue;
-      if ((this.flags[p] & PF_KERNEL) === 0) return `pfn ${p} is neither free, on an LRU list, nor kernel memory`;
+    for (let n = 0; n < this.nodes; n++) {
+      for (let p = this.nodeStart[n]; p < this.nodeEnd[n]; p++) {
+        if (seen[p]) continue;
+        if ((this.flags[p] & PF_KERNEL) === 0) return `pfn ${p} is neither free, on an LRU list, nor kernel memory`;
+      }
+      for (let p = this.nodeEnd[n]; p < this.nodeStart[n + 1]; p++) {
+        if (seen[p] || this.rmap[p] !== -1) return `pfn ${p} is in the hole after node ${n} but in use`;
+      }
     }
     return null;
   }

@@ -15,6 +15,8 @@ export interface HostNode {
   hasCpu: boolean;
   cpus: readonly number[];
   capacityPages: number;
+  /** The node's memory is ZONE_MOVABLE (e.g. dax/kmem onlined movable): no kernel allocations. */
+  movable?: boolean;
   wmarkMin: number;
   wmarkLow: number;
   wmarkHigh: number;

@@ -5,10 +5,8 @@ import {
   FrameTable,
   LRU_INACTIVE_ANON,
   LRU_INACTIVE_FILE,
-  PF_DIRTY,
   PF_FILE,
   PF_KERNEL,
-  PF_YOUNG,
   lruOfFlags,
 } from './frames.js';
 import type { HostTopology } from './host-topology.js';
@@ -16,12 +14,23 @@ import { VM, Vmstat } from './vmstat.js';
 import { MigrationLedger } from './migration-ledger.js';
 import type { DemotionPolicy, RandomSource } from '../policies/demotion/types.js';
 
-import { PTE_FILE_SHADOW, PTE_NONE, PTE_SWAP } from './pte.js';
+import { PTE_DIRTY, PTE_FILE_SHADOW, PTE_NONE, PTE_PFN_MASK, PTE_SWAP, PTE_YOUNG } from './pte.js';
 import { directReclaim, memcgReclaim } from './reclaim.js';
 
 const SWAP_CLUSTER_MAX_PAGES = 32;
 
-export { PTE_FILE_SHADOW, PTE_NONE, PTE_SWAP, RECLAIM_DIRECT, RECLAIM_KSWAPD, RECLAIM_PROACTIVE } from './pte.js';
+export {
+  PTE_DIRTY,
+  PTE_FILE_SHADOW,
+  PTE_NONE,
+  PTE_PFN_MASK,
+  PTE_PROTNONE,
+  PTE_SWAP,
+  PTE_YOUNG,
+  RECLAIM_DIRECT,
+  RECLAIM_KSWAPD,
+  RECLAIM_PROACTIVE,
+} from './pte.js';
 
 export interface HostOptions {
   topology: HostTopology;
@@ -77,14 +86,22 @@ export class Host {
   readonly costs: KernelCosts;
   readonly rng: RandomSource;
   events: HostEvents = { wakeKswapd: () => {}, oomKill: () => {} };
-  /** Current simulated time in ns. */
-  now = 0;
+  private readonly clock = new Float64Array(1);
+  /** Current simulated time in ns (a typed-array slot: see TaskStats on V8 field types). */
+  get now(): number {
+    return this.clock[0];
+  }
+  set now(x: number) {
+    this.clock[0] = x;
+  }
   /** Every migration by mechanism, plus per-page promotion/demotion history. */
   readonly ledger: MigrationLedger;
   /** Whether kswapd of a node has been woken and not yet gone back to sleep. */
   readonly kswapdAwake: Uint8Array;
   /** Consecutive kswapd runs without progress (kswapd_failures). */
   readonly kswapdFailures: Uint8Array;
+  /** kswapd's current scan priority per node (DEF_PRIORITY 12 down to 1). */
+  readonly kswapdPriority: Uint8Array;
 
   constructor(o: HostOptions) {
     this.topo = o.topology;
@@ -109,6 +126,7 @@ export class Host {
     this.rng = o.rng;
     this.kswapdAwake = new Uint8Array(this.nodes);
     this.kswapdFailures = new Uint8Array(this.nodes);
+    this.kswapdPriority = new Uint8Array(this.nodes).fill(12);
 
     // Each window starts on a 4096-page boundary so the owner of any page is one shift away.
     let base = 0;
@@ -123,6 +141,26 @@ export class Host {
     for (const as of this.spaces) {
       this.spaceOfChunk.fill(as.id, as.base >>> 12, (as.base + Math.ceil(as.pages / 4096) * 4096) >>> 12);
     }
+  }
+
+  /** The pfn mapped at global virtual page `g`, or -1 if not present. */
+  pfnAt(g: number): number {
+    const e = this.pt[g];
+    return e < 0 ? -1 : e & PTE_PFN_MASK;
+  }
+
+  /** folio_referenced() for one mapping: was page `p` accessed since the last check? Clears the bit. */
+  testAndClearYoung(p: number): boolean {
+    const g = this.frames.rmap[p];
+    const e = this.pt[g];
+    if ((e & PTE_YOUNG) === 0) return false;
+    this.pt[g] = e & ~PTE_YOUNG;
+    return true;
+  }
+
+  /** Whether user page `p` has been written since it was last clean (its PTE's dirty bit). */
+  pageDirty(p: number): boolean {
+    return (this.pt[this.frames.rmap[p]] & PTE_DIRTY) !== 0;
   }
 
   spaceOf(gvpn: number): AddressSpace {
@@ -203,13 +241,14 @@ export class Host {
 
   private installPage(as: AddressSpace, g: number, pfn: number, isFile: boolean, isWrite: boolean): void {
     const fr = this.frames;
-    const node = fr.node[pfn];
-    // New pages start on the inactive list (workingset protection, 5.9+) with the access's young bit.
-    fr.flags[pfn] = PF_YOUNG | (isFile ? PF_FILE : 0) | (isFile && isWrite ? PF_DIRTY : 0);
+    const node = fr.nodeOf(pfn);
+    // New pages start on the inactive list (workingset protection, 5.9+); the access that
+    // faulted them in sets the PTE's accessed bit (and dirty bit on a write).
+    fr.flags[pfn] = isFile ? PF_FILE : 0;
     fr.rmap[pfn] = g;
     fr.stamp[pfn] = 0;
     fr.addHead(fr.listId(as.memcg, node, isFile ? LRU_INACTIVE_FILE : LRU_INACTIVE_ANON), pfn);
-    this.pt[g] = pfn;
+    this.pt[g] = pfn | PTE_YOUNG | (isWrite ? PTE_DIRTY : 0);
     this.ledger.faultedIn(g);
     as.rssByNode[node]++;
     this.cgroups.nodePages[as.memcg * this.nodes + node]++;
@@ -358,7 +397,7 @@ export class Host {
     const fr = this.frames;
     const g = fr.rmap[p];
     const as = this.spaceOf(g);
-    const node = fr.node[p];
+    const node = fr.nodeOf(p);
     fr.remove(fr.listId(as.memcg, node, lruOfFlags(fr.flags[p])), p);
     this.pt[g] = pte;
     as.rssByNode[node]--;
@@ -400,7 +439,7 @@ export class Host {
     as.killedAtNs = this.now;
     for (let g = as.base; g < as.base + as.pages; g++) {
       const pte = this.pt[g];
-      if (pte >= 0) this.freeUserPage(pte, PTE_NONE);
+      if (pte >= 0) this.freeUserPage(pte & PTE_PFN_MASK, PTE_NONE);
       else if (pte === PTE_SWAP) {
         this.swapUsed--;
         this.pt[g] = PTE_NONE;
@@ -415,29 +454,33 @@ export class Host {
    * at the MIN watermark (kernel allocations may dip below LOW). Returns how many were placed.
    */
   allocKernelPages(memcg: number, nodes: Int32Array, nr: number): number {
-    const fr = this.frames;
     let placed = 0;
-    for (; placed < nr; placed++) {
-      // __GFP_ACCOUNT: charged like user memory; one round of memcg reclaim, then failure.
-      let over = this.cgroups.tryCharge(memcg, 1);
-      if (over >= 0) {
-        this.cgroups.event(over, 'max');
-        memcgReclaim(this, over, SWAP_CLUSTER_MAX_PAGES, nodes.length > 0 ? nodes[0] : 0);
-        over = this.cgroups.tryCharge(memcg, 1);
-        if (over >= 0) break;
-      }
-      const n = this.pickNode(nodes, memcg);
-      if (n < 0) {
-        this.cgroups.uncharge(memcg, 1);
-        break;
-      }
-      const p = fr.takeFree(n);
-      fr.flags[p] = PF_KERNEL;
-      fr.rmap[p] = memcg;
-      this.cgroups.kernelPages[memcg * this.nodes + n]++;
-      this.cgroups.nodePages[memcg * this.nodes + n]++;
-    }
+    while (placed < nr && this.allocKernelPage(memcg, nodes) >= 0) placed++;
     return placed;
+  }
+
+  /** One unmovable kernel page charged to `memcg`; returns the node it landed on, or -1. */
+  allocKernelPage(memcg: number, nodes: Int32Array): number {
+    const fr = this.frames;
+    // __GFP_ACCOUNT: charged like user memory; one round of memcg reclaim, then failure.
+    let over = this.cgroups.tryCharge(memcg, 1);
+    if (over >= 0) {
+      this.cgroups.event(over, 'max');
+      memcgReclaim(this, over, SWAP_CLUSTER_MAX_PAGES, nodes.length > 0 ? nodes[0] : 0);
+      over = this.cgroups.tryCharge(memcg, 1);
+      if (over >= 0) return -1;
+    }
+    const n = this.pickNode(nodes, memcg);
+    if (n < 0) {
+      this.cgroups.uncharge(memcg, 1);
+      return -1;
+    }
+    const p = fr.takeFree(n);
+    fr.flags[p] = PF_KERNEL;
+    fr.rmap[p] = memcg;
+    this.cgroups.kernelPages[memcg * this.nodes + n]++;
+    this.cgroups.nodePages[memcg * this.nodes + n]++;
+    return n;
   }
 
   // ---------------------------------------------------------------- migration
@@ -447,11 +490,11 @@ export class Host {
    * owner, charge and flags; the new page goes to the head of its LRU list, as
    * folio_putback_lru does. `keepFlags` masks which PF_ bits survive. Returns the new pfn.
    */
-  migratePage(p: number, dst: number, keepFlags: number, reason: number): number {
+  migratePage(p: number, dst: number, keepFlags: number, reason: number, keepPte = PTE_DIRTY): number {
     const fr = this.frames;
     const g = fr.rmap[p];
     const as = this.spaceOf(g);
-    const src = fr.node[p];
+    const src = fr.nodeOf(p);
     const f = fr.flags[p] & keepFlags;
     const stamp = fr.stamp[p];
     fr.remove(fr.listId(as.memcg, src, lruOfFlags(fr.flags[p])), p);
@@ -460,7 +503,7 @@ export class Host {
     fr.rmap[q] = g;
     fr.stamp[q] = stamp;
     fr.addHead(fr.listId(as.memcg, dst, lruOfFlags(f)), q);
-    this.pt[g] = q;
+    this.pt[g] = q | (this.pt[g] & keepPte);
     as.rssByNode[src]--;
     as.rssByNode[dst]++;
     const cg = this.cgroups.nodePages;
@@ -483,20 +526,23 @@ export class Host {
     let swap = 0;
     for (const as of this.spaces) {
       for (let v = 0; v < as.pages; v++) {
-        const pte = this.pt[as.base + v];
-        if (pte >= 0) {
+        const e = this.pt[as.base + v];
+        const pte = e & PTE_PFN_MASK;
+        if (e >= 0) {
           if (fr.rmap[pte] !== as.base + v) return `pte of ${as.name}:${v} -> pfn ${pte} whose rmap is ${fr.rmap[pte]}`;
           if (!as.alive) return `killed ${as.name} still maps pfn ${pte}`;
-          rss[as.id][fr.node[pte]]++;
-          nodePages[as.memcg * this.nodes + fr.node[pte]]++;
+          rss[as.id][fr.nodeOf(pte)]++;
+          nodePages[as.memcg * this.nodes + fr.nodeOf(pte)]++;
           const isFile = v >= as.anonPages;
           if (((fr.flags[pte] & PF_FILE) !== 0) !== isFile) return `pfn ${pte} file flag disagrees with its mapping`;
-        } else if (pte === PTE_SWAP) swap++;
+        } else if (e === PTE_SWAP) swap++;
       }
     }
     for (let p = 0; p < fr.totalFrames; p++) {
-      if ((fr.flags[p] & PF_KERNEL) !== 0) nodePages[fr.rmap[p] * this.nodes + fr.node[p]]++;
-      else if (fr.rmap[p] >= 0 && this.pt[fr.rmap[p]] !== p) return `pfn ${p} rmap ${fr.rmap[p]} not mapped back`;
+      if ((fr.flags[p] & PF_KERNEL) !== 0) nodePages[fr.rmap[p] * this.nodes + fr.nodeOf(p)]++;
+      else if (fr.rmap[p] >= 0 && (this.pt[fr.rmap[p]] < 0 || (this.pt[fr.rmap[p]] & PTE_PFN_MASK) !== p)) {
+        return `pfn ${p} rmap ${fr.rmap[p]} not mapped back`;
+      }
     }
     if (swap !== this.swapUsed) return `swapUsed ${this.swapUsed} != ${swap} swap PTEs`;
     if (this.swapUsed > this.swapPages) return `swap overcommitted`;

@@ -4,14 +4,11 @@ import {
   LRU_INACTIVE_ANON,
   LRU_INACTIVE_FILE,
   PF_ACTIVE,
-  PF_DIRTY,
   PF_FILE,
-  PF_PROTNONE,
   PF_REFERENCED,
-  PF_YOUNG,
 } from './frames.js';
 import type { Host } from './host.js';
-import { PTE_FILE_SHADOW, PTE_SWAP, RECLAIM_DIRECT, RECLAIM_KSWAPD, RECLAIM_PROACTIVE } from './pte.js';
+import { PTE_DIRTY, PTE_FILE_SHADOW, PTE_SWAP, PTE_YOUNG, RECLAIM_DIRECT, RECLAIM_KSWAPD, RECLAIM_PROACTIVE } from './pte.js';
 import { VM } from './vmstat.js';
 import { MR } from './migration-ledger.js';
 
@@ -168,7 +165,8 @@ function shrinkActiveList(host: Host, memcg: number, node: number, lru: number, 
     const p = fr.lruTail[from];
     if (p < 0) break;
     fr.remove(from, p);
-    fr.flags[p] &= ~(PF_YOUNG | PF_ACTIVE);
+    host.testAndClearYoung(p);
+    fr.flags[p] &= ~PF_ACTIVE;
     fr.addHead(to, p);
     moved++;
   }
@@ -198,20 +196,21 @@ function shrinkInactiveList(host: Host, memcg: number, node: number, lru: number
     const f = fr.flags[p];
     fr.remove(list, p);
     const keep = host.keepPage;
+    const young = host.testAndClearYoung(p);
     if (keep !== null && keep(fr.rmap[p], node)) {
       // A page something else pins to this node (a tenant's fast-memory hint): rotate it.
-      fr.flags[p] = (f & ~PF_YOUNG) | PF_ACTIVE;
+      fr.flags[p] = f | PF_ACTIVE;
       fr.addHead(active, p);
       activated++;
       continue;
     }
-    if ((f & PF_YOUNG) !== 0) {
+    if (young) {
       if ((f & PF_REFERENCED) !== 0) {
-        fr.flags[p] = (f & ~PF_YOUNG) | PF_ACTIVE | PF_REFERENCED;
+        fr.flags[p] = f | PF_ACTIVE;
         fr.addHead(active, p);
         activated++;
       } else {
-        fr.flags[p] = (f & ~PF_YOUNG) | PF_REFERENCED;
+        fr.flags[p] = f | PF_REFERENCED;
         fr.addHead(list, p);
       }
       continue;
@@ -246,13 +245,13 @@ function pageout(host: Host, p: number, inactiveList: number, activeList: number
   const f = fr.flags[p];
   void req;
   if ((f & PF_FILE) !== 0) {
-    if ((f & PF_DIRTY) !== 0) host.reclaimCostNs += host.costs.fileWritebackNs;
+    if (host.pageDirty(p)) host.reclaimCostNs += host.costs.fileWritebackNs;
     fr.addHead(inactiveList, p); // freeUserPage unlinks it from its list
     host.freeUserPage(p, PTE_FILE_SHADOW);
     return 1;
   }
   if (host.swapUsed < host.swapPages) {
-    const node = fr.node[p];
+    const node = fr.nodeOf(p);
     const memcg = host.memcgOfPage(p);
     fr.addHead(inactiveList, p);
     host.freeUserPage(p, PTE_SWAP);
@@ -261,7 +260,7 @@ function pageout(host: Host, p: number, inactiveList: number, activeList: number
     host.reclaimCostNs += host.costs.swapOutNs;
     return 1;
   }
-  fr.flags[p] = (f & ~PF_YOUNG) | PF_ACTIVE;
+  fr.flags[p] = f | PF_ACTIVE;
   fr.addHead(activeList, p);
   return 0;
 }
@@ -290,7 +289,7 @@ function demoteBatch(host: Host, node: number, memcg: number, count: number, ina
     if (dst >= 0) {
       // The demoted page arrives cold: inactive, unreferenced, not young, not hint-marked.
       fr.addHead(inactiveList, p); // migratePage unlinks from the current list
-      host.migratePage(p, dst, DEMOTE_KEEP_FLAGS, req.reason ?? DEMOTE_REASON[req.reclaimer]);
+      host.migratePage(p, dst, DEMOTE_KEEP_FLAGS, req.reason ?? DEMOTE_REASON[req.reclaimer], PTE_DIRTY);
       host.reclaimCostNs += host.costs.migratePageNs;
       demoted++;
       continue;
@@ -351,23 +350,33 @@ export function memcgReclaim(host: Host, memcg: number, nrPages: number, cpuNode
 }
 
 /**
- * One slice of kswapd's balance_pgdat() on `node`: reclaims toward the HIGH (PROMO in tiering
- * mode) watermark, at most `budget` pages per call so the engine can interleave it with the
- * tasks it competes with. Returns pages reclaimed; host.reclaimCostNs holds kswapd's time.
+ * One priority pass of kswapd's balance_pgdat() on `node`, toward the HIGH (PROMO in tiering
+ * mode) watermark. The engine runs one pass per kswapd event and lets the pass's cost elapse
+ * before the next, so tasks keep touching pages while kswapd scans — the second chance of a
+ * page depends on that. Priority stays while a pass makes progress and drops when it does not
+ * (as `if (!nr_reclaimed) sc.priority--`). Returns pages reclaimed, or -1 when a whole run
+ * from DEF_PRIORITY down to 1 reclaimed nothing (a kswapd failure); host.reclaimCostNs holds
+ * kswapd's time.
  */
-export function kswapdSlice(host: Host, node: number, budget: number): number {
+export function kswapdStep(host: Host, node: number): number {
   host.reclaimCostNs = 0;
+  const prio = host.kswapdPriority[node];
+  const mark = (host.numaBalancing & 2) !== 0 ? host.wmarkPromo[node] : host.wmarkHigh[node];
+  const want = Math.max(SWAP_CLUSTER_MAX, mark + 1 - host.frames.freeCount[node]);
   const req: ReclaimRequest = { reclaimer: RECLAIM_KSWAPD, targetMemcg: -1, ignoreLow: false, noDemotion: false };
-  let reclaimed = 0;
-  for (let pass = 0; pass < 2 && reclaimed === 0; pass++) {
-    req.ignoreLow = pass === 1;
-    for (let prio = DEF_PRIORITY; prio >= 1 && !host.nodeBalanced(node) && reclaimed < budget; prio--) {
-      const mark = (host.numaBalancing & 2) !== 0 ? host.wmarkPromo[node] : host.wmarkHigh[node];
-      const want = Math.min(budget - reclaimed, Math.max(SWAP_CLUSTER_MAX, mark + 1 - host.frames.freeCount[node]));
-      reclaimed += shrinkNode(host, node, want, prio, req);
-    }
+  let reclaimed = shrinkNode(host, node, want, prio, req);
+  if (reclaimed === 0) {
+    // memory.low is best effort: with nothing reclaimable outside protection, ignore it.
+    req.ignoreLow = true;
+    reclaimed = shrinkNode(host, node, want, prio, req);
   }
-  return reclaimed;
+  if (reclaimed > 0) return reclaimed;
+  if (prio > 1) {
+    host.kswapdPriority[node] = prio - 1;
+    return 0;
+  }
+  host.kswapdPriority[node] = DEF_PRIORITY;
+  return -1;
 }
 
 /** memory.reclaim: proactive reclaim of `nrPages` from a memcg over all nodes. */
@@ -405,7 +414,11 @@ export function demoteMemcg(host: Host, memcg: number, node: number, nrPages: nu
   return done;
 }
 
-/** Bits a page keeps when it is demoted: none of the aging state, none of the hint marking. */
-export const DEMOTE_KEEP_FLAGS = PF_FILE | PF_DIRTY;
-export const PROMOTE_KEEP_FLAGS = PF_FILE | PF_DIRTY | PF_ACTIVE | PF_REFERENCED | PF_YOUNG;
-void PF_PROTNONE;
+/**
+ * What a page keeps when it is demoted: none of its aging state (and, in its PTE, only the
+ * dirty bit: no accessed bit, no hint marking); a promoted page keeps its LRU state and its
+ * PTE's accessed and dirty bits.
+ */
+export const DEMOTE_KEEP_FLAGS = PF_FILE;
+export const PROMOTE_KEEP_FLAGS = PF_FILE | PF_ACTIVE | PF_REFERENCED;
+export const PROMOTE_KEEP_PTE = PTE_DIRTY | PTE_YOUNG;
