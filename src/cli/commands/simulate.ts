@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { writeOutputDir } from '../../report/output.js';
 import { formatSummary } from '../../report/summary.js';
+import { renderReport } from '../../report/html.js';
 import { DEFAULT_SCENARIO } from '../../scenario/default.js';
 import { applyOverrides, loadScenario, resolveScenario, type ResolvedScenario } from '../../scenario/load.js';
 import { runScenario } from '../../scenario/run.js';
@@ -50,6 +51,10 @@ export function registerSimulateCommand(program: Command): void {
         'summary.json': summaryText,
         'timeseries.csv': result.series.toCSV(),
         'scenario.json': JSON.stringify(sc.input, null, 2) + '\n',
+        'report.html': renderReport({
+          title: `numatier simulate: ${sc.name}, seed ${seed}`,
+          runs: [{ label: sc.name, summary: result.summary, series: result.series }],
+        }),
       });
       if (o.json) process.stdout.write(summaryText);
       else process.stdout.write(`${formatSummary(result.summary)}\n\nwrote ${out}\n`);
