@@ -163,3 +163,80 @@ describe('demotion order (S17)', () => {
     }
   });
 });
+
+describe('memory classes (S14)', () => {
+  const wl = (footprint: string) => ({ footprint, pattern: 'zipfian', theta: 0.99, write_ratio: 0.2, compute_ns: 50 });
+  const memoryMode = (footprint: string) =>
+    simulate({
+      duration_ms: 1000,
+      topology: {
+        nodes: [
+          {
+            ...slow(0, '256MiB'),
+            cpus: [0, 1],
+            memory_side_cache: { size: '64MiB', read_latency: 100, write_latency: 100 },
+          },
+        ],
+        distance: [[10]],
+      },
+      vms: [{ name: 'app', workload: wl(footprint) }],
+    });
+
+  it('a memory-side cache serves hits at its own latency and misses at the backing latency', () => {
+    const fits = memoryMode('32MiB');
+    const spills = memoryMode('200MiB');
+    const cacheOf = (s: Summary) => s.nodes[0].memory_side_cache;
+    assert.ok(cacheOf(fits) !== undefined);
+    assert.ok((cacheOf(fits)?.hit_ratio ?? 0) > 0.95, `hit ratio ${cacheOf(fits)?.hit_ratio}`);
+    assert.ok(fits.vms[0].amat_ns < 120, `a working set that fits runs near DRAM latency: ${fits.vms[0].amat_ns}`);
+    assert.ok((cacheOf(spills)?.hit_ratio ?? 1) < (cacheOf(fits)?.hit_ratio ?? 0));
+    assert.ok(spills.vms[0].amat_ns > fits.vms[0].amat_ns && spills.vms[0].amat_ns < 300);
+  });
+
+  it('nothing depends on a technology name: a CPU-less node faster than DRAM (HBM-like) is the top tier', () => {
+    const s = simulate({
+      duration_ms: 300,
+      topology: {
+        nodes: [dram(0, '64MiB', [0, 1]), { id: 1, cpus: [], size: '64MiB', read_latency: 60, write_latency: 60, read_bandwidth: 200000, write_bandwidth: 200000 }, slow(2, '256MiB')],
+        distance: [
+          [10, 12, 17],
+          [12, 10, 20],
+          [17, 20, 10],
+        ],
+      },
+      vms: [{ name: 'app', mempolicy: { mode: 'preferred', nodes: [1] }, workload: wl('32MiB') }],
+    });
+    assert.ok(s.nodes[1].tier < s.nodes[0].tier, 'the fast node ranks above DRAM');
+    assert.ok(s.vms[0].amat_ns < 100, `AMAT ${s.vms[0].amat_ns} below DRAM latency`);
+  });
+});
+
+describe('kernel memory placement (S13)', () => {
+  // DRAM fills with the VM's pages first; its dentry cache grows afterwards. The slow node is
+  // onlined movable, so the kernel's own rule keeps kernel memory off it.
+  const run = (placement: string) =>
+    simulate({
+      duration_ms: 1500,
+      topology: { nodes: [dram(0, '64MiB', [0, 1]), { ...slow(1, '256MiB'), zone: 'movable' }], distance: [[10, 17], [17, 10]] },
+      kernel: { demotion_enabled: true, swap: '256MiB' },
+      vms: [
+        {
+          name: 'files',
+          kernel_memory: { size: '24MiB', access_share: 0.3, placement, grow_ms: 600 },
+          workload: { footprint: '128MiB', pattern: 'zipfian', theta: 0.6, write_ratio: 0.1, compute_ns: 50 },
+        },
+      ],
+    }).vms[0];
+
+  it('slow-memory dentry caches cost the VM; the kernel rule and fast-only keep them in DRAM', () => {
+    const local = run('local');
+    const fastOnly = run('fast-only');
+    const anywhere = run('anywhere');
+    const onSlow = (v: Summary['vms'][number]) => v.kernel_memory?.pages_by_node['1'] ?? -1;
+    assert.equal(onSlow(local), 0, 'GFP_KERNEL cannot use ZONE_MOVABLE');
+    assert.equal(onSlow(fastOnly), 0);
+    assert.ok(onSlow(anywhere) > 1000, `kernel pages on the slow node: ${onSlow(anywhere)}`);
+    assert.ok(anywhere.amat_ns > local.amat_ns, `AMAT ${anywhere.amat_ns} vs ${local.amat_ns}`);
+    assert.ok(anywhere.slowdown > local.slowdown, `slowdown ${anywhere.slowdown} vs ${local.slowdown}`);
+  });
+});

@@ -33,9 +33,23 @@ export class LatencyModel {
   readonly baseWrite: Float64Array[];
   /** Contention factor per memory node for the current epoch. */
   readonly factor: Float64Array;
-  /** Scaled integer table the hot path reads: [cpuNode] → Int32Array indexed (memNode << 1) | isWrite. */
+  /**
+   * Scaled integer table the hot path reads: [cpuNode] → Int32Array indexed
+   * (memNode << 1) | isWrite. A node with a memory-side cache has -1 there: the access loop
+   * then asks the cache (sideTable holds hit latencies; a miss costs baseRead/baseWrite).
+   */
   readonly table: Int32Array[];
+  /** Hit latencies of memory-side caches, same layout as `table` (0 where no cache). */
+  readonly sideTable: Int32Array[];
+  /** Miss latencies of memory-side-cached nodes (the backing memory), same layout. */
+  readonly missTable: Int32Array[];
+  /** Whether each node has a memory-side cache. */
+  readonly cached: Uint8Array;
   private readonly readBytesPerSec: Float64Array;
+  private readonly sideRead: number[];
+  private readonly sideWrite: number[];
+  /** [cpu][mem] the remote-distance penalty included in baseRead/baseWrite. */
+  private readonly extra: Float64Array[];
   private readonly writeBytesPerSec: Float64Array;
 
   constructor(
@@ -65,6 +79,12 @@ export class LatencyModel {
     }
     this.factor = new Float64Array(n).fill(1);
     this.table = this.baseRead.map(() => new Int32Array(2 * n));
+    this.sideTable = this.baseRead.map(() => new Int32Array(2 * n));
+    this.missTable = this.baseRead.map(() => new Int32Array(2 * n));
+    this.cached = Uint8Array.from(topo.nodes, (x) => (x.sideCache ? 1 : 0));
+    this.sideRead = topo.nodes.map((x) => (x.sideCache ? x.sideCache.hitReadNs : 0));
+    this.sideWrite = topo.nodes.map((x) => (x.sideCache ? x.sideCache.hitWriteNs : 0));
+    this.extra = this.baseRead.map((r) => Float64Array.from(r, (v, m) => v - topo.nodes[m].perf.readLatencyNs));
     this.readBytesPerSec = Float64Array.from(topo.nodes, (x) => x.perf.readBandwidthMBps * 1e6);
     this.writeBytesPerSec = Float64Array.from(topo.nodes, (x) => x.perf.writeBandwidthMBps * 1e6);
     this.rebuild();
@@ -73,8 +93,19 @@ export class LatencyModel {
   private rebuild(): void {
     for (let c = 0; c < this.nodes; c++) {
       for (let m = 0; m < this.nodes; m++) {
-        this.table[c][m << 1] = Math.round(this.baseRead[c][m] * this.factor[m] * LAT_SCALE);
-        this.table[c][(m << 1) | 1] = Math.round(this.baseWrite[c][m] * this.factor[m] * LAT_SCALE);
+        const r = Math.round(this.baseRead[c][m] * this.factor[m] * LAT_SCALE);
+        const w = Math.round(this.baseWrite[c][m] * this.factor[m] * LAT_SCALE);
+        if (this.cached[m]) {
+          this.table[c][m << 1] = -1;
+          this.table[c][(m << 1) | 1] = -1;
+          this.missTable[c][m << 1] = r;
+          this.missTable[c][(m << 1) | 1] = w;
+          this.sideTable[c][m << 1] = Math.round((this.sideRead[m] + this.extra[c][m]) * LAT_SCALE);
+          this.sideTable[c][(m << 1) | 1] = Math.round((this.sideWrite[m] + this.extra[c][m]) * LAT_SCALE);
+        } else {
+          this.table[c][m << 1] = r;
+          this.table[c][(m << 1) | 1] = w;
+        }
       }
     }
   }

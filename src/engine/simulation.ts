@@ -194,6 +194,10 @@ export class Simulation {
   readonly epochWrites: Float64Array;
   readonly epochMigratedBytes: Float64Array;
   private readonly kswapdQueued: Uint8Array;
+  /** Memory-side caches: per node the page held by each slot (-1 empty), hits and misses. */
+  readonly sideTags: Int32Array[];
+  readonly sideHits: Float64Array;
+  readonly sideMisses: Float64Array;
   hintFaults: HintFaultHandler | null;
 
   constructor(host: Host, lat: LatencyModel, tasks: TaskSpec[], opts: SimulationOptions) {
@@ -206,6 +210,9 @@ export class Simulation {
     this.epochWrites = new Float64Array(host.nodes);
     this.epochMigratedBytes = new Float64Array(host.nodes);
     this.kswapdQueued = new Uint8Array(host.nodes);
+    this.sideTags = host.topo.nodes.map((n) => new Int32Array(n.sideCache ? n.sideCache.sizePages : 0).fill(-1));
+    this.sideHits = new Float64Array(host.nodes);
+    this.sideMisses = new Float64Array(host.nodes);
     this.hintFaults = opts.hintFaults ?? null;
     host.events = {
       wakeKswapd: (node) => {
@@ -304,6 +311,25 @@ export class Simulation {
     let s = 0;
     for (const t of this.tasks) s += t.stats.accesses;
     return s;
+  }
+
+  /**
+   * An access to a node behind a memory-side cache (Optane "memory mode", idea S14): a
+   * direct-mapped cache of `sizePages` page-sized slots indexed by the page's offset in the
+   * node, as the DRAM cache of memory mode is direct-mapped by physical address. Returns the
+   * scaled latency: the cache's on a hit, the backing memory's on a miss (which fills the slot).
+   */
+  sideCacheAccess(t: Task, p: number, k: number): number {
+    const node = k >>> 1;
+    const tags = this.sideTags[node];
+    const slot = (p - this.host.frames.nodeStart[node]) % tags.length;
+    if (tags[slot] === p) {
+      this.sideHits[node]++;
+      return this.lat.sideTable[t.as.cpuNode][k];
+    }
+    tags[slot] = p;
+    this.sideMisses[node]++;
+    return this.lat.missTable[t.as.cpuNode][k];
   }
 
   /** Extra bytes moved by a migration, for bandwidth contention on both nodes. */
@@ -419,7 +445,9 @@ function runAccesses(sim: Simulation, t: Task, from: number, to: number): void {
     const set = PTE_YOUNG | (w << 29);
     if ((e & set) !== set) pt[g] = e | set;
     const k = (nodeOfChunk[(e & PTE_PFN_MASK) >>> NODE_CHUNK_SHIFT] << 1) | w;
-    lat += lt[k];
+    const l = lt[k];
+    // -1 marks a node behind a memory-side cache: the cache decides hit or miss.
+    lat += l >= 0 ? l : sim.sideCacheAccess(t, e & PTE_PFN_MASK, k);
     cnt[k]++;
   }
   const s = t.stats;

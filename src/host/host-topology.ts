@@ -32,7 +32,7 @@ export interface HostNode {
   zonelist: readonly number[];
   perf: NodePerf;
   /** Optional memory-side cache in front of the node (HMAT memory_side_cache). */
-  sideCache?: { sizePages: number; hitLatencyNs: number };
+  sideCache?: { sizePages: number; hitReadNs: number; hitWriteNs: number };
 }
 
 export interface HostTopology {

@@ -470,7 +470,12 @@ export class Host {
       over = this.cgroups.tryCharge(memcg, 1);
       if (over >= 0) return -1;
     }
-    const n = this.pickNode(nodes, memcg);
+    let n = this.pickNode(nodes, memcg);
+    // GFP_KERNEL may enter direct reclaim (which demotes or swaps user pages) before failing.
+    for (let tries = 0; n < 0 && tries < 4; tries++) {
+      if (directReclaim(this, nodes, -1) === 0) break;
+      n = this.pickNode(nodes, memcg);
+    }
     if (n < 0) {
       this.cgroups.uncharge(memcg, 1);
       return -1;

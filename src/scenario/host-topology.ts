@@ -61,6 +61,7 @@ export function toHostTopology(model: TopologyModel): HostTopology {
       hasCpu: n.cpus.length > 0,
       cpus: n.cpus,
       capacityPages: n.capacityPages,
+      movable: n.zone === 'movable',
       wmarkMin: n.watermarks.min,
       wmarkLow: n.watermarks.low,
       wmarkHigh: n.watermarks.high,
@@ -72,6 +73,15 @@ export function toHostTopology(model: TopologyModel): HostTopology {
       demotionFallback: zonelist.filter((x) => fallbackSet.has(x)),
       zonelist,
       perf,
+      ...(spec.memorySideCache
+        ? {
+            sideCache: {
+              sizePages: Math.max(1, Math.floor(spec.memorySideCache.sizeBytes / 4096)),
+              hitReadNs: spec.memorySideCache.readLatency,
+              hitWriteNs: spec.memorySideCache.writeLatency,
+            },
+          }
+        : {}),
     };
   });
   const distance = ids.map((from) => ids.map((to) => model.topology.distance.get(from)?.get(to) as number));

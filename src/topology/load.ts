@@ -260,6 +260,15 @@ export function normalizeTopology(input: unknown): Topology {
       ...(perf ? { perf } : {}),
       ...(r.adist !== undefined ? { adist: r.adist } : {}),
       zone: r.zone ?? 'normal',
+      ...(r.memory_side_cache
+        ? {
+            memorySideCache: {
+              sizeBytes: parseSize(r.memory_side_cache.size, fieldPath(['nodes', index, 'memory_side_cache', 'size'])),
+              readLatency: r.memory_side_cache.read_latency,
+              writeLatency: r.memory_side_cache.write_latency,
+            },
+          }
+        : {}),
     };
   });
 

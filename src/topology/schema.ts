@@ -36,6 +36,15 @@ export const RawNodeSchema = z.strictObject({
   // memory_dev_type.adistance is an int.
   adist: z.number().int().min(1).max(INT_MAX).optional(),
   zone: z.enum(ZONES).optional(),
+  // HMAT memory-side cache in front of the node (nodeN/memory_side_cache/index1/): a size
+  // and the latencies of a hit; a miss costs the node's own latencies.
+  memory_side_cache: z
+    .strictObject({
+      size: z.unknown(),
+      read_latency: perfValue,
+      write_latency: perfValue,
+    })
+    .optional(),
 });
 
 export const RawTopologySchema = z.strictObject({

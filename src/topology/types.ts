@@ -30,6 +30,8 @@ export interface NodeSpec {
   /** Explicit abstract distance; overrides performance data and class defaults. */
   readonly adist?: number;
   readonly zone: ZoneKind;
+  /** A memory-side cache in front of the node (Optane "memory mode" DRAM, idea S14). */
+  readonly memorySideCache?: { readonly sizeBytes: number; readonly readLatency: number; readonly writeLatency: number };
 }
 
 export interface Topology {
