@@ -126,8 +126,12 @@ export class LatencyModel {
     this.rebuild();
   }
 
-  /** Uncontended latency of an access from `cpuNode` to its own node: the "all fast" ideal. */
+  /**
+   * The "all fast" ideal of the slowdown: an uncontended access from `cpuNode` to its own node
+   * — or to the node's memory-side cache when it has one (memory mode's DRAM).
+   */
   idealLatency(cpuNode: number, write: boolean): number {
+    if (this.cached[cpuNode]) return write ? this.sideWrite[cpuNode] : this.sideRead[cpuNode];
     return write ? this.baseWrite[cpuNode][cpuNode] : this.baseRead[cpuNode][cpuNode];
   }
 }

@@ -1,0 +1,37 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { EXPERIMENTS } from '../../experiments/catalogue/index.js';
+import { defaultExperimentDir, experimentJson, findExperiment, formatExperiment, runExperiment, writeExperiment } from '../../experiments/run.js';
+import { parseSeed } from '../options.js';
+
+export function registerExperimentCommand(program: Command): void {
+  const cmd = program.command('experiment').description('the experiment catalogue of the 2019 debate');
+  cmd
+    .command('list')
+    .description('list the experiments and the question each answers')
+    .action(() => {
+      for (const e of EXPERIMENTS) process.stdout.write(`${e.name.padEnd(24)} ${e.ideas.join(',').padEnd(16)} ${e.question}\n`);
+    });
+  cmd
+    .command('run')
+    .description('run one experiment, or all, side by side on the same workload and seed')
+    .argument('<name>', 'experiment name, or "all"')
+    .option('--out <dir>', 'output directory (default ./numatier-out/experiments; one folder per experiment)')
+    .option('--seed <n>', 'random seed', '1')
+    .option('--quick', 'smaller hosts and shorter runs (what the tests use)')
+    .option('--json', 'print the results as JSON')
+    .action((name: string, o: { out?: string; seed: string; quick?: boolean; json?: boolean }) => {
+      const seed = parseSeed(o.seed);
+      const list = name === 'all' ? [...EXPERIMENTS] : [findExperiment(name)];
+      const out: Record<string, unknown>[] = [];
+      for (const e of list) {
+        if (!o.json && process.stderr.isTTY) process.stderr.write(`running ${e.name}…\n`);
+        const run = runExperiment(e, seed, o.quick ? 'quick' : 'full');
+        const dir = resolve(defaultExperimentDir(o.out, e.name, seed));
+        writeExperiment(dir, run);
+        if (o.json) out.push(experimentJson(run));
+        else process.stdout.write(`${formatExperiment(run)}\nwrote ${dir}\n\n`);
+      }
+      if (o.json) process.stdout.write(JSON.stringify(out.length === 1 ? out[0] : out, null, 2) + '\n');
+    });
+}

@@ -1,0 +1,77 @@
+import { join } from 'node:path';
+import { renderReport } from '../report/html.js';
+import { writeOutputDir } from '../report/output.js';
+import { resolveScenario } from '../scenario/load.js';
+import { runScenario } from '../scenario/run.js';
+import { InputError } from '../util/errors.js';
+import { EXPERIMENTS } from './catalogue/index.js';
+import type { Conclusion, Experiment, ExperimentResult, ExperimentScale } from './types.js';
+
+export function findExperiment(name: string): Experiment {
+  const e = EXPERIMENTS.find((x) => x.name === name);
+  if (!e) throw new InputError(`experiment ${JSON.stringify(name)}: unknown; known: ${EXPERIMENTS.map((x) => x.name).join(', ')}, all`);
+  return e;
+}
+
+export interface ExperimentRun {
+  experiment: Experiment;
+  seed: number;
+  results: ExperimentResult[];
+  conclusions: Conclusion[];
+}
+
+/** Runs every variant of an experiment with the same seed, one after the other. */
+export function runExperiment(e: Experiment, seed: number, scale: ExperimentScale, onVariant?: (label: string) => void): ExperimentRun {
+  const results: ExperimentResult[] = e.variants(scale).map((v) => {
+    onVariant?.(v.label);
+    const r = runScenario(resolveScenario(v.scenario, process.cwd(), String(v.scenario.name ?? v.label)), seed);
+    return { label: v.label, summary: r.summary, series: { columns: r.series.columns, rows: r.series.rows } };
+  });
+  return { experiment: e, seed, results, conclusions: e.conclusions(results) };
+}
+
+/** The table of key figures and the conclusions, as printed. */
+export function formatExperiment(run: ExperimentRun): string {
+  const e = run.experiment;
+  const head = ['variant', ...e.columns.map((c) => c.header)];
+  const rows = run.results.map((r) => [r.label, ...e.columns.map((c) => String(c.value(r)))]);
+  const all = [head, ...rows];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
+  const lines = [`${e.name} (${e.ideas.join(', ')}): ${e.question}`, ''];
+  for (const r of all) lines.push(r.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  '));
+  lines.push('');
+  for (const c of run.conclusions) lines.push(`${c.holds ? '[holds]' : '[fails]'} (${c.kind}) ${c.claim} — ${c.detail}`);
+  return lines.join('\n');
+}
+
+export function experimentJson(run: ExperimentRun): Record<string, unknown> {
+  const e = run.experiment;
+  return {
+    experiment: e.name,
+    ideas: e.ideas,
+    question: e.question,
+    setup: e.setup,
+    seed: run.seed,
+    table: run.results.map((r) => ({ variant: r.label, ...Object.fromEntries(e.columns.map((c) => [c.header, c.value(r)])) })),
+    conclusions: run.conclusions,
+    summaries: Object.fromEntries(run.results.map((r) => [r.label, r.summary])),
+  };
+}
+
+/** Writes results.json, table.txt and report.html for one experiment into `dir`. */
+export function writeExperiment(dir: string, run: ExperimentRun): void {
+  const e = run.experiment;
+  writeOutputDir(dir, {
+    'results.json': JSON.stringify(experimentJson(run), null, 2) + '\n',
+    'table.txt': formatExperiment(run) + '\n',
+    'report.html': renderReport({
+      title: `numatier experiment: ${e.name}, seed ${run.seed}`,
+      runs: run.results.map((r) => ({ label: r.label, summary: r.summary, series: r.series })),
+      notes: [e.question, e.setup, ...run.conclusions.map((c) => `${c.holds ? 'holds' : 'fails'}: ${c.claim} (${c.detail})`)],
+    }),
+  });
+}
+
+export function defaultExperimentDir(base: string | undefined, name: string, seed: number): string {
+  return join(base ?? 'numatier-out/experiments', `${name}-${seed}`);
+}
