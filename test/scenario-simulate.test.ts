@@ -97,23 +97,30 @@ describe('numatier simulate', () => {
   });
 });
 
+/** The map at a path of a parsed scenario document, for the mutations below. */
+function at(d: Record<string, unknown>, ...path: (string | number)[]): Record<string, unknown> {
+  let v: unknown = d;
+  for (const k of path) v = (v as Record<string | number, unknown>)[k];
+  return v as Record<string, unknown>;
+}
+
 describe('bad scenarios', () => {
-  const cases: [string, (d: Record<string, any>) => void, RegExp][] = [
-    ['unknown key', (d) => (d.kernel.swapiness = 10), /kernel: unknown key "swapiness"/],
-    ['unit-less size', (d) => (d.vms[0].workload.footprint = '4096'), /vms\[0\]\.workload\.footprint/],
-    ['negative size', (d) => (d.cgroups[1]['memory.max'] = '-1GiB'), /cgroups\[1\]\.memory\.max/],
-    ['impossible size', (d) => (d.vms[0].file_backed = '1TiB'), /vms\[0\]\.file_backed/],
-    ['policy naming a missing node', (d) => (d.vms[0].mempolicy = { mode: 'bind', nodes: [5] }), /vms\[0\]\.mempolicy\.nodes\[0\]: node 5 does not exist/],
-    ['weight 0', (d) => (d.kernel.weighted_interleave = { 0: 0 }), /kernel\.weighted_interleave\.0/],
-    ['VM in a missing cgroup', (d) => (d.vms[1].cgroup = '/vms/zzz'), /vms\[1\]\.cgroup: no cgroup "\/vms\/zzz"/],
-    ['CPU-less cpu_node', (d) => (d.vms[1].cpu_node = 1), /vms\[1\]\.cpu_node: node 1 has no CPUs/],
+  const cases: [string, (d: Record<string, unknown>) => void, RegExp][] = [
+    ['unknown key', (d) => (at(d, 'kernel').swapiness = 10), /kernel: unknown key "swapiness"/],
+    ['unit-less size', (d) => (at(d, 'vms', 0, 'workload').footprint = '4096'), /vms\[0\]\.workload\.footprint/],
+    ['negative size', (d) => (at(d, 'cgroups', 1)['memory.max'] = '-1GiB'), /cgroups\[1\]\.memory\.max/],
+    ['impossible size', (d) => (at(d, 'vms', 0).file_backed = '1TiB'), /vms\[0\]\.file_backed/],
+    ['policy naming a missing node', (d) => (at(d, 'vms', 0).mempolicy = { mode: 'bind', nodes: [5] }), /vms\[0\]\.mempolicy\.nodes\[0\]: node 5 does not exist/],
+    ['weight 0', (d) => (at(d, 'kernel').weighted_interleave = { 0: 0 }), /kernel\.weighted_interleave\.0/],
+    ['VM in a missing cgroup', (d) => (at(d, 'vms', 1).cgroup = '/vms/zzz'), /vms\[1\]\.cgroup: no cgroup "\/vms\/zzz"/],
+    ['CPU-less cpu_node', (d) => (at(d, 'vms', 1).cpu_node = 1), /vms\[1\]\.cpu_node: node 1 has no CPUs/],
     ['bad enum', (d) => (d.tiering = { promotion_filter: 'sometimes' }), /tiering\.promotion_filter: expected one of/],
     ['cyclic one-way paths', (d) => (d.tiering = { demotion_policy: 'one-way', demotion_paths: { 0: [1], 1: [0] } }), /cycle 0 -> 1 -> 0/],
   ];
   for (const [name, mutate, message] of cases) {
     it(`refuses ${name} with one line naming the field, exit 2, and no output directory`, () => {
       const dir = mkdtempSync(join(tmpdir(), 'nt-bad-'));
-      const d = smallDoc() as Record<string, any>;
+      const d = smallDoc();
       mutate(d);
       const file = join(dir, 'bad.yaml');
       writeFileSync(file, YAML.stringify(d));
