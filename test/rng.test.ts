@@ -65,7 +65,10 @@ describe('Rng: seeding', () => {
 
   it('refuses seeds that are not integers, with an InputError naming the seed', () => {
     for (const bad of [1.5, Number.NaN, Infinity, 2 ** 60]) {
-      assert.throws(() => new Rng(bad), (e: unknown) => e instanceof InputError && /^seed: /.test(e.message));
+      assert.throws(
+        () => new Rng(bad),
+        (e: unknown) => e instanceof InputError && /^seed: /.test(e.message),
+      );
     }
   });
 
@@ -175,24 +178,32 @@ describe('Rng: nextInt', () => {
 
   it('is exactly Lemire: the high word of r·n, redrawing when the low word is below 2^32 mod n', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 2 ** 32 - 1 }), fc.integer({ min: 0, max: 2 ** 31 }), (n, seed) => {
-        const a = new Rng(seed);
-        const b = new Rng(seed);
-        const got = a.nextInt(n);
-        const reject = 2n ** 32n % BigInt(n);
-        for (;;) {
-          const p = BigInt(b.nextU32()) * BigInt(n);
-          if (p % 2n ** 32n >= reject) return got === Number(p >> 32n);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 2 ** 32 - 1 }),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        (n, seed) => {
+          const a = new Rng(seed);
+          const b = new Rng(seed);
+          const got = a.nextInt(n);
+          const reject = 2n ** 32n % BigInt(n);
+          for (;;) {
+            const p = BigInt(b.nextU32()) * BigInt(n);
+            if (p % 2n ** 32n >= reject) return got === Number(p >> 32n);
+          }
+        },
+      ),
     );
   });
 
   it('mulHigh32 is the exact high word', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 ** 32 - 1 }), fc.integer({ min: 1, max: 2 ** 32 - 1 }), (r, n) => {
-        return mulHigh32(r, n) === Number((BigInt(r) * BigInt(n)) >> 32n);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+        fc.integer({ min: 1, max: 2 ** 32 - 1 }),
+        (r, n) => {
+          return mulHigh32(r, n) === Number((BigInt(r) * BigInt(n)) >> 32n);
+        },
+      ),
     );
   });
 

@@ -35,7 +35,9 @@ export function createAccessStream(spec: WorkloadSpec, rng: Rng): AccessStream {
       accesses: p.accesses,
       stream: createLeaf(
         p,
-        p.footprint === undefined ? pages : footprintPagesOf({ footprint: p.footprint }, `workload.phases[${i}].footprint`),
+        p.footprint === undefined
+          ? pages
+          : footprintPagesOf({ footprint: p.footprint }, `workload.phases[${i}].footprint`),
         p.write_ratio ?? writeRatio,
         p.compute_ns ?? computeNs,
         rng.fork(`phase:${i}`),
@@ -51,7 +53,13 @@ export function createAccessStream(spec: WorkloadSpec, rng: Rng): AccessStream {
   return stream;
 }
 
-function createLeaf(f: LeafFields, pages: number, writeRatio: number, computeNs: number, rng: Rng): AccessStream {
+function createLeaf(
+  f: LeafFields,
+  pages: number,
+  writeRatio: number,
+  computeNs: number,
+  rng: Rng,
+): AccessStream {
   const base = { pages, writeRatio, computeNs };
   switch (f.pattern) {
     case 'uniform':

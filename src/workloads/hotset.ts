@@ -1,5 +1,5 @@
 import type { Rng } from '../util/rng.js';
-import { checkFillArgs, checkLeafOptions, type AccessStream, type LeafOptions } from './types.js';
+import { checkFillArgs, checkLeafOptions, warmUp, type AccessStream, type LeafOptions } from './types.js';
 import { writeBit, writeThreshold } from './write-mix.js';
 
 export interface HotsetOptions extends LeafOptions {
@@ -36,13 +36,16 @@ export class HotsetStream implements AccessStream {
   /** An access is hot iff (draw >>> 1) ≤ hotThr = round(share · 2^31) - 1 (as for writes). */
   private readonly hotThr: number;
   private readonly sel = new Int32Array(6);
+  /** sel offset (0 cold, 3 hot) of an access handed to finishRejected(). */
+  private pendingAt = 0;
   private start = 0;
   private untilShift: number;
 
   constructor(opts: HotsetOptions, rng: Rng) {
     checkLeafOptions(opts);
     const { pages: n, hotFraction, hotAccessShare, shiftEveryAccesses, shiftPages } = opts;
-    if (!(hotFraction > 0 && hotFraction <= 1)) throw new RangeError(`hotFraction must be in (0, 1], got ${hotFraction}`);
+    if (!(hotFraction > 0 && hotFraction <= 1))
+      throw new RangeError(`hotFraction must be in (0, 1], got ${hotFraction}`);
     if (!(hotAccessShare >= 0 && hotAccessShare <= 1)) {
       throw new RangeError(`hotAccessShare must be in [0, 1], got ${hotAccessShare}`);
     }
@@ -62,6 +65,7 @@ export class HotsetStream implements AccessStream {
     this.writeThr = writeThreshold(opts.writeRatio);
     // With every page hot there is no cold set: every access is hot.
     this.hotThr = writeThreshold(this.hotPages === n ? 1 : hotAccessShare);
+    warmUp(() => this.fillSegment(new Int32Array(1), 0, 0));
   }
 
   /** First page of the hot set for the next access. */
@@ -74,8 +78,14 @@ export class HotsetStream implements AccessStream {
     let done = 0;
     while (done < maxCount) {
       const seg = Math.min(maxCount - done, this.untilShift);
-      this.fillSegment(buf, done, done + seg);
-      done += seg;
+      const end = done + seg;
+      let i = done;
+      while (i < end) {
+        i = this.fillSegment(buf, i, end);
+        // A draw Lemire's method rejects (rare): finish that access outside the fast loop.
+        if (i < end) buf[i++] = this.finishRejected();
+      }
+      done = end;
       this.untilShift -= seg;
       if (this.untilShift === 0) this.shift();
     }
@@ -87,29 +97,25 @@ export class HotsetStream implements AccessStream {
     this.untilShift = this.shiftEveryAccesses;
   }
 
-  private fillSegment(buf: Int32Array, from: number, to: number): void {
+  /**
+   * Fills buf[from..to) with the hot set where it is now; returns `to`, or the index of an access
+   * whose page draw Lemire's method rejected (its hot/cold choice left in pendingAt).
+   */
+  private fillSegment(buf: Int32Array, from: number, to: number): number {
     const st = this.rng.state;
     let s0 = st[0];
     let s1 = st[1];
     let s2 = st[2];
     let s3 = st[3];
-    const n = this.footprintPages | 0;
-    const hotN = this.hotPages;
-    const coldN = n - hotN;
-    // [range, Lemire rejection bound (2^32 mod range), first page] of the cold set, then the hot
-    // set, picked by the hot/cold draw; kept in a small array to leave registers to the loop.
+    this.setSel();
     const sel = this.sel;
-    sel[0] = coldN;
-    sel[1] = coldN === 0 ? 0 : 4294967296 % coldN;
-    sel[2] = (this.start + hotN) % n;
-    sel[3] = hotN;
-    sel[4] = 4294967296 % hotN;
-    sel[5] = this.start;
+    const n = this.footprintPages | 0;
     const hotThr = this.hotThr | 0;
     const wThr = this.writeThr | 0;
-    for (let i = from; i < to; i++) {
-      // Three xoshiro128** steps (see src/util/rng.ts): hot or cold, the page (redrawn on
-      // rejection), then the write decision.
+    const end = to | 0;
+    let i = from | 0;
+    for (; i < end; i++) {
+      // Three xoshiro128** steps (see src/util/rng.ts): hot or cold, the page, the write decision.
       let m = Math.imul(s1, 5);
       const r0 = Math.imul((m << 7) | (m >>> 25), 9);
       let t = s1 << 9;
@@ -119,21 +125,22 @@ export class HotsetStream implements AccessStream {
       s0 ^= s3;
       s2 ^= t;
       s3 = (s3 << 11) | (s3 >>> 21);
+      m = Math.imul(s1, 5);
+      const r = Math.imul((m << 7) | (m >>> 25), 9);
+      t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
       const at = (((hotThr - (r0 >>> 1)) >> 31) + 1) * 3; // 3: hot, 0: cold
       const range = sel[at];
-      const reject = sel[at + 1];
-      let r: number;
-      do {
-        m = Math.imul(s1, 5);
-        r = Math.imul((m << 7) | (m >>> 25), 9);
-        t = s1 << 9;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = (s3 << 11) | (s3 >>> 21);
-      } while (Math.imul(r, range) >>> 0 < reject);
+      // Lemire: reject when the low word of r · range (unsigned) is below 2^32 mod range.
+      if ((Math.imul(r, range) ^ -0x80000000) < (sel[at + 1] ^ -0x80000000)) {
+        this.pendingAt = at;
+        break;
+      }
       m = Math.imul(s1, 5);
       const rw = Math.imul((m << 7) | (m >>> 25), 9);
       t = s1 << 9;
@@ -153,6 +160,31 @@ export class HotsetStream implements AccessStream {
     st[1] = s1;
     st[2] = s2;
     st[3] = s3;
+    return i;
+  }
+
+  /**
+   * [range, Lemire rejection bound (2^32 mod range), first page] of the cold set, then of the hot
+   * set, picked by the hot/cold draw; kept in a small array to leave registers to the loop.
+   */
+  private setSel(): void {
+    const n = this.footprintPages;
+    const hotN = this.hotPages;
+    const coldN = n - hotN;
+    const sel = this.sel;
+    sel[0] = coldN;
+    sel[1] = coldN === 0 ? 0 : 4294967296 % coldN;
+    sel[2] = (this.start + hotN) % n;
+    sel[3] = hotN;
+    sel[4] = 4294967296 % hotN;
+    sel[5] = this.start;
+  }
+
+  /** The access whose page draw was rejected: redraw as Rng.nextInt does, then the write draw. */
+  private finishRejected(): number {
+    const at = this.pendingAt;
+    const v = (this.sel[at + 2] + this.rng.nextInt(this.sel[at])) % this.footprintPages;
+    return (v << 1) | writeBit(this.rng.nextU32(), this.writeThr);
   }
 
   /** The next access with exactly fill()'s draws, written with Rng methods (reference for tests). */

@@ -29,7 +29,9 @@ export class PhasesStream implements AccessStream {
         throw new RangeError(`phase ${p.name}: accesses must be an integer >= 1, got ${p.accesses}`);
       }
       if (p.stream.footprintPages > footprintPages) {
-        throw new RangeError(`phase ${p.name}: footprint ${p.stream.footprintPages} exceeds ${footprintPages} pages`);
+        throw new RangeError(
+          `phase ${p.name}: footprint ${p.stream.footprintPages} exceeds ${footprintPages} pages`,
+        );
       }
     }
     this.phases = phases;

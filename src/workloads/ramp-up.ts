@@ -63,13 +63,18 @@ export class RampUpStream implements AccessStream {
     const stepEnd = Math.min(this.rampAccesses, (Math.floor(this.done / this.stepLen) + 1) * this.stepLen);
     const reach = this.reachAt(this.done);
     const got = this.inner.fill(buf, Math.min(maxCount, stepEnd - this.done));
-    for (let i = 0; i < got; i++) {
-      const e = buf[i];
-      const v = e >>> 1;
-      if (v >= reach) buf[i] = ((v % reach) << 1) | (e & 1);
-    }
+    remap(buf, got, reach);
     this.done += got;
     this.reach = reach;
     return got;
+  }
+}
+
+/** vpn → vpn mod reach for the accesses in buf[0..count), keeping the write bits. */
+function remap(buf: Int32Array, count: number, reach: number): void {
+  for (let i = 0; i < count; i++) {
+    const e = buf[i];
+    const v = e >>> 1;
+    if (v >= reach) buf[i] = ((v % reach) << 1) | (e & 1);
   }
 }

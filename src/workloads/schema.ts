@@ -62,7 +62,8 @@ function footprintPages(v: string): number | string {
   }
   const pages = bytesToPages(bytes);
   if (pages < 1) return `expected at least one 4KiB page, got ${JSON.stringify(v)}`;
-  if (pages > MAX_FOOTPRINT_PAGES) return `expected at most 4TiB (2^30 pages of 4KiB), got ${JSON.stringify(v)}`;
+  if (pages > MAX_FOOTPRINT_PAGES)
+    return `expected at most 4TiB (2^30 pages of 4KiB), got ${JSON.stringify(v)}`;
   return pages;
 }
 
@@ -126,12 +127,20 @@ export const workloadSpecSchema = z
       .optional()
       .describe('total accesses; the stream ends after them (default: endless)'),
     phases: z.array(phaseSpecSchema).min(1).optional().describe('pattern phases: the phases, run in order'),
-    repeat: z.boolean().optional().describe('pattern phases: start over after the last phase (default false)'),
+    repeat: z
+      .boolean()
+      .optional()
+      .describe('pattern phases: start over after the last phase (default false)'),
   })
   .superRefine((w, ctx) => {
     checkPatternFields(w as Record<string, unknown>, String(w.pattern), ctx);
     if (w.pattern === 'phases' && w.phases === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['phases'], message: 'required when pattern is "phases"', input: undefined });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['phases'],
+        message: 'required when pattern is "phases"',
+        input: undefined,
+      });
     }
     const total = typeof w.footprint === 'string' ? footprintPages(w.footprint) : null;
     if (typeof total !== 'number' || !Array.isArray(w.phases)) return;
@@ -168,12 +177,18 @@ function checkPatternFields(obj: Record<string, unknown>, pattern: string, ctx: 
  * Validates a workload spec (e.g. one built in code) and returns it; problems are thrown as
  * InputError naming the field, e.g. `workload.theta: expected a number > 0 and ≤ 10, got -1`.
  */
-export function parseWorkloadSpec(input: unknown, field: readonly PropertyKey[] = ['workload']): WorkloadSpec {
+export function parseWorkloadSpec(
+  input: unknown,
+  field: readonly PropertyKey[] = ['workload'],
+): WorkloadSpec {
   return parseWith(workloadSpecSchema, input, field);
 }
 
 /** Pages (4 KiB) of the spec's footprint. */
-export function footprintPagesOf(spec: Pick<WorkloadSpec, 'footprint'>, field = 'workload.footprint'): number {
+export function footprintPagesOf(
+  spec: Pick<WorkloadSpec, 'footprint'>,
+  field = 'workload.footprint',
+): number {
   const r = footprintPages(spec.footprint);
   if (typeof r === 'string') throw new InputError(`${field}: ${r}`);
   return r;

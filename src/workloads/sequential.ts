@@ -1,5 +1,5 @@
 import type { Rng } from '../util/rng.js';
-import { checkFillArgs, checkLeafOptions, type AccessStream, type LeafOptions } from './types.js';
+import { checkFillArgs, checkLeafOptions, warmUp, type AccessStream, type LeafOptions } from './types.js';
 import { writeBit, writeThreshold } from './write-mix.js';
 
 export interface SequentialOptions extends LeafOptions {
@@ -35,10 +35,16 @@ export class SequentialStream implements AccessStream {
     this.stridePages = Math.min(opts.stridePages, opts.pages);
     this.rng = rng.fork('sequential');
     this.writeThr = writeThreshold(opts.writeRatio);
+    warmUp(() => this.fillRange(new Int32Array(1), 0));
   }
 
   fill(buf: Int32Array, maxCount: number): number {
     checkFillArgs(buf, maxCount);
+    this.fillRange(buf, maxCount);
+    return maxCount;
+  }
+
+  private fillRange(buf: Int32Array, count: number): void {
     const st = this.rng.state;
     let s0 = st[0];
     let s1 = st[1];
@@ -49,7 +55,7 @@ export class SequentialStream implements AccessStream {
     const wThr = this.writeThr | 0;
     let pos = this.pos | 0;
     let lane = this.lane | 0;
-    for (let i = 0; i < maxCount; i++) {
+    for (let i = 0, end = count | 0; i < end; i++) {
       // xoshiro128** step (see src/util/rng.ts): the write decision.
       const m = Math.imul(s1, 5);
       const rw = Math.imul((m << 7) | (m >>> 25), 9);
@@ -74,7 +80,6 @@ export class SequentialStream implements AccessStream {
     st[1] = s1;
     st[2] = s2;
     st[3] = s3;
-    return maxCount;
   }
 
   /** Whether the next access is a write, with exactly fill()'s draw (reference for tests; does not move the scan). */

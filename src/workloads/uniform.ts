@@ -1,5 +1,5 @@
 import type { Rng } from '../util/rng.js';
-import { checkFillArgs, checkLeafOptions, type AccessStream, type LeafOptions } from './types.js';
+import { checkFillArgs, checkLeafOptions, warmUp, type AccessStream, type LeafOptions } from './types.js';
 import { writeBit, writeThreshold } from './write-mix.js';
 
 /**
@@ -28,12 +28,25 @@ export class UniformStream implements AccessStream {
     const n = opts.pages;
     this.log2Pages = (n & (n - 1)) === 0 ? 31 - Math.clz32(n) : -1;
     this.reject = 4294967296 % n;
+    warmUp(() =>
+      this.log2Pages >= 0 ? this.fillPow2(new Int32Array(1), 0) : this.fillAny(new Int32Array(1), 0, 0),
+    );
   }
 
   fill(buf: Int32Array, maxCount: number): number {
     checkFillArgs(buf, maxCount);
-    if (this.log2Pages >= 0) this.fillPow2(buf, maxCount);
-    else this.fillAny(buf, maxCount);
+    if (this.log2Pages >= 0) {
+      this.fillPow2(buf, maxCount);
+      return maxCount;
+    }
+    for (let i = 0; i < maxCount;) {
+      i = this.fillAny(buf, i, maxCount);
+      // A draw Lemire's method rejects (rare): finish that access outside the fast loop.
+      if (i < maxCount) {
+        const v = this.rng.nextInt(this.footprintPages);
+        buf[i++] = (v << 1) | writeBit(this.rng.nextU32(), this.writeThr);
+      }
+    }
     return maxCount;
   }
 
@@ -45,7 +58,7 @@ export class UniformStream implements AccessStream {
     let s3 = st[3];
     const sh = (31 - this.log2Pages) | 0;
     const wThr = this.writeThr | 0;
-    for (let i = 0; i < count; i++) {
+    for (let i = 0, end = count | 0; i < end; i++) {
       // Two xoshiro128** steps (see src/util/rng.ts): the page, then the write decision.
       let m = Math.imul(s1, 5);
       const r = Math.imul((m << 7) | (m >>> 25), 9);
@@ -73,30 +86,30 @@ export class UniformStream implements AccessStream {
     st[3] = s3;
   }
 
-  private fillAny(buf: Int32Array, count: number): void {
+  /** Fills buf[from..to) for any page count; returns `to`, or the index of a rejected draw. */
+  private fillAny(buf: Int32Array, from: number, to: number): number {
     const st = this.rng.state;
     let s0 = st[0];
     let s1 = st[1];
     let s2 = st[2];
     let s3 = st[3];
     const n = this.footprintPages | 0;
-    const reject = this.reject | 0;
+    const reject = (this.reject ^ -0x80000000) | 0;
     const wThr = this.writeThr | 0;
-    for (let i = 0; i < count; i++) {
-      let r: number;
-      let m: number;
-      let t: number;
-      do {
-        m = Math.imul(s1, 5);
-        r = Math.imul((m << 7) | (m >>> 25), 9);
-        t = s1 << 9;
-        s2 ^= s0;
-        s3 ^= s1;
-        s1 ^= s2;
-        s0 ^= s3;
-        s2 ^= t;
-        s3 = (s3 << 11) | (s3 >>> 21);
-      } while (Math.imul(r, n) >>> 0 < reject);
+    const end = to | 0;
+    let i = from | 0;
+    for (; i < end; i++) {
+      let m = Math.imul(s1, 5);
+      const r = Math.imul((m << 7) | (m >>> 25), 9);
+      let t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+      // Lemire: reject when the low word of r · n (unsigned) is below 2^32 mod n.
+      if ((Math.imul(r, n) ^ -0x80000000) < reject) break;
       m = Math.imul(s1, 5);
       const rw = Math.imul((m << 7) | (m >>> 25), 9);
       t = s1 << 9;
@@ -115,6 +128,7 @@ export class UniformStream implements AccessStream {
     st[1] = s1;
     st[2] = s2;
     st[3] = s3;
+    return i;
   }
 
   /** The next access with exactly fill()'s draws, through Rng methods (reference for tests). */

@@ -6,7 +6,8 @@
  * branch-free `((T - (r >>> 1)) >>> 31) ^ 1`.
  */
 export function writeThreshold(writeRatio: number): number {
-  if (!(writeRatio >= 0 && writeRatio <= 1)) throw new RangeError(`writeRatio must be in [0, 1], got ${writeRatio}`);
+  if (!(writeRatio >= 0 && writeRatio <= 1))
+    throw new RangeError(`writeRatio must be in [0, 1], got ${writeRatio}`);
   return Math.round(writeRatio * 2 ** 31) - 1;
 }
 

@@ -1,5 +1,5 @@
 import type { Rng } from '../util/rng.js';
-import { checkFillArgs, checkLeafOptions, type AccessStream, type LeafOptions } from './types.js';
+import { checkFillArgs, checkLeafOptions, warmUp, type AccessStream, type LeafOptions } from './types.js';
 import { writeBit, writeThreshold } from './write-mix.js';
 
 /** Largest θ accepted: keeps the acceptance test's fixed-point slope within int32 (see below). */
@@ -26,7 +26,7 @@ export interface ZipfianOptions extends LeafOptions {
  * k^-θ / Σ_{j=1..N} j^-θ (Gray et al. 1994, "Quickly generating billion-record synthetic
  * databases"; YCSB's default θ = 0.99).
  *
- * Sampling is exact and O(1) with 144 KiB of tables whatever N is (N ≤ 2^30):
+ * Sampling is exact and O(1) whatever N is (N ≤ 2^30); a draw reads one 128 KiB table:
  *
  * 1. Ranks (0-based r = k - 1) are grouped in buckets [lo, lo + 2^w): single ranks below 2^(s+1),
  *    then 2^s equal power-of-two-wide buckets per range [2^m, 2^(m+1)), the last one split into
@@ -40,14 +40,14 @@ export interface ZipfianOptions extends LeafOptions {
  *    accepted with probability f(r) / f(lo); on rejection everything restarts at step 2. The
  *    result is exactly ∝ f(r): envelope · 2^-w · f(r) / f(lo) = f(r). As (1 + x)^-θ ≥ 1 - θx,
  *    most draws are accepted by a fixed-point test on the other 32 - w bits of the second draw;
- *    about 1 in 1000 needs Math.pow and more random bits (outside the fast loop).
+ *    for θ ≈ 1 about 1 access in 600 needs Math.pow and more bits (outside the fast loop).
  *
  * Coin ties (1 in 2^20) draw 32 more bits against the threshold's residual, so bucket
  * probabilities are exact to about 2^-52 rather than the 2^-32 of a plain 32-bit threshold.
  *
  * A per-rank alias table (8 bytes × N) would also be exact and O(1), but each draw then reads a
- * random line of a table far larger than the caches: ~36 ns per access for N = 4 Mi on the
- * project's machines, against ~6 ns here, where the tables stay in L2.
+ * random line of a table far larger than the caches: ~34 ns per access for N = 4 Mi on the
+ * project's machines, against ~7 ns here, where the table stays in L2.
  *
  * Rank → vpn is a bijection of [0, N) that keeps each bucket contiguous: bucket b occupies the
  * vpns [base_b, base_b + 2^w) and rank lo + off goes to base_b + off. With `scatter` the buckets
@@ -91,7 +91,8 @@ export class ZipfianStream implements AccessStream {
   constructor(opts: ZipfianOptions, rng: Rng) {
     checkLeafOptions(opts);
     const { pages: n, theta } = opts;
-    if (!(theta > 0 && theta <= MAX_THETA)) throw new RangeError(`theta must be in (0, ${MAX_THETA}], got ${theta}`);
+    if (!(theta > 0 && theta <= MAX_THETA))
+      throw new RangeError(`theta must be in (0, ${MAX_THETA}], got ${theta}`);
     this.footprintPages = n;
     this.computeNsPerAccess = opts.computeNs;
     this.theta = theta;
@@ -104,6 +105,7 @@ export class ZipfianStream implements AccessStream {
     this.bucketBase = t.bucketBase;
     this.residual = t.residual;
     this.bucketCount = t.bucketLo.length;
+    warmUp(() => this.fillFast(new Int32Array(1), 0, 0));
   }
 
   /** The vpn of 0-based rank `rank` (rank 0 is the hottest page); a bijection of [0, N). */
@@ -258,7 +260,7 @@ interface Tables {
 function bucketsFor(n: number, split: number): { los: number[]; ws: number[] } {
   const los: number[] = [];
   const ws: number[] = [];
-  for (let a = 0; a < n; ) {
+  for (let a = 0; a < n;) {
     let w = a < 2 ** split ? 0 : 31 - Math.clz32(a) - split;
     while (a + 2 ** w > n) w--;
     los.push(a);
