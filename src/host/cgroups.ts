@@ -104,8 +104,13 @@ export class CgroupTree {
     return false;
   }
 
+  private readonly subtrees: (readonly number[] | undefined)[] = [];
+
   /** Groups in the subtree rooted at `root`, root first (pre-order, deterministic). */
-  subtree(root: number): number[] {
+  subtree(root: number): readonly number[] {
+    // The tree never changes after construction; reclaim asks for subtrees on every pass.
+    const cached = this.subtrees[root];
+    if (cached !== undefined) return cached;
     const out: number[] = [];
     const stack = [root];
     while (stack.length > 0) {
@@ -113,6 +118,7 @@ export class CgroupTree {
       out.push(c);
       for (let i = this.children[c].length - 1; i >= 0; i--) stack.push(this.children[c][i]);
     }
+    this.subtrees[root] = out;
     return out;
   }
 
