@@ -32,7 +32,11 @@ describe('experiment catalogue', () => {
     assert.equal(list.status, 0);
     for (const e of EXPERIMENTS) assert.match(list.stdout, new RegExp(`^${e.name} `, 'm'));
     const out = mkdtempSync(join(tmpdir(), 'nt-exp-'));
-    const r = spawnSync(process.execPath, [cli, 'experiment', 'run', 'dentry-placement', '--quick', '--out', out], { encoding: 'utf8' });
+    const r = spawnSync(
+      process.execPath,
+      [cli, 'experiment', 'run', 'dentry-placement', '--quick', '--out', out],
+      { encoding: 'utf8' },
+    );
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /\[holds\] \(prediction\)/);
     const dir = join(out, 'dentry-placement-1');

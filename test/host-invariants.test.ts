@@ -13,11 +13,21 @@ import { smallHost } from './host-support.js';
  */
 
 const op = fc.oneof(
-  fc.record({ kind: fc.constant('touch' as const), as: fc.nat(2), from: fc.nat(1500), len: fc.integer({ min: 1, max: 300 }), write: fc.boolean() }),
+  fc.record({
+    kind: fc.constant('touch' as const),
+    as: fc.nat(2),
+    from: fc.nat(1500),
+    len: fc.integer({ min: 1, max: 300 }),
+    write: fc.boolean(),
+  }),
   fc.record({ kind: fc.constant('kswapd' as const), node: fc.nat(2) }),
   fc.record({ kind: fc.constant('shrink' as const), node: fc.nat(2), prio: fc.integer({ min: 0, max: 12 }) }),
   fc.record({ kind: fc.constant('memcg' as const), memcg: fc.nat(2), nr: fc.integer({ min: 1, max: 200 }) }),
-  fc.record({ kind: fc.constant('proactive' as const), memcg: fc.nat(2), nr: fc.integer({ min: 1, max: 200 }) }),
+  fc.record({
+    kind: fc.constant('proactive' as const),
+    memcg: fc.nat(2),
+    nr: fc.integer({ min: 1, max: 200 }),
+  }),
   fc.record({ kind: fc.constant('kernel' as const), memcg: fc.nat(2), nr: fc.integer({ min: 1, max: 50 }) }),
 );
 
@@ -62,7 +72,8 @@ describe('host invariants (property-based)', () => {
         for (const o of ops) {
           // Node of every mapped virtual page before the operation.
           const nodeBefore = new Int16Array(host.pt.length).fill(-1);
-          for (let g = 0; g < host.pt.length; g++) if (host.pt[g] >= 0) nodeBefore[g] = host.frames.nodeOf(host.pfnAt(g));
+          for (let g = 0; g < host.pt.length; g++)
+            if (host.pt[g] >= 0) nodeBefore[g] = host.frames.nodeOf(host.pfnAt(g));
           switch (o.kind) {
             case 'touch': {
               const as = host.spaces[o.as];
@@ -76,7 +87,12 @@ describe('host invariants (property-based)', () => {
               kswapdStep(host, o.node);
               break;
             case 'shrink':
-              shrinkNode(host, o.node, 64, o.prio, { reclaimer: RECLAIM_KSWAPD, targetMemcg: -1, ignoreLow: false, noDemotion: false });
+              shrinkNode(host, o.node, 64, o.prio, {
+                reclaimer: RECLAIM_KSWAPD,
+                targetMemcg: -1,
+                ignoreLow: false,
+                noDemotion: false,
+              });
               break;
             case 'memcg':
               memcgReclaim(host, o.memcg, o.nr, 0);
@@ -91,13 +107,19 @@ describe('host invariants (property-based)', () => {
           const bad = host.verify();
           assert.equal(bad, null, `${o.kind}: ${bad}`);
           for (let c = 1; c < host.cgroups.count; c++) {
-            assert.ok(host.cgroups.usage[c] <= host.cgroups.memoryMax[c], `memory.max of ${host.cgroups.paths[c]} exceeded`);
+            assert.ok(
+              host.cgroups.usage[c] <= host.cgroups.memoryMax[c],
+              `memory.max of ${host.cgroups.paths[c]} exceeded`,
+            );
           }
           // Reclaim never moves a page up a tier (promotion is not part of these operations).
           for (let g = 0; g < host.pt.length; g++) {
             const p = host.pfnAt(g);
             if (p >= 0 && nodeBefore[g] >= 0) {
-              assert.ok(tierOf[host.frames.nodeOf(p)] >= tierOf[nodeBefore[g]], 'a page moved to a faster tier');
+              assert.ok(
+                tierOf[host.frames.nodeOf(p)] >= tierOf[nodeBefore[g]],
+                'a page moved to a faster tier',
+              );
             }
           }
         }

@@ -19,7 +19,11 @@ function ptesOf(host: ReturnType<typeof smallHost>, asId: number, from: number, 
 
 describe('second chance (folio_check_references)', () => {
   const mk = () =>
-    smallHost({ nodes: [{ pages: 1024, cpu: true, wmarks: [16, 32, 48, 64] }], spaces: [{ pages: 512, filePages: 128 }], swapPages: 4096 });
+    smallHost({
+      nodes: [{ pages: 1024, cpu: true, wmarks: [16, 32, 48, 64] }],
+      spaces: [{ pages: 512, filePages: 128 }],
+      swapPages: 4096,
+    });
 
   it('a young, unreferenced page is kept and marked referenced, not reclaimed', () => {
     const host = mk();
@@ -42,7 +46,8 @@ describe('second chance (folio_check_references)', () => {
     shrinkNode(host, 0, 1000, 0, req);
     touch(host, 0, 0, 100);
     shrinkNode(host, 0, 1000, 0, req);
-    for (const e of ptesOf(host, 0, 0, 100)) assert.notEqual(host.frames.flags[e & PTE_PFN_MASK] & PF_ACTIVE, 0);
+    for (const e of ptesOf(host, 0, 0, 100))
+      assert.notEqual(host.frames.flags[e & PTE_PFN_MASK] & PF_ACTIVE, 0);
     assert.equal(host.vmstat.global(VM.pgactivate), 100);
     assert.equal(host.verify(), null);
   });
@@ -85,7 +90,8 @@ describe('inactive_is_low', () => {
     const rows = JSON.parse(readFileSync(join(fixtures, 'kernel-ce5-inactive-ratio.json'), 'utf8')) as {
       rows: { total_pages: number; ratio: number }[];
     };
-    for (const r of rows.rows) assert.equal(inactiveRatio(r.total_pages), r.ratio, `total ${r.total_pages} pages`);
+    for (const r of rows.rows)
+      assert.equal(inactiveRatio(r.total_pages), r.ratio, `total ${r.total_pages} pages`);
   });
   it('is a strict comparison inactive * ratio < active', () => {
     // 1 GiB total -> ratio 3
@@ -111,7 +117,11 @@ describe('watermarks and the allocator', () => {
   });
 
   it('below LOW everywhere the slow path wakes kswapd and allocates down to MIN; below MIN it reclaims directly', () => {
-    const host = smallHost({ nodes: [{ pages: 1024, cpu: true, wmarks: [16, 32, 48, 64] }], spaces: [{ pages: 2000 }], swapPages: 4096 });
+    const host = smallHost({
+      nodes: [{ pages: 1024, cpu: true, wmarks: [16, 32, 48, 64] }],
+      spaces: [{ pages: 2000 }],
+      swapPages: 4096,
+    });
     touch(host, 0, 0, 1024 - 32);
     assert.equal(host.kswapdAwake[0], 0);
     touch(host, 0, 992, 993);
@@ -130,7 +140,12 @@ describe('watermarks and the allocator', () => {
       [0, 48],
       [2, 64],
     ] as const) {
-      const host = smallHost({ nodes: [{ pages: 1024, cpu: true, wmarks: [16, 32, 48, 64] }], spaces: [{ pages: 2000 }], swapPages: 4096, numaBalancing: mode });
+      const host = smallHost({
+        nodes: [{ pages: 1024, cpu: true, wmarks: [16, 32, 48, 64] }],
+        spaces: [{ pages: 2000 }],
+        swapPages: 4096,
+        numaBalancing: mode,
+      });
       touch(host, 0, 0, 1008);
       for (let i = 0; i < 500 && !host.nodeBalanced(0); i++) kswapdStep(host, 0);
       assert.ok(host.frames.freeCount[0] > mark, `mode ${mode}: free ${host.frames.freeCount[0]} > ${mark}`);
@@ -217,7 +232,7 @@ describe('memory cgroups', () => {
     assert.equal(host.spaces[1].alive, true, 'a task outside the group is not a victim');
     assert.equal(host.vmstat.global(VM.oom_kill), 1);
     assert.equal(host.cgroups.eventCount(1, 'oom_kill'), 1);
-    assert.equal(host.cgroups.usage[1], 0, 'the victim\'s memory is freed');
+    assert.equal(host.cgroups.usage[1], 0, "the victim's memory is freed");
     assert.equal(host.verify(), null);
   });
 });

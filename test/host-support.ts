@@ -34,8 +34,16 @@ export function makeTopology(shapes: NodeShape[], distance?: number[][]): HostTo
   const n = shapes.length;
   const dist = distance ?? shapes.map((_, i) => shapes.map((__, j) => (i === j ? 10 : 20)));
   const nodes: HostNode[] = shapes.map((s, i) => {
-    const [min, low, high, promo] = s.wmarks ?? [Math.floor(s.pages / 64), Math.floor(s.pages / 32), Math.floor((3 * s.pages) / 64), Math.floor(s.pages / 16)];
-    const zonelist = [i, ...[...Array(n).keys()].filter((j) => j !== i).sort((a, b) => dist[i][a] - dist[i][b] || a - b)];
+    const [min, low, high, promo] = s.wmarks ?? [
+      Math.floor(s.pages / 64),
+      Math.floor(s.pages / 32),
+      Math.floor((3 * s.pages) / 64),
+      Math.floor(s.pages / 16),
+    ];
+    const zonelist = [
+      i,
+      ...[...Array(n).keys()].filter((j) => j !== i).sort((a, b) => dist[i][a] - dist[i][b] || a - b),
+    ];
     const preferred = s.preferred ?? [];
     return {
       id: i,
@@ -62,7 +70,11 @@ export function makeTopology(shapes: NodeShape[], distance?: number[][]): HostTo
 
 /** A placement that always walks `order` (the local zonelist of a default policy). */
 export function fixedPlacement(order: number[]): Placement {
-  const c: PlacementCandidates = { primary: Int32Array.from(order), primaryNoDirectReclaim: false, secondary: null };
+  const c: PlacementCandidates = {
+    primary: Int32Array.from(order),
+    primaryNoDirectReclaim: false,
+    secondary: null,
+  };
   return { candidates: () => c };
 }
 

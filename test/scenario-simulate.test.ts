@@ -17,7 +17,11 @@ const cli = join(root, 'dist', 'src', 'cli', 'main.js');
 const small = join(root, 'test', 'fixtures', 'scenarios', 'small.yaml');
 
 function run(args: string[], cwd = tmpdir()) {
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd, encoding: 'utf8', env: { ...process.env, CI: '1' } });
+  const r = spawnSync(process.execPath, [cli, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, CI: '1' },
+  });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -33,25 +37,61 @@ describe('numatier simulate', () => {
     const c = run(['simulate', small, '--out', join(dir, 'c'), '--seed', '8']);
     for (const r of [a, b, c]) assert.equal(r.code, 0, r.stderr);
     for (const f of ['summary.json', 'timeseries.csv']) {
-      assert.equal(readFileSync(join(dir, 'a', f), 'utf8'), readFileSync(join(dir, 'b', f), 'utf8'), `${f} differs between two runs`);
+      assert.equal(
+        readFileSync(join(dir, 'a', f), 'utf8'),
+        readFileSync(join(dir, 'b', f), 'utf8'),
+        `${f} differs between two runs`,
+      );
     }
-    assert.notEqual(readFileSync(join(dir, 'a', 'summary.json'), 'utf8'), readFileSync(join(dir, 'c', 'summary.json'), 'utf8'));
+    assert.notEqual(
+      readFileSync(join(dir, 'a', 'summary.json'), 'utf8'),
+      readFileSync(join(dir, 'c', 'summary.json'), 'utf8'),
+    );
     const s = JSON.parse(readFileSync(join(dir, 'a', 'summary.json'), 'utf8'));
     assert.equal(s.scenario, 'small');
     assert.equal(s.seed, 7);
     assert.equal(s.simulated_ms, 300);
-    for (const key of ['pgfault', 'pgsteal_kswapd', 'pgsteal_direct', 'pswpin', 'pswpout', 'pgdemote_kswapd', 'pgdemote_direct', 'pgpromote_success', 'pgpromote_candidate', 'numa_hint_faults', 'pgmigrate_success', 'pgmigrate_fail', 'oom_kill']) {
+    for (const key of [
+      'pgfault',
+      'pgsteal_kswapd',
+      'pgsteal_direct',
+      'pswpin',
+      'pswpout',
+      'pgdemote_kswapd',
+      'pgdemote_direct',
+      'pgpromote_success',
+      'pgpromote_candidate',
+      'numa_hint_faults',
+      'pgmigrate_success',
+      'pgmigrate_fail',
+      'oom_kill',
+    ]) {
       assert.equal(typeof s.vmstat[key], 'number', key);
     }
     for (const vm of s.vms) {
-      for (const key of ['name', 'cgroup', 'accesses', 'amat_ns', 'slowdown', 'fast_tier_hit_ratio', 'pages_by_node']) assert.ok(key in vm, key);
+      for (const key of [
+        'name',
+        'cgroup',
+        'accesses',
+        'amat_ns',
+        'slowdown',
+        'fast_tier_hit_ratio',
+        'pages_by_node',
+      ])
+        assert.ok(key in vm, key);
       assert.ok(vm.slowdown >= 1, 'slowdown is relative to the all-local-DRAM ideal');
       assert.ok(vm.fast_tier_hit_ratio >= 0 && vm.fast_tier_hit_ratio <= 1);
       assert.deepEqual(Object.keys(vm.pages_by_node), ['0', '1']);
     }
-    const csv = readFileSync(join(dir, 'a', 'timeseries.csv'), 'utf8').trim().split('\n');
+    const csv = readFileSync(join(dir, 'a', 'timeseries.csv'), 'utf8')
+      .trim()
+      .split('\n');
     const header = csv[0].split(',');
-    assert.ok(header.includes('node0_free_pages') && header.includes('pgdemote_kswapd') && header.includes('vm_a_fast_share'));
+    assert.ok(
+      header.includes('node0_free_pages') &&
+        header.includes('pgdemote_kswapd') &&
+        header.includes('vm_a_fast_share'),
+    );
     assert.equal(csv.length - 1, 31, 'one sample every 10 ms over 300 ms, plus time 0');
   });
 
@@ -61,7 +101,10 @@ describe('numatier simulate', () => {
     assert.ok(v.pgdemote_kswapd > 0, 'DRAM pressure demotes');
     assert.ok(v.pgpromote_success > 0, 'hot slow-tier pages are promoted');
     assert.ok(v.numa_hint_faults >= v.pgpromote_success);
-    assert.equal(v.pgsteal_kswapd + v.pgsteal_direct + v.pgsteal_proactive >= v.pgdemote_kswapd + v.pgdemote_direct, true);
+    assert.equal(
+      v.pgsteal_kswapd + v.pgsteal_direct + v.pgsteal_proactive >= v.pgdemote_kswapd + v.pgdemote_direct,
+      true,
+    );
     assert.equal(r.run.host.verify(), null);
     // memory.current of each group equals the pages its VMs map plus kernel pages.
     const cg = r.summary.cgroups.find((c) => c.path === '/vms/a');
@@ -72,7 +115,7 @@ describe('numatier simulate', () => {
     assert.ok(cg.memory_current <= 96 * 2 ** 20, 'memory.max holds');
   });
 
-  it('memory.numa_stat has the kernel\'s keys in order and one N<id>= field per memory node (SPEC CE-6.3)', () => {
+  it("memory.numa_stat has the kernel's keys in order and one N<id>= field per memory node (SPEC CE-6.3)", () => {
     const fixture = readFileSync(join(root, 'test', 'fixtures', 'kernel-ce6-numa-stat.txt'), 'utf8');
     const kernelKeys = fixture
       .split('\n')
@@ -86,10 +129,32 @@ describe('numatier simulate', () => {
 
   it('--set overrides any field and --json prints the summary', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nt-set-'));
-    const r = run(['simulate', small, '--out', join(dir, 'o'), '--json', '--set', 'duration_ms=40', '--set', 'vms[1].workload.pattern=uniform', '--set', 'vms.1.workload.shift_every_accesses=null']);
+    const r = run([
+      'simulate',
+      small,
+      '--out',
+      join(dir, 'o'),
+      '--json',
+      '--set',
+      'duration_ms=40',
+      '--set',
+      'vms[1].workload.pattern=uniform',
+      '--set',
+      'vms.1.workload.shift_every_accesses=null',
+    ]);
     assert.equal(r.code, 2, 'a field of another pattern is refused');
     assert.match(r.stderr, /shift_every_accesses/);
-    const ok = run(['simulate', small, '--out', join(dir, 'o'), '--json', '--set', 'duration_ms=40', '--set', 'kernel.numa_balancing=0']);
+    const ok = run([
+      'simulate',
+      small,
+      '--out',
+      join(dir, 'o'),
+      '--json',
+      '--set',
+      'duration_ms=40',
+      '--set',
+      'kernel.numa_balancing=0',
+    ]);
     assert.equal(ok.code, 0, ok.stderr);
     const s = JSON.parse(ok.stdout);
     assert.equal(s.simulated_ms, 40);
@@ -107,15 +172,35 @@ function at(d: Record<string, unknown>, ...path: (string | number)[]): Record<st
 describe('bad scenarios', () => {
   const cases: [string, (d: Record<string, unknown>) => void, RegExp][] = [
     ['unknown key', (d) => (at(d, 'kernel').swapiness = 10), /kernel: unknown key "swapiness"/],
-    ['unit-less size', (d) => (at(d, 'vms', 0, 'workload').footprint = '4096'), /vms\[0\]\.workload\.footprint/],
+    [
+      'unit-less size',
+      (d) => (at(d, 'vms', 0, 'workload').footprint = '4096'),
+      /vms\[0\]\.workload\.footprint/,
+    ],
     ['negative size', (d) => (at(d, 'cgroups', 1)['memory.max'] = '-1GiB'), /cgroups\[1\]\.memory\.max/],
     ['impossible size', (d) => (at(d, 'vms', 0).file_backed = '1TiB'), /vms\[0\]\.file_backed/],
-    ['policy naming a missing node', (d) => (at(d, 'vms', 0).mempolicy = { mode: 'bind', nodes: [5] }), /vms\[0\]\.mempolicy\.nodes\[0\]: node 5 does not exist/],
+    [
+      'policy naming a missing node',
+      (d) => (at(d, 'vms', 0).mempolicy = { mode: 'bind', nodes: [5] }),
+      /vms\[0\]\.mempolicy\.nodes\[0\]: node 5 does not exist/,
+    ],
     ['weight 0', (d) => (at(d, 'kernel').weighted_interleave = { 0: 0 }), /kernel\.weighted_interleave\.0/],
-    ['VM in a missing cgroup', (d) => (at(d, 'vms', 1).cgroup = '/vms/zzz'), /vms\[1\]\.cgroup: no cgroup "\/vms\/zzz"/],
+    [
+      'VM in a missing cgroup',
+      (d) => (at(d, 'vms', 1).cgroup = '/vms/zzz'),
+      /vms\[1\]\.cgroup: no cgroup "\/vms\/zzz"/,
+    ],
     ['CPU-less cpu_node', (d) => (at(d, 'vms', 1).cpu_node = 1), /vms\[1\]\.cpu_node: node 1 has no CPUs/],
-    ['bad enum', (d) => (d.tiering = { promotion_filter: 'sometimes' }), /tiering\.promotion_filter: expected one of/],
-    ['cyclic one-way paths', (d) => (d.tiering = { demotion_policy: 'one-way', demotion_paths: { 0: [1], 1: [0] } }), /cycle 0 -> 1 -> 0/],
+    [
+      'bad enum',
+      (d) => (d.tiering = { promotion_filter: 'sometimes' }),
+      /tiering\.promotion_filter: expected one of/,
+    ],
+    [
+      'cyclic one-way paths',
+      (d) => (d.tiering = { demotion_policy: 'one-way', demotion_paths: { 0: [1], 1: [0] } }),
+      /cycle 0 -> 1 -> 0/,
+    ],
   ];
   for (const [name, mutate, message] of cases) {
     it(`refuses ${name} with one line naming the field, exit 2, and no output directory`, () => {

@@ -36,7 +36,13 @@ function twoTier(extra: { kernel?: object; tiering?: object; vms: object[]; dura
   return {
     duration_ms: extra.duration_ms ?? 3000,
     sample_interval_ms: 50,
-    topology: { nodes: [dram(0, '64MiB', [0, 1]), slow(1, '256MiB')], distance: [[10, 17], [17, 10]] },
+    topology: {
+      nodes: [dram(0, '64MiB', [0, 1]), slow(1, '256MiB')],
+      distance: [
+        [10, 17],
+        [17, 10],
+      ],
+    },
     kernel: { swap: '512MiB', ...extra.kernel },
     ...(extra.tiering ? { tiering: extra.tiering } : {}),
     vms: extra.vms,
@@ -51,25 +57,50 @@ describe('promotion filters on a CPU-less slow node (S19–S22)', () => {
     numa_balancing_scan_period_min_ms: 100,
     numa_balancing_hot_threshold_ms: 40,
   };
-  const vms = [{ name: 'app', workload: { footprint: '200MiB', pattern: 'zipfian', theta: 0.9, write_ratio: 0.2, compute_ns: 50 } }];
+  const vms = [
+    {
+      name: 'app',
+      workload: { footprint: '200MiB', pattern: 'zipfian', theta: 0.9, write_ratio: 0.2, compute_ns: 50 },
+    },
+  ];
   const always = simulate(twoTier({ kernel, tiering: { promotion_filter: 'always' }, vms }));
-  const hot = simulate(twoTier({ kernel: { ...kernel, numa_balancing_promote_rate_limit_MBps: 100 }, tiering: { promotion_filter: 'hot-threshold' }, vms }));
+  const hot = simulate(
+    twoTier({
+      kernel: { ...kernel, numa_balancing_promote_rate_limit_MBps: 100 },
+      tiering: { promotion_filter: 'hot-threshold' },
+      vms,
+    }),
+  );
   const a = always.vms[0];
   const h = hot.vms[0];
 
   it('with `always`, hot and cold pages alike are promoted and bounce back: high ping-pong', () => {
     assert.ok(a.promoted_pages > 0.5 * 51200 * 0.5, `always promoted ${a.promoted_pages} pages`);
     assert.ok(a.pingpong_pages > 1000, `ping-pong ${a.pingpong_pages}`);
-    assert.ok(a.pingpong_pages >= 0.1 * a.promoted_pages, 'a large share of promotions is undone by demotion');
+    assert.ok(
+      a.pingpong_pages >= 0.1 * a.promoted_pages,
+      'a large share of promotions is undone by demotion',
+    );
     assert.equal(a.thrashing, true);
   });
 
   it('the hot threshold with the rate limit cuts promotion traffic several-fold and keeps the fast-tier hit ratio', () => {
-    assert.ok(h.promoted_pages * 3 < a.promoted_pages, `hot-threshold ${h.promoted_pages} vs always ${a.promoted_pages}`);
-    assert.ok(h.pingpong_pages * 3 < a.pingpong_pages, `ping-pong ${h.pingpong_pages} vs ${a.pingpong_pages}`);
-    assert.ok(h.fast_tier_hit_ratio >= a.fast_tier_hit_ratio - 0.05, `hit ratio ${h.fast_tier_hit_ratio} vs ${a.fast_tier_hit_ratio}`);
+    assert.ok(
+      h.promoted_pages * 3 < a.promoted_pages,
+      `hot-threshold ${h.promoted_pages} vs always ${a.promoted_pages}`,
+    );
+    assert.ok(
+      h.pingpong_pages * 3 < a.pingpong_pages,
+      `ping-pong ${h.pingpong_pages} vs ${a.pingpong_pages}`,
+    );
+    assert.ok(
+      h.fast_tier_hit_ratio >= a.fast_tier_hit_ratio - 0.05,
+      `hit ratio ${h.fast_tier_hit_ratio} vs ${a.fast_tier_hit_ratio}`,
+    );
     assert.ok(hot.tiering.rate_limited + hot.tiering.not_hot > 0, 'some hint faults were filtered');
-    assert.ok(hot.vmstat.pgpromote_candidate >= hot.vmstat.pgpromote_success - hot.tiering.promote_free_space);
+    assert.ok(
+      hot.vmstat.pgpromote_candidate >= hot.vmstat.pgpromote_success - hot.tiering.promote_free_space,
+    );
   });
 
   it('promotion beats no promotion when the hot set changes', () => {
@@ -92,8 +123,13 @@ describe('promotion filters on a CPU-less slow node (S19–S22)', () => {
     ];
     const k = { ...kernel, numa_balancing_scan_period_min_ms: 200 };
     const none = simulate(twoTier({ kernel: { ...k, numa_balancing: 0 }, vms: phased })).vms[0];
-    const tiered = simulate(twoTier({ kernel: k, tiering: { promotion_filter: 'hot-threshold' }, vms: phased })).vms[0];
-    assert.ok(tiered.fast_tier_hit_ratio > none.fast_tier_hit_ratio + 0.1, `${tiered.fast_tier_hit_ratio} vs ${none.fast_tier_hit_ratio}`);
+    const tiered = simulate(
+      twoTier({ kernel: k, tiering: { promotion_filter: 'hot-threshold' }, vms: phased }),
+    ).vms[0];
+    assert.ok(
+      tiered.fast_tier_hit_ratio > none.fast_tier_hit_ratio + 0.1,
+      `${tiered.fast_tier_hit_ratio} vs ${none.fast_tier_hit_ratio}`,
+    );
     assert.ok(tiered.amat_ns < none.amat_ns, `AMAT ${tiered.amat_ns} vs ${none.amat_ns}`);
   });
 });
@@ -113,10 +149,19 @@ describe('migrate on reclaim instead of swap (S16)', () => {
 
   it('cuts swap-ins and slowdown for a workload larger than DRAM', () => {
     assert.ok(swap.vmstat.pswpin > 1000, `without demotion: pswpin ${swap.vmstat.pswpin}`);
-    assert.ok(demote.vmstat.pswpin * 10 < swap.vmstat.pswpin, `pswpin ${demote.vmstat.pswpin} vs ${swap.vmstat.pswpin}`);
+    assert.ok(
+      demote.vmstat.pswpin * 10 < swap.vmstat.pswpin,
+      `pswpin ${demote.vmstat.pswpin} vs ${swap.vmstat.pswpin}`,
+    );
     assert.ok(demote.vmstat.pgdemote_kswapd + demote.vmstat.pgdemote_direct > 0);
-    assert.ok(demote.vms[0].slowdown < swap.vms[0].slowdown, `slowdown ${demote.vms[0].slowdown} vs ${swap.vms[0].slowdown}`);
-    assert.ok(demote.vms[0].pages_by_node['1'] > 0, 'demoted pages live on the slow node despite the bind policy');
+    assert.ok(
+      demote.vms[0].slowdown < swap.vms[0].slowdown,
+      `slowdown ${demote.vms[0].slowdown} vs ${swap.vms[0].slowdown}`,
+    );
+    assert.ok(
+      demote.vms[0].pages_by_node['1'] > 0,
+      'demoted pages live on the slow node despite the bind policy',
+    );
   });
 });
 
@@ -156,7 +201,11 @@ describe('demotion order (S17)', () => {
   });
 
   it('the kernel rule, a single target and one-way paths never cycle', () => {
-    for (const t of [{ demotion_policy: 'kernel' }, { demotion_policy: 'single' }, { demotion_policy: 'one-way', demotion_paths: { 0: [2], 1: [2] } }]) {
+    for (const t of [
+      { demotion_policy: 'kernel' },
+      { demotion_policy: 'single' },
+      { demotion_policy: 'one-way', demotion_paths: { 0: [2], 1: [2] } },
+    ]) {
       const s = run(t);
       assert.equal(cycles(s), 0, JSON.stringify(t));
       assert.ok(s.vms[0].pages_by_node['2'] > 0, `${JSON.stringify(t)} demotes to the slow node`);
@@ -165,7 +214,13 @@ describe('demotion order (S17)', () => {
 });
 
 describe('memory classes (S14)', () => {
-  const wl = (footprint: string) => ({ footprint, pattern: 'zipfian', theta: 0.99, write_ratio: 0.2, compute_ns: 50 });
+  const wl = (footprint: string) => ({
+    footprint,
+    pattern: 'zipfian',
+    theta: 0.99,
+    write_ratio: 0.2,
+    compute_ns: 50,
+  });
   const memoryMode = (footprint: string) =>
     simulate({
       duration_ms: 1000,
@@ -188,7 +243,10 @@ describe('memory classes (S14)', () => {
     const cacheOf = (s: Summary) => s.nodes[0].memory_side_cache;
     assert.ok(cacheOf(fits) !== undefined);
     assert.ok((cacheOf(fits)?.hit_ratio ?? 0) > 0.95, `hit ratio ${cacheOf(fits)?.hit_ratio}`);
-    assert.ok(fits.vms[0].amat_ns < 120, `a working set that fits runs near DRAM latency: ${fits.vms[0].amat_ns}`);
+    assert.ok(
+      fits.vms[0].amat_ns < 120,
+      `a working set that fits runs near DRAM latency: ${fits.vms[0].amat_ns}`,
+    );
     assert.ok((cacheOf(spills)?.hit_ratio ?? 1) < (cacheOf(fits)?.hit_ratio ?? 0));
     assert.ok(spills.vms[0].amat_ns > fits.vms[0].amat_ns && spills.vms[0].amat_ns < 300);
   });
@@ -197,7 +255,19 @@ describe('memory classes (S14)', () => {
     const s = simulate({
       duration_ms: 300,
       topology: {
-        nodes: [dram(0, '64MiB', [0, 1]), { id: 1, cpus: [], size: '64MiB', read_latency: 60, write_latency: 60, read_bandwidth: 200000, write_bandwidth: 200000 }, slow(2, '256MiB')],
+        nodes: [
+          dram(0, '64MiB', [0, 1]),
+          {
+            id: 1,
+            cpus: [],
+            size: '64MiB',
+            read_latency: 60,
+            write_latency: 60,
+            read_bandwidth: 200000,
+            write_bandwidth: 200000,
+          },
+          slow(2, '256MiB'),
+        ],
         distance: [
           [10, 12, 17],
           [12, 10, 20],
@@ -217,7 +287,13 @@ describe('kernel memory placement (S13)', () => {
   const run = (placement: string) =>
     simulate({
       duration_ms: 1500,
-      topology: { nodes: [dram(0, '64MiB', [0, 1]), { ...slow(1, '256MiB'), zone: 'movable' }], distance: [[10, 17], [17, 10]] },
+      topology: {
+        nodes: [dram(0, '64MiB', [0, 1]), { ...slow(1, '256MiB'), zone: 'movable' }],
+        distance: [
+          [10, 17],
+          [17, 10],
+        ],
+      },
       kernel: { demotion_enabled: true, swap: '256MiB' },
       vms: [
         {

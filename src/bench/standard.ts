@@ -44,8 +44,26 @@ export function benchScenario(o: BenchOptions): unknown {
     sample_interval_ms: 1e6,
     topology: {
       nodes: [
-        { id: 0, cpus: [0, 1], size: '4GiB', class: 'dram', read_latency: 101, write_latency: 101, read_bandwidth: 100000, write_bandwidth: 60000 },
-        { id: 1, cpus: [], size: '8GiB', class: 'pmem', read_latency: 305, write_latency: 94, read_bandwidth: 39600, write_bandwidth: 13800 },
+        {
+          id: 0,
+          cpus: [0, 1],
+          size: '4GiB',
+          class: 'dram',
+          read_latency: 101,
+          write_latency: 101,
+          read_bandwidth: 100000,
+          write_bandwidth: 60000,
+        },
+        {
+          id: 1,
+          cpus: [],
+          size: '8GiB',
+          class: 'pmem',
+          read_latency: 305,
+          write_latency: 94,
+          read_bandwidth: 39600,
+          write_bandwidth: 13800,
+        },
       ],
       distance: [
         [10, 17],

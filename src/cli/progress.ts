@@ -4,7 +4,12 @@ import cliProgress from 'cli-progress';
 export function progressReporter(label: string): { update: (fraction: number) => void; stop: () => void } {
   if (!process.stderr.isTTY || process.env.CI) return { update: () => {}, stop: () => {} };
   const bar = new cliProgress.SingleBar(
-    { format: `${label} [{bar}] {percentage}%`, stream: process.stderr, hideCursor: true, clearOnComplete: true },
+    {
+      format: `${label} [{bar}] {percentage}%`,
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: true,
+    },
     cliProgress.Presets.shades_classic,
   );
   bar.start(100, 0);

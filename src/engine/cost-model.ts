@@ -84,7 +84,9 @@ export class LatencyModel {
     this.cached = Uint8Array.from(topo.nodes, (x) => (x.sideCache ? 1 : 0));
     this.sideRead = topo.nodes.map((x) => (x.sideCache ? x.sideCache.hitReadNs : 0));
     this.sideWrite = topo.nodes.map((x) => (x.sideCache ? x.sideCache.hitWriteNs : 0));
-    this.extra = this.baseRead.map((r) => Float64Array.from(r, (v, m) => v - topo.nodes[m].perf.readLatencyNs));
+    this.extra = this.baseRead.map((r) =>
+      Float64Array.from(r, (v, m) => v - topo.nodes[m].perf.readLatencyNs),
+    );
     this.readBytesPerSec = Float64Array.from(topo.nodes, (x) => x.perf.readBandwidthMBps * 1e6);
     this.writeBytesPerSec = Float64Array.from(topo.nodes, (x) => x.perf.writeBandwidthMBps * 1e6);
     this.rebuild();
@@ -114,7 +116,12 @@ export class LatencyModel {
    * Sets next epoch's contention factors from the traffic of the one that ended: reads and
    * writes in accesses, extra bytes from page migrations, over `epochNs`.
    */
-  updateContention(reads: Float64Array, writes: Float64Array, migratedBytes: Float64Array, epochNs: number): void {
+  updateContention(
+    reads: Float64Array,
+    writes: Float64Array,
+    migratedBytes: Float64Array,
+    epochNs: number,
+  ): void {
     const secs = epochNs / 1e9;
     for (let m = 0; m < this.nodes; m++) {
       const rb = reads[m] * this.opts.bytesPerAccess + migratedBytes[m] / 2;

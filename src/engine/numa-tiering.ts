@@ -4,12 +4,28 @@ import type { Host } from '../host/host.js';
 import type { Mempolicy } from '../host/mempolicy.js';
 import { mpolMigrateOnFault } from '../host/mempolicy.js';
 import { MR } from '../host/migration-ledger.js';
-import { NUMA_BALANCING_MEMORY_TIERING, NUMA_BALANCING_NORMAL, type NumaBalancingTunables } from '../host/numa-balancing/constants.js';
-import { migrateBalancedPgdat, newNumaBalancingNodeState, type NumaBalancingNodeState } from '../host/numa-balancing/promotion.js';
+import {
+  NUMA_BALANCING_MEMORY_TIERING,
+  NUMA_BALANCING_NORMAL,
+  type NumaBalancingTunables,
+} from '../host/numa-balancing/constants.js';
+import {
+  migrateBalancedPgdat,
+  newNumaBalancingNodeState,
+  type NumaBalancingNodeState,
+} from '../host/numa-balancing/promotion.js';
 import { taskScanStart } from '../host/numa-balancing/scan.js';
 import { PROMOTE_KEEP_FLAGS, PROMOTE_KEEP_PTE } from '../host/reclaim.js';
 import { VM } from '../host/vmstat.js';
-import { ACCESS_TIME_MASK, NOT_HOT, PROMOTE, PROMOTE_FREE_SPACE, RATE_LIMITED, type PromotionFault, type PromotionFilter } from '../policies/promotion/types.js';
+import {
+  ACCESS_TIME_MASK,
+  NOT_HOT,
+  PROMOTE,
+  PROMOTE_FREE_SPACE,
+  RATE_LIMITED,
+  type PromotionFault,
+  type PromotionFilter,
+} from '../policies/promotion/types.js';
 import type { Daemon, HintFaultHandler, Simulation, Task } from './simulation.js';
 
 /**
@@ -126,7 +142,13 @@ export class NumaTiering implements HintFaultHandler {
       this.stats.refusedByQuota++;
       return cost;
     }
-    host.migratePage(p, dst, PROMOTE_KEEP_FLAGS, promotion ? MR.promote_hint_fault : MR.numa_locality, PROMOTE_KEEP_PTE);
+    host.migratePage(
+      p,
+      dst,
+      PROMOTE_KEEP_FLAGS,
+      promotion ? MR.promote_hint_fault : MR.numa_locality,
+      PROMOTE_KEEP_PTE,
+    );
     cost += host.costs.migratePageNs;
     host.vmstat.add(memcg, dst, VM.numa_pages_migrated, 1);
     host.vmstat.add(memcg, dst, VM.pgmigrate_success, 1);

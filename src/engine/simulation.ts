@@ -210,7 +210,9 @@ export class Simulation {
     this.epochWrites = new Float64Array(host.nodes);
     this.epochMigratedBytes = new Float64Array(host.nodes);
     this.kswapdQueued = new Uint8Array(host.nodes);
-    this.sideTags = host.topo.nodes.map((n) => new Int32Array(n.sideCache ? n.sideCache.sizePages : 0).fill(-1));
+    this.sideTags = host.topo.nodes.map((n) =>
+      new Int32Array(n.sideCache ? n.sideCache.sizePages : 0).fill(-1),
+    );
     this.sideHits = new Float64Array(host.nodes);
     this.sideMisses = new Float64Array(host.nodes);
     this.hintFaults = opts.hintFaults ?? null;

@@ -2,21 +2,45 @@
  * Building blocks shared by the experiment scenarios: node descriptions with the default
  * cost figures (docs/cost-model.md) and the small hosts the experiments run on.
  */
-export const DRAM_PERF = { read_latency: 101, write_latency: 101, read_bandwidth: 100000, write_bandwidth: 60000 };
+export const DRAM_PERF = {
+  read_latency: 101,
+  write_latency: 101,
+  read_bandwidth: 100000,
+  write_bandwidth: 60000,
+};
 /** Optane DCPMM, six DIMMs (Izraelevitz et al. 2019). */
-export const PMEM_PERF = { read_latency: 305, write_latency: 94, read_bandwidth: 39600, write_bandwidth: 13800 };
+export const PMEM_PERF = {
+  read_latency: 305,
+  write_latency: 94,
+  read_bandwidth: 39600,
+  write_bandwidth: 13800,
+};
 
 export function dramNode(id: number, size: string, cpus: number[]): Record<string, unknown> {
   return { id, cpus, size, class: 'dram', ...DRAM_PERF };
 }
 
-export function pmemNode(id: number, size: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function pmemNode(
+  id: number,
+  size: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return { id, cpus: [], size, class: 'pmem', ...PMEM_PERF, ...extra };
 }
 
 /** One DRAM node with CPUs and one CPU-less PMEM node. */
-export function twoTierTopology(dram: string, pmem: string, pmemExtra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { nodes: [dramNode(0, dram, [0, 1, 2, 3]), pmemNode(1, pmem, pmemExtra)], distance: [[10, 17], [17, 10]] };
+export function twoTierTopology(
+  dram: string,
+  pmem: string,
+  pmemExtra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    nodes: [dramNode(0, dram, [0, 1, 2, 3]), pmemNode(1, pmem, pmemExtra)],
+    distance: [
+      [10, 17],
+      [17, 10],
+    ],
+  };
 }
 
 /** Small-node watermark gaps are tiny; a larger scale factor gives them the proportions of GiB nodes. */

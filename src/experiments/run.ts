@@ -9,7 +9,10 @@ import type { Conclusion, Experiment, ExperimentResult, ExperimentScale } from '
 
 export function findExperiment(name: string): Experiment {
   const e = EXPERIMENTS.find((x) => x.name === name);
-  if (!e) throw new InputError(`experiment ${JSON.stringify(name)}: unknown; known: ${EXPERIMENTS.map((x) => x.name).join(', ')}, all`);
+  if (!e)
+    throw new InputError(
+      `experiment ${JSON.stringify(name)}: unknown; known: ${EXPERIMENTS.map((x) => x.name).join(', ')}, all`,
+    );
   return e;
 }
 
@@ -21,10 +24,18 @@ export interface ExperimentRun {
 }
 
 /** Runs every variant of an experiment with the same seed, one after the other. */
-export function runExperiment(e: Experiment, seed: number, scale: ExperimentScale, onVariant?: (label: string) => void): ExperimentRun {
+export function runExperiment(
+  e: Experiment,
+  seed: number,
+  scale: ExperimentScale,
+  onVariant?: (label: string) => void,
+): ExperimentRun {
   const results: ExperimentResult[] = e.variants(scale).map((v) => {
     onVariant?.(v.label);
-    const r = runScenario(resolveScenario(v.scenario, process.cwd(), String(v.scenario.name ?? v.label)), seed);
+    const r = runScenario(
+      resolveScenario(v.scenario, process.cwd(), String(v.scenario.name ?? v.label)),
+      seed,
+    );
     return { label: v.label, summary: r.summary, series: { columns: r.series.columns, rows: r.series.rows } };
   });
   return { experiment: e, seed, results, conclusions: e.conclusions(results) };
@@ -38,9 +49,11 @@ export function formatExperiment(run: ExperimentRun): string {
   const all = [head, ...rows];
   const widths = head.map((_, i) => Math.max(...all.map((r) => r[i].length)));
   const lines = [`${e.name} (${e.ideas.join(', ')}): ${e.question}`, ''];
-  for (const r of all) lines.push(r.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  '));
+  for (const r of all)
+    lines.push(r.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  '));
   lines.push('');
-  for (const c of run.conclusions) lines.push(`${c.holds ? '[holds]' : '[fails]'} (${c.kind}) ${c.claim} — ${c.detail}`);
+  for (const c of run.conclusions)
+    lines.push(`${c.holds ? '[holds]' : '[fails]'} (${c.kind}) ${c.claim} — ${c.detail}`);
   return lines.join('\n');
 }
 
@@ -52,7 +65,10 @@ export function experimentJson(run: ExperimentRun): Record<string, unknown> {
     question: e.question,
     setup: e.setup,
     seed: run.seed,
-    table: run.results.map((r) => ({ variant: r.label, ...Object.fromEntries(e.columns.map((c) => [c.header, c.value(r)])) })),
+    table: run.results.map((r) => ({
+      variant: r.label,
+      ...Object.fromEntries(e.columns.map((c) => [c.header, c.value(r)])),
+    })),
     conclusions: run.conclusions,
     summaries: Object.fromEntries(run.results.map((r) => [r.label, r.summary])),
   };
@@ -67,7 +83,11 @@ export function writeExperiment(dir: string, run: ExperimentRun): void {
     'report.html': renderReport({
       title: `numatier experiment: ${e.name}, seed ${run.seed}`,
       runs: run.results.map((r) => ({ label: r.label, summary: r.summary, series: r.series })),
-      notes: [e.question, e.setup, ...run.conclusions.map((c) => `${c.holds ? 'holds' : 'fails'}: ${c.claim} (${c.detail})`)],
+      notes: [
+        e.question,
+        e.setup,
+        ...run.conclusions.map((c) => `${c.holds ? 'holds' : 'fails'}: ${c.claim} (${c.detail})`),
+      ],
     }),
   });
 }

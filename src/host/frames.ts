@@ -28,7 +28,13 @@ export const LRU_INACTIVE_FILE = 2;
 export const LRU_ACTIVE_FILE = 3;
 export const LRU_UNEVICTABLE = 4;
 export const NR_LRU_LISTS = 5;
-export const LRU_NAMES = ['inactive_anon', 'active_anon', 'inactive_file', 'active_file', 'unevictable'] as const;
+export const LRU_NAMES = [
+  'inactive_anon',
+  'active_anon',
+  'inactive_file',
+  'active_file',
+  'unevictable',
+] as const;
 
 export const BYTES_PER_FRAME = 4 + 4 + 4 + 2 + 1;
 export const NODE_CHUNK_SHIFT = 16;
@@ -76,11 +82,13 @@ export class FrameTable {
       this.nodeEnd[n] = total + nodePages[n];
       total += Math.ceil(nodePages[n] / chunk) * chunk;
     }
-    if (total > MAX_FRAMES) throw new Error(`host too large: at most ${MAX_FRAMES} frames (1 TiB of 4 KiB pages)`);
+    if (total > MAX_FRAMES)
+      throw new Error(`host too large: at most ${MAX_FRAMES} frames (1 TiB of 4 KiB pages)`);
     this.nodeStart[this.nodes] = total;
     this.totalFrames = total;
     this.nodeOfChunk = new Uint8Array(Math.max(1, total / chunk));
-    for (let n = 0; n < this.nodes; n++) this.nodeOfChunk.fill(n, this.nodeStart[n] / chunk, this.nodeStart[n + 1] / chunk);
+    for (let n = 0; n < this.nodes; n++)
+      this.nodeOfChunk.fill(n, this.nodeStart[n] / chunk, this.nodeStart[n + 1] / chunk);
     this.prev = new Int32Array(total);
     this.next = new Int32Array(total);
     this.rmap = new Int32Array(total).fill(-1);
@@ -176,7 +184,8 @@ export class FrameTable {
       for (let p = this.freeHead[n]; p >= 0; p = this.next[p]) {
         if (seen[p]) return `pfn ${p} is on the free list twice or on two lists`;
         seen[p] = 1;
-        if (this.nodeOf(p) !== n || p >= this.nodeEnd[n]) return `pfn ${p} of node ${this.nodeOf(p)} on node ${n}'s free list`;
+        if (this.nodeOf(p) !== n || p >= this.nodeEnd[n])
+          return `pfn ${p} of node ${this.nodeOf(p)} on node ${n}'s free list`;
         if (this.rmap[p] !== -1) return `free pfn ${p} has an owner`;
         count++;
         if (count > this.totalFrames) return `free list of node ${n} loops`;
@@ -203,7 +212,8 @@ export class FrameTable {
     for (let n = 0; n < this.nodes; n++) {
       for (let p = this.nodeStart[n]; p < this.nodeEnd[n]; p++) {
         if (seen[p]) continue;
-        if ((this.flags[p] & PF_KERNEL) === 0) return `pfn ${p} is neither free, on an LRU list, nor kernel memory`;
+        if ((this.flags[p] & PF_KERNEL) === 0)
+          return `pfn ${p} is neither free, on an LRU list, nor kernel memory`;
       }
       for (let p = this.nodeEnd[n]; p < this.nodeStart[n + 1]; p++) {
         if (seen[p] || this.rmap[p] !== -1) return `pfn ${p} is in the hole after node ${n} but in use`;

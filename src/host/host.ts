@@ -359,7 +359,7 @@ export class Host {
    */
   chargePages(as: AddressSpace, memcg: number, nr: number): number {
     let cost = 0;
-    for (let retries = 0; ; ) {
+    for (let retries = 0; ;) {
       const over = this.cgroups.tryCharge(memcg, nr);
       if (over < 0) return cost;
       this.cgroups.event(over, 'max');
@@ -516,7 +516,16 @@ export class Host {
     cg[as.memcg * this.nodes + dst]++;
     fr.rmap[p] = -1;
     fr.putFree(p);
-    this.ledger.record(as.id, g, src, dst, this.topo.nodes[src].tier, this.topo.nodes[dst].tier, reason, Math.floor(this.now / 1e6));
+    this.ledger.record(
+      as.id,
+      g,
+      src,
+      dst,
+      this.topo.nodes[src].tier,
+      this.topo.nodes[dst].tier,
+      reason,
+      Math.floor(this.now / 1e6),
+    );
     this.onMigrate(src, dst);
     return q;
   }
@@ -534,12 +543,14 @@ export class Host {
         const e = this.pt[as.base + v];
         const pte = e & PTE_PFN_MASK;
         if (e >= 0) {
-          if (fr.rmap[pte] !== as.base + v) return `pte of ${as.name}:${v} -> pfn ${pte} whose rmap is ${fr.rmap[pte]}`;
+          if (fr.rmap[pte] !== as.base + v)
+            return `pte of ${as.name}:${v} -> pfn ${pte} whose rmap is ${fr.rmap[pte]}`;
           if (!as.alive) return `killed ${as.name} still maps pfn ${pte}`;
           rss[as.id][fr.nodeOf(pte)]++;
           nodePages[as.memcg * this.nodes + fr.nodeOf(pte)]++;
           const isFile = v >= as.anonPages;
-          if (((fr.flags[pte] & PF_FILE) !== 0) !== isFile) return `pfn ${pte} file flag disagrees with its mapping`;
+          if (((fr.flags[pte] & PF_FILE) !== 0) !== isFile)
+            return `pfn ${pte} file flag disagrees with its mapping`;
         } else if (e === PTE_SWAP) swap++;
       }
     }
@@ -553,11 +564,13 @@ export class Host {
     if (this.swapUsed > this.swapPages) return `swap overcommitted`;
     for (const as of this.spaces) {
       for (let n = 0; n < this.nodes; n++) {
-        if (rss[as.id][n] !== as.rssByNode[n]) return `${as.name} rss on node ${n}: ${as.rssByNode[n]} != ${rss[as.id][n]}`;
+        if (rss[as.id][n] !== as.rssByNode[n])
+          return `${as.name} rss on node ${n}: ${as.rssByNode[n]} != ${rss[as.id][n]}`;
       }
     }
     for (let i = 0; i < nodePages.length; i++) {
-      if (nodePages[i] !== this.cgroups.nodePages[i]) return `memcg/node pages [${i}] ${this.cgroups.nodePages[i]} != ${nodePages[i]}`;
+      if (nodePages[i] !== this.cgroups.nodePages[i])
+        return `memcg/node pages [${i}] ${this.cgroups.nodePages[i]} != ${nodePages[i]}`;
     }
     // memory.current is hierarchical: own pages plus every descendant's.
     for (let c = this.cgroups.count - 1; c >= 0; c--) {
@@ -565,7 +578,8 @@ export class Host {
       for (let n = 0; n < this.nodes; n++) own += nodePages[c * this.nodes + n];
       let sub = own;
       for (const ch of this.cgroups.children[c]) sub += this.cgroups.usage[ch];
-      if (sub !== this.cgroups.usage[c]) return `memory.current of ${this.cgroups.paths[c]} ${this.cgroups.usage[c]} != ${sub}`;
+      if (sub !== this.cgroups.usage[c])
+        return `memory.current of ${this.cgroups.paths[c]} ${this.cgroups.usage[c]} != ${sub}`;
     }
     return null;
   }

@@ -16,7 +16,9 @@ export const MIGRATE_REASONS = [
   'madvise_hint',
 ] as const;
 export type MigrateReason = (typeof MIGRATE_REASONS)[number];
-export const MR = Object.fromEntries(MIGRATE_REASONS.map((r, i) => [r, i])) as { readonly [K in MigrateReason]: number };
+export const MR = Object.fromEntries(MIGRATE_REASONS.map((r, i) => [r, i])) as {
+  readonly [K in MigrateReason]: number;
+};
 export const NR_MIGRATE_REASONS = MIGRATE_REASONS.length;
 
 /** Reasons that move a page to a slower (or equal) tier. */
@@ -55,7 +57,16 @@ export class MigrationLedger {
    * Records one migration of global virtual page `g` of address space `space` from node `src`
    * to `dst`. `tierSrc`/`tierDst` order the move; `nowMs` dates it.
    */
-  record(space: number, g: number, src: number, dst: number, tierSrc: number, tierDst: number, reason: number, nowMs: number): void {
+  record(
+    space: number,
+    g: number,
+    src: number,
+    dst: number,
+    tierSrc: number,
+    tierDst: number,
+    reason: number,
+    nowMs: number,
+  ): void {
     this.pages[space * NR_MIGRATE_REASONS + reason]++;
     if (tierDst < tierSrc) this.up[space]++;
     else if (tierDst > tierSrc) this.down[space]++;

@@ -8,7 +8,15 @@ import {
   PF_REFERENCED,
 } from './frames.js';
 import type { Host } from './host.js';
-import { PTE_DIRTY, PTE_FILE_SHADOW, PTE_SWAP, PTE_YOUNG, RECLAIM_DIRECT, RECLAIM_KSWAPD, RECLAIM_PROACTIVE } from './pte.js';
+import {
+  PTE_DIRTY,
+  PTE_FILE_SHADOW,
+  PTE_SWAP,
+  PTE_YOUNG,
+  RECLAIM_DIRECT,
+  RECLAIM_KSWAPD,
+  RECLAIM_PROACTIVE,
+} from './pte.js';
 import { VM } from './vmstat.js';
 import { MR } from './migration-ledger.js';
 
@@ -75,7 +83,13 @@ export interface ReclaimRequest {
  * shrink_node(): reclaims up to `nrToReclaim` pages from `node` at `priority`, visiting the
  * memcgs in scope. Returns pages reclaimed (demoted pages count as reclaimed, as in the kernel).
  */
-export function shrinkNode(host: Host, node: number, nrToReclaim: number, priority: number, req: ReclaimRequest): number {
+export function shrinkNode(
+  host: Host,
+  node: number,
+  nrToReclaim: number,
+  priority: number,
+  req: ReclaimRequest,
+): number {
   const cg = host.cgroups;
   const scope = req.targetMemcg >= 0 ? cg.subtree(req.targetMemcg) : cg.subtree(0);
   let reclaimed = 0;
@@ -92,7 +106,14 @@ function canDemote(host: Host, node: number, req: ReclaimRequest): boolean {
   return host.demotionEnabled || req.demoteOnly === true;
 }
 
-function shrinkLruvec(host: Host, memcg: number, node: number, nrToReclaim: number, priority: number, req: ReclaimRequest): number {
+function shrinkLruvec(
+  host: Host,
+  memcg: number,
+  node: number,
+  nrToReclaim: number,
+  priority: number,
+  req: ReclaimRequest,
+): number {
   const fr = host.frames;
   const base = fr.listId(memcg, node, 0);
   const sizes = fr.lruSize;
@@ -126,7 +147,8 @@ function shrinkLruvec(host: Host, memcg: number, node: number, nrToReclaim: numb
     let scan = Math.floor(sizes[base + lru] / 2 ** priority);
     // At low priority a small list still gets looked at (the kernel's "scan at least
     // SWAP_CLUSTER_MAX when reclaim struggles").
-    if (scan === 0 && priority < DEF_PRIORITY && sizes[base + lru] > 0) scan = Math.min(sizes[base + lru], SWAP_CLUSTER_MAX);
+    if (scan === 0 && priority < DEF_PRIORITY && sizes[base + lru] > 0)
+      scan = Math.min(sizes[base + lru], SWAP_CLUSTER_MAX);
     scanTargets[i] = Math.ceil(scan * (isFile ? fileFrac : anonFrac));
   }
   const deactivateAnon = inactiveIsLow(sizes[base + LRU_INACTIVE_ANON], sizes[base + LRU_ACTIVE_ANON]);
@@ -141,7 +163,8 @@ function shrinkLruvec(host: Host, memcg: number, node: number, nrToReclaim: numb
       const n = Math.min(scanTargets[i], SWAP_CLUSTER_MAX);
       scanTargets[i] -= n;
       if (lru === LRU_ACTIVE_ANON || lru === LRU_ACTIVE_FILE) {
-        if (lru === LRU_ACTIVE_ANON ? deactivateAnon : deactivateFile) shrinkActiveList(host, memcg, node, lru, n);
+        if (lru === LRU_ACTIVE_ANON ? deactivateAnon : deactivateFile)
+          shrinkActiveList(host, memcg, node, lru, n);
       } else {
         reclaimed += shrinkInactiveList(host, memcg, node, lru, n, req, demote);
       }
@@ -180,7 +203,15 @@ function shrinkActiveList(host: Host, memcg: number, node: number, lru: number, 
  * folio_check_references(): young and PG_referenced → activate; young only → set PG_referenced
  * and keep (second chance); not young → reclaim (demote first when possible).
  */
-function shrinkInactiveList(host: Host, memcg: number, node: number, lru: number, n: number, req: ReclaimRequest, demote: boolean): number {
+function shrinkInactiveList(
+  host: Host,
+  memcg: number,
+  node: number,
+  lru: number,
+  n: number,
+  req: ReclaimRequest,
+  demote: boolean,
+): number {
   const fr = host.frames;
   const list = fr.listId(memcg, node, lru);
   const active = list + 1;
@@ -240,7 +271,13 @@ function shrinkInactiveList(host: Host, memcg: number, node: number, lru: number
  * activated, as when add_to_swap fails), file pages written back if dirty and dropped.
  * Returns 1 if the frame was freed.
  */
-function pageout(host: Host, p: number, inactiveList: number, activeList: number, req: ReclaimRequest): number {
+function pageout(
+  host: Host,
+  p: number,
+  inactiveList: number,
+  activeList: number,
+  req: ReclaimRequest,
+): number {
   const fr = host.frames;
   const f = fr.flags[p];
   void req;
@@ -271,7 +308,15 @@ function pageout(host: Host, p: number, inactiveList: number, activeList: number
  * above MIN (waking its kswapd below LOW) and fails otherwise. Failed pages get ordinary
  * reclaim unless the reclaim is proactive (then they go back to the inactive list).
  */
-function demoteBatch(host: Host, node: number, memcg: number, count: number, inactiveList: number, activeList: number, req: ReclaimRequest): number {
+function demoteBatch(
+  host: Host,
+  node: number,
+  memcg: number,
+  count: number,
+  inactiveList: number,
+  activeList: number,
+  req: ReclaimRequest,
+): number {
   const fr = host.frames;
   const policy = host.demotion;
   const nTargets = policy === null ? 0 : policy.batchTargets(node, host.rng, scratchTargets);
@@ -334,7 +379,12 @@ export function directReclaim(host: Host, nodes: Int32Array, targetMemcg: number
 export function memcgReclaim(host: Host, memcg: number, nrPages: number, cpuNode: number): number {
   host.reclaimCostNs = 0;
   const nodes = host.topo.nodes[cpuNode].zonelist;
-  const req: ReclaimRequest = { reclaimer: RECLAIM_DIRECT, targetMemcg: memcg, ignoreLow: false, noDemotion: false };
+  const req: ReclaimRequest = {
+    reclaimer: RECLAIM_DIRECT,
+    targetMemcg: memcg,
+    ignoreLow: false,
+    noDemotion: false,
+  };
   const want = Math.max(nrPages, SWAP_CLUSTER_MAX);
   let reclaimed = 0;
   for (let pass = 0; pass < 2 && reclaimed === 0; pass++) {
@@ -363,7 +413,12 @@ export function kswapdStep(host: Host, node: number): number {
   const prio = host.kswapdPriority[node];
   const mark = (host.numaBalancing & 2) !== 0 ? host.wmarkPromo[node] : host.wmarkHigh[node];
   const want = Math.max(SWAP_CLUSTER_MAX, mark + 1 - host.frames.freeCount[node]);
-  const req: ReclaimRequest = { reclaimer: RECLAIM_KSWAPD, targetMemcg: -1, ignoreLow: false, noDemotion: false };
+  const req: ReclaimRequest = {
+    reclaimer: RECLAIM_KSWAPD,
+    targetMemcg: -1,
+    ignoreLow: false,
+    noDemotion: false,
+  };
   let reclaimed = shrinkNode(host, node, want, prio, req);
   if (reclaimed === 0) {
     // memory.low is best effort: with nothing reclaimable outside protection, ignore it.
@@ -382,7 +437,12 @@ export function kswapdStep(host: Host, node: number): number {
 /** memory.reclaim: proactive reclaim of `nrPages` from a memcg over all nodes. */
 export function proactiveReclaim(host: Host, memcg: number, nrPages: number): number {
   host.reclaimCostNs = 0;
-  const req: ReclaimRequest = { reclaimer: RECLAIM_PROACTIVE, targetMemcg: memcg, ignoreLow: false, noDemotion: false };
+  const req: ReclaimRequest = {
+    reclaimer: RECLAIM_PROACTIVE,
+    targetMemcg: memcg,
+    ignoreLow: false,
+    noDemotion: false,
+  };
   let reclaimed = 0;
   for (let prio = DEF_PRIORITY; prio >= 0 && reclaimed < nrPages; prio--) {
     for (let n = 0; n < host.nodes && reclaimed < nrPages; n++) {
@@ -397,7 +457,13 @@ export function proactiveReclaim(host: Host, memcg: number, nrPages: number): nu
  * to the group, demotion only: idea S10's rebalancing). Counted as proactive demotion, with
  * `reason` in the migration ledger. Returns pages demoted.
  */
-export function demoteMemcg(host: Host, memcg: number, node: number, nrPages: number, reason: number): number {
+export function demoteMemcg(
+  host: Host,
+  memcg: number,
+  node: number,
+  nrPages: number,
+  reason: number,
+): number {
   host.reclaimCostNs = 0;
   const req: ReclaimRequest = {
     reclaimer: RECLAIM_PROACTIVE,

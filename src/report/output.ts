@@ -12,7 +12,9 @@ export function writeOutputDir(dir: string, files: Record<string, string>): void
   try {
     mkdirSync(parent, { recursive: true });
   } catch (e) {
-    throw new InputError(`--out ${dir}: cannot create ${parent} (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw new InputError(
+      `--out ${dir}: cannot create ${parent} (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+    );
   }
   const tmp = join(parent, `.${basename(dir)}.tmp-${process.pid}`);
   rmSync(tmp, { recursive: true, force: true });
@@ -23,7 +25,9 @@ export function writeOutputDir(dir: string, files: Record<string, string>): void
     renameSync(tmp, dir);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
-    throw new InputError(`--out ${dir}: cannot write results (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw new InputError(
+      `--out ${dir}: cannot write results (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+    );
   }
 }
 

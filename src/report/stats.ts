@@ -117,7 +117,12 @@ export function numaStat(host: Host, memcg: number): Record<string, Record<strin
 /** The memory.numa_stat file text: `type N0=<bytes> N1=<bytes> …`, one line per key. */
 export function formatNumaStat(stat: Record<string, Record<string, number>>): string {
   return Object.entries(stat)
-    .map(([key, row]) => `${key} ${Object.entries(row).map(([n, v]) => `${n}=${v}`).join(' ')}`)
+    .map(
+      ([key, row]) =>
+        `${key} ${Object.entries(row)
+          .map(([n, v]) => `${n}=${v}`)
+          .join(' ')}`,
+    )
     .join('\n')
     .concat('\n');
 }
@@ -128,14 +133,31 @@ export function memoryStat(host: Host, memcg: number): Record<string, number> {
   const sum = (key: string): number => Object.values(ns[key] ?? {}).reduce((a, b) => a + b, 0);
   const groups = host.cgroups.subtree(memcg);
   const out: Record<string, number> = {};
-  for (const key of ['anon', 'file', 'file_mapped', 'inactive_anon', 'active_anon', 'inactive_file', 'active_file', 'unevictable', 'slab_unreclaimable']) {
+  for (const key of [
+    'anon',
+    'file',
+    'file_mapped',
+    'inactive_anon',
+    'active_anon',
+    'inactive_file',
+    'active_file',
+    'unevictable',
+    'slab_unreclaimable',
+  ]) {
     out[key] = sum(key);
   }
   out.kernel = out.slab_unreclaimable;
   out.slab = out.slab_unreclaimable;
   for (const name of VMSTAT_ITEMS) {
-    if (name.startsWith('numa_hit') || name.startsWith('numa_miss') || name.startsWith('numa_foreign')) continue;
-    if (name === 'numa_local' || name === 'numa_other' || name === 'numa_interleave' || name === 'kswapd_wakeup') continue;
+    if (name.startsWith('numa_hit') || name.startsWith('numa_miss') || name.startsWith('numa_foreign'))
+      continue;
+    if (
+      name === 'numa_local' ||
+      name === 'numa_other' ||
+      name === 'numa_interleave' ||
+      name === 'kswapd_wakeup'
+    )
+      continue;
     let v = 0;
     for (const g of groups) v += host.vmstat.memcg(g, VM[name]);
     out[name] = v;

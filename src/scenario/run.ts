@@ -10,7 +10,11 @@ export interface RunResult {
 }
 
 /** Builds and runs one scenario with one seed; deterministic for a given (scenario, seed). */
-export function runScenario(sc: ResolvedScenario, seed: number, opts: Omit<BuildOptions, 'onSample'> = {}): RunResult {
+export function runScenario(
+  sc: ResolvedScenario,
+  seed: number,
+  opts: Omit<BuildOptions, 'onSample'> = {},
+): RunResult {
   const series = new TimeSeries();
   const run = buildRun(sc, seed, { ...opts, onSample: (r, now) => series.sample(r, now) });
   run.sim.run();

@@ -263,7 +263,10 @@ export function normalizeTopology(input: unknown): Topology {
       ...(r.memory_side_cache
         ? {
             memorySideCache: {
-              sizeBytes: parseSize(r.memory_side_cache.size, fieldPath(['nodes', index, 'memory_side_cache', 'size'])),
+              sizeBytes: parseSize(
+                r.memory_side_cache.size,
+                fieldPath(['nodes', index, 'memory_side_cache', 'size']),
+              ),
               readLatency: r.memory_side_cache.read_latency,
               writeLatency: r.memory_side_cache.write_latency,
             },

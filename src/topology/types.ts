@@ -31,7 +31,11 @@ export interface NodeSpec {
   readonly adist?: number;
   readonly zone: ZoneKind;
   /** A memory-side cache in front of the node (Optane "memory mode" DRAM, idea S14). */
-  readonly memorySideCache?: { readonly sizeBytes: number; readonly readLatency: number; readonly writeLatency: number };
+  readonly memorySideCache?: {
+    readonly sizeBytes: number;
+    readonly readLatency: number;
+    readonly writeLatency: number;
+  };
 }
 
 export interface Topology {

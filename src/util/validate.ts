@@ -5,11 +5,16 @@ import { InputError, fieldPath } from './errors.js';
  * Validates `input` against a zod schema and turns the first problem into one InputError line
  * naming the field, what was expected and what was found — the message users see.
  */
-export function parseWith<T extends z.ZodType>(schema: T, input: unknown, prefix: readonly PropertyKey[] = []): z.infer<T> {
+export function parseWith<T extends z.ZodType>(
+  schema: T,
+  input: unknown,
+  prefix: readonly PropertyKey[] = [],
+): z.infer<T> {
   const r = schema.safeParse(input);
   if (r.success) return r.data;
   const issues = r.error.issues;
-  const more = issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
+  const more =
+    issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
   throw new InputError(formatZodIssue(issues[0], input, schema, prefix) + more);
 }
 
@@ -31,13 +36,22 @@ export function describeValue(v: unknown): string {
 }
 
 /** The keys an object schema allows at `path`, looking through optional/array/union wrappers. */
-export function allowedKeysAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey>, root: unknown): string[] | null {
+export function allowedKeysAt(
+  schema: z.ZodType,
+  path: ReadonlyArray<PropertyKey>,
+  root: unknown,
+): string[] | null {
   let s: unknown = schema;
   let value: unknown = root;
   const unwrap = (x: unknown): unknown => {
     for (;;) {
       const def = (x as { _zod?: { def?: { type?: string; innerType?: unknown } } })._zod?.def;
-      if (def && (def.type === 'optional' || def.type === 'default' || def.type === 'nullable') && def.innerType) x = def.innerType;
+      if (
+        def &&
+        (def.type === 'optional' || def.type === 'default' || def.type === 'nullable') &&
+        def.innerType
+      )
+        x = def.innerType;
       else return x;
     }
   };
@@ -52,7 +66,9 @@ export function allowedKeysAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey
   };
   for (const seg of path) {
     s = pickObject(unwrap(s), value);
-    const def = (s as { _zod?: { def?: { type?: string; element?: unknown; shape?: Record<string, unknown> } } })._zod?.def;
+    const def = (
+      s as { _zod?: { def?: { type?: string; element?: unknown; shape?: Record<string, unknown> } } }
+    )._zod?.def;
     if (def?.type === 'array' && typeof seg === 'number') s = def.element;
     else if (def?.type === 'object' && def.shape) s = def.shape[String(seg)];
     else return null;
@@ -63,7 +79,12 @@ export function allowedKeysAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey
   return shape ? Object.keys(shape) : null;
 }
 
-export function formatZodIssue(issue: z.core.$ZodIssue, input: unknown, schema: z.ZodType, prefix: readonly PropertyKey[]): string {
+export function formatZodIssue(
+  issue: z.core.$ZodIssue,
+  input: unknown,
+  schema: z.ZodType,
+  prefix: readonly PropertyKey[],
+): string {
   const where = fieldPath([...prefix, ...issue.path]);
   const got = valueAt(input, issue.path);
   switch (issue.code) {
@@ -77,7 +98,8 @@ export function formatZodIssue(issue: z.core.$ZodIssue, input: unknown, schema: 
       if (issue.expected === 'int') return `${where}: expected an integer, got ${describeValue(got)}`;
       return `${where}: expected ${issue.expected === 'array' ? 'a list' : issue.expected}, got ${describeValue(got)}`;
     case 'too_small':
-      if (issue.origin === 'array') return `${where}: must have at least ${String(issue.minimum)} entr${issue.minimum === 1 ? 'y' : 'ies'}`;
+      if (issue.origin === 'array')
+        return `${where}: must have at least ${String(issue.minimum)} entr${issue.minimum === 1 ? 'y' : 'ies'}`;
       return `${where}: must be ${issue.inclusive === false ? 'greater than' : 'at least'} ${String(issue.minimum)}, got ${describeValue(got)}`;
     case 'too_big':
       return `${where}: must be ${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}, got ${describeValue(got)}`;

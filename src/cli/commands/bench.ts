@@ -5,14 +5,17 @@ import { InputError } from '../../util/errors.js';
 
 function positiveInt(name: string, v: string): number {
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new InputError(`${name}: expected a positive integer, got ${JSON.stringify(v)}`);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new InputError(`${name}: expected a positive integer, got ${JSON.stringify(v)}`);
   return n;
 }
 
 export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
-    .description('the standard benchmark: zipfian θ 0.99 over 16 GiB on 4 GiB DRAM + a CPU-less slow node, reclaim active')
+    .description(
+      'the standard benchmark: zipfian θ 0.99 over 16 GiB on 4 GiB DRAM + a CPU-less slow node, reclaim active',
+    )
     .option('--json', 'print the result as JSON')
     .option('--warmup <accesses>', 'accesses before the measured window', '20000000')
     .option('--accesses <n>', 'accesses in the measured window', '100000000')

@@ -1,7 +1,14 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { EXPERIMENTS } from '../../experiments/catalogue/index.js';
-import { defaultExperimentDir, experimentJson, findExperiment, formatExperiment, runExperiment, writeExperiment } from '../../experiments/run.js';
+import {
+  defaultExperimentDir,
+  experimentJson,
+  findExperiment,
+  formatExperiment,
+  runExperiment,
+  writeExperiment,
+} from '../../experiments/run.js';
 import { parseSeed } from '../options.js';
 
 export function registerExperimentCommand(program: Command): void {
@@ -10,7 +17,8 @@ export function registerExperimentCommand(program: Command): void {
     .command('list')
     .description('list the experiments and the question each answers')
     .action(() => {
-      for (const e of EXPERIMENTS) process.stdout.write(`${e.name.padEnd(24)} ${e.ideas.join(',').padEnd(16)} ${e.question}\n`);
+      for (const e of EXPERIMENTS)
+        process.stdout.write(`${e.name.padEnd(24)} ${e.ideas.join(',').padEnd(16)} ${e.question}\n`);
     });
   cmd
     .command('run')

@@ -31,10 +31,15 @@ export function registerSimulateCommand(program: Command): void {
     .command('simulate')
     .description('run a scenario on the simulated host (no SCENARIO: the built-in low-cost VM host)')
     .argument('[scenario]', 'scenario file (YAML or JSON)')
-    .option('--seed <n>', 'random seed (default: the scenario\'s, else 1)')
+    .option('--seed <n>', "random seed (default: the scenario's, else 1)")
     .option('--out <dir>', 'output directory (default ./numatier-out/<scenario>-<seed>)')
     .option('--json', 'print summary.json to stdout instead of the table')
-    .option('--set <key=value>', 'override a scenario field, e.g. kernel.swappiness=10 (repeatable)', collect, [])
+    .option(
+      '--set <key=value>',
+      'override a scenario field, e.g. kernel.swappiness=10 (repeatable)',
+      collect,
+      [],
+    )
     .action((file: string | undefined, o: ScenarioOptions & { out?: string; json?: boolean }) => {
       const sc = scenarioFromArgs(file, o);
       const seed = o.seed !== undefined ? parseSeed(o.seed) : sc.seed;
@@ -60,5 +65,3 @@ export function registerSimulateCommand(program: Command): void {
       else process.stdout.write(`${formatSummary(result.summary)}\n\nwrote ${out}\n`);
     });
 }
-
-

@@ -10,13 +10,18 @@ import { byLabel, fmt } from './util.js';
 const cycles = (r: ExperimentResult): number => r.summary.vms.reduce((s, v) => s + v.demotion_cycles, 0);
 /** Pages moved by reclaim (to any node: the fallback list moves pages between DRAM sockets too). */
 const demoted = (r: ExperimentResult): number =>
-  r.summary.vms.reduce((s, v) => s + v.migrations.demote_kswapd + v.migrations.demote_direct + v.migrations.demote_proactive, 0);
-const slowdown = (r: ExperimentResult): number => r.summary.vms.reduce((s, v) => s + v.slowdown, 0) / r.summary.vms.length;
+  r.summary.vms.reduce(
+    (s, v) => s + v.migrations.demote_kswapd + v.migrations.demote_direct + v.migrations.demote_proactive,
+    0,
+  );
+const slowdown = (r: ExperimentResult): number =>
+  r.summary.vms.reduce((s, v) => s + v.slowdown, 0) / r.summary.vms.length;
 
 export const demotionOrder: Experiment = {
   name: 'demotion-order',
   ideas: ['S16', 'S17'],
-  question: 'One demotion target vs. a distance-ordered list vs. one-way paths: do pages find a home, or circle?',
+  question:
+    'One demotion target vs. a distance-ordered list vs. one-way paths: do pages find a home, or circle?',
   setup:
     'Two DRAM sockets (SLIT 12 between them) and one CPU-less PMEM node (20); one VM bound to each socket with a footprint twice its socket. Demotion on; the demotion-order policy varies.',
   variants(scale: ExperimentScale) {
@@ -38,7 +43,12 @@ export const demotionOrder: Experiment = {
       name,
       cpu_node: node,
       mempolicy: { mode: 'bind', nodes: [node] },
-      workload: { footprint: quick ? '96MiB' : '256MiB', pattern: 'uniform', write_ratio: 0.2, compute_ns: 30 },
+      workload: {
+        footprint: quick ? '96MiB' : '256MiB',
+        pattern: 'uniform',
+        write_ratio: 0.2,
+        compute_ns: 30,
+      },
     });
     const v = (label: string, tiering: Record<string, unknown>) => ({
       label,
@@ -64,7 +74,10 @@ export const demotionOrder: Experiment = {
     { header: 'reclaim migrations', value: demoted },
     { header: 'demotion cycles', value: cycles },
     { header: 'pswpout', value: (r) => r.summary.vmstat.pswpout },
-    { header: 'pages on PMEM', value: (r) => r.summary.vms.reduce((s, v) => s + (v.pages_by_node['2'] ?? 0), 0) },
+    {
+      header: 'pages on PMEM',
+      value: (r) => r.summary.vms.reduce((s, v) => s + (v.pages_by_node['2'] ?? 0), 0),
+    },
     { header: 'mean slowdown', value: (r) => fmt(slowdown(r)) },
   ],
   conclusions(results) {
@@ -79,7 +92,7 @@ export const demotionOrder: Experiment = {
         kind: 'prediction',
       },
       {
-        claim: 'keeping each page\'s history breaks every cycle',
+        claim: "keeping each page's history breaks every cycle",
         holds: cycles(hist) === 0,
         detail: `${cycles(hist)} cycles`,
         kind: 'prediction',
@@ -91,7 +104,8 @@ export const demotionOrder: Experiment = {
         kind: 'prediction',
       },
       {
-        claim: 'circling costs: the fallback list migrates more pages than the kernel rule for the same pressure',
+        claim:
+          'circling costs: the fallback list migrates more pages than the kernel rule for the same pressure',
         holds: demoted(list) > demoted(byLabel(results, 'kernel')),
         detail: `${demoted(list)} vs ${demoted(byLabel(results, 'kernel'))}`,
         kind: 'prediction',

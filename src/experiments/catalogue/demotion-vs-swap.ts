@@ -9,12 +9,14 @@ import { byLabel, fmt, throughput, vm } from './util.js';
  * DRAM (as `numactl -m 0`), half of its footprint a file, larger than DRAM.
  */
 /** Disk reads caused by reclaim: swap-ins plus refaults of dropped page-cache pages. */
-const rereads = (r: ExperimentResult): number => r.summary.vmstat.pswpin + r.summary.vmstat.workingset_refault_file;
+const rereads = (r: ExperimentResult): number =>
+  r.summary.vmstat.pswpin + r.summary.vmstat.workingset_refault_file;
 
 export const demotionVsSwap: Experiment = {
   name: 'demotion-vs-swap',
   ideas: ['S16'],
-  question: 'Demotion instead of swap and page-cache discard, for a workload larger than DRAM: how many disk reads does it save, and what throughput does it buy?',
+  question:
+    'Demotion instead of swap and page-cache discard, for a workload larger than DRAM: how many disk reads does it save, and what throughput does it buy?',
   setup:
     'One DRAM node and one CPU-less PMEM node; one VM bound to DRAM whose footprint (half anonymous, half a file in the page cache) is 1.5× DRAM. demotion_enabled varies. Disk reads after eviction = swap-ins + page-cache refaults (the first read of the file is the same in both).',
   variants(scale: ExperimentScale) {
@@ -32,7 +34,13 @@ export const demotionVsSwap: Experiment = {
             name: 'db',
             mempolicy: { mode: 'bind', nodes: [0] },
             file_backed: quick ? '48MiB' : '192MiB',
-            workload: { footprint: quick ? '96MiB' : '384MiB', pattern: 'zipfian', theta: 0.99, write_ratio: 0.3, compute_ns: 100 },
+            workload: {
+              footprint: quick ? '96MiB' : '384MiB',
+              pattern: 'zipfian',
+              theta: 0.99,
+              write_ratio: 0.3,
+              compute_ns: 100,
+            },
           },
         ],
       },

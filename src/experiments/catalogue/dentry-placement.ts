@@ -10,7 +10,8 @@ import { byLabel, fmt, vm } from './util.js';
 export const dentryPlacement: Experiment = {
   name: 'dentry-placement',
   ideas: ['S13'],
-  question: 'Where does a metadata-heavy VM\'s dentry cache live, and what does it cost the VM when it is in slow memory?',
+  question:
+    "Where does a metadata-heavy VM's dentry cache live, and what does it cost the VM when it is in slow memory?",
   setup:
     'One DRAM node and one CPU-less PMEM node onlined movable; one VM whose pages fill DRAM first and whose dentry/inode cache then grows; 30 % of its accesses are metadata. The kernel-memory placement varies.',
   variants(scale: ExperimentScale) {
@@ -26,8 +27,19 @@ export const dentryPlacement: Experiment = {
         vms: [
           {
             name: 'files',
-            kernel_memory: { size: quick ? '24MiB' : '96MiB', access_share: 0.3, placement, grow_ms: quick ? 600 : 1500 },
-            workload: { footprint: quick ? '128MiB' : '512MiB', pattern: 'zipfian', theta: 0.6, write_ratio: 0.1, compute_ns: 50 },
+            kernel_memory: {
+              size: quick ? '24MiB' : '96MiB',
+              access_share: 0.3,
+              placement,
+              grow_ms: quick ? 600 : 1500,
+            },
+            workload: {
+              footprint: quick ? '128MiB' : '512MiB',
+              pattern: 'zipfian',
+              theta: 0.6,
+              write_ratio: 0.1,
+              compute_ns: 50,
+            },
           },
         ],
       },
@@ -51,7 +63,7 @@ export const dentryPlacement: Experiment = {
         kind: 'prediction',
       },
       {
-        claim: 'and the VM pays for it: slowdown above the kernel\'s own placement',
+        claim: "and the VM pays for it: slowdown above the kernel's own placement",
         holds: anywhere.slowdown > local.slowdown,
         detail: `${fmt(anywhere.slowdown)} vs ${fmt(local.slowdown)}`,
         kind: 'prediction',

@@ -9,9 +9,10 @@ import { byLabel, fmt, vm } from './util.js';
 export const memoryMode: Experiment = {
   name: 'memory-mode',
   ideas: ['S14', 'S1'],
-  question: 'Memory-mode caching vs. NUMA tiering with the same DRAM and PMEM: which serves a skewed workload better?',
+  question:
+    'Memory-mode caching vs. NUMA tiering with the same DRAM and PMEM: which serves a skewed workload better?',
   setup:
-    'The same DRAM (a quarter of the footprint) and PMEM, as (a) a memory-side cache in front of one PMEM node with the CPUs, (b) a DRAM node plus a CPU-less PMEM node under the kernel\'s tiering (demotion + numa_balancing=2), compared with (c) all-DRAM and (d) all-PMEM. One zipfian VM.',
+    "The same DRAM (a quarter of the footprint) and PMEM, as (a) a memory-side cache in front of one PMEM node with the CPUs, (b) a DRAM node plus a CPU-less PMEM node under the kernel's tiering (demotion + numa_balancing=2), compared with (c) all-DRAM and (d) all-PMEM. One zipfian VM.",
   variants(scale: ExperimentScale) {
     const quick = scale === 'quick';
     const dram = quick ? 64 : 256;
@@ -26,7 +27,18 @@ export const memoryMode: Experiment = {
         sample_interval_ms: 50,
         topology,
         kernel: { ...SMALL_NODE_KERNEL, swap: '2GiB', ...kernel },
-        vms: [{ name: 'app', workload: { footprint: `${footprint}MiB`, pattern: 'zipfian', theta: 0.9, write_ratio: 0.2, compute_ns: 50 } }],
+        vms: [
+          {
+            name: 'app',
+            workload: {
+              footprint: `${footprint}MiB`,
+              pattern: 'zipfian',
+              theta: 0.9,
+              write_ratio: 0.2,
+              compute_ns: 50,
+            },
+          },
+        ],
       },
     });
     return [
@@ -38,7 +50,11 @@ export const memoryMode: Experiment = {
           cpus: [0, 1, 2, 3],
           size: `${pmem}MiB`,
           ...PMEM_PERF,
-          memory_side_cache: { size: `${dram}MiB`, read_latency: DRAM_PERF.read_latency, write_latency: DRAM_PERF.write_latency },
+          memory_side_cache: {
+            size: `${dram}MiB`,
+            read_latency: DRAM_PERF.read_latency,
+            write_latency: DRAM_PERF.write_latency,
+          },
         }),
       ),
       v('numa-tiering', twoTierTopology(`${dram}MiB`, `${pmem}MiB`), {
@@ -55,7 +71,11 @@ export const memoryMode: Experiment = {
     { header: 'AMAT ns', value: (r) => fmt(vm(r).amat_ns, 1) },
     { header: 'slowdown', value: (r) => fmt(vm(r).slowdown) },
     { header: 'fast hit', value: (r) => fmt(vm(r).fast_tier_hit_ratio) },
-    { header: 'cache hit', value: (r) => (r.summary.nodes[0].memory_side_cache ? fmt(r.summary.nodes[0].memory_side_cache.hit_ratio) : '-') },
+    {
+      header: 'cache hit',
+      value: (r) =>
+        r.summary.nodes[0].memory_side_cache ? fmt(r.summary.nodes[0].memory_side_cache.hit_ratio) : '-',
+    },
     { header: 'migrated', value: (r) => vm(r).promoted_pages + vm(r).demoted_pages },
   ],
   conclusions(results) {

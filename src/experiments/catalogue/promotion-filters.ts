@@ -48,7 +48,12 @@ export const promotionFilters: Experiment = {
               footprint: `${footprint}MiB`,
               pattern: 'phases',
               phases: [
-                { accesses: quick ? 2_000_000 : 6_000_000, pattern: 'zipfian', theta: 0.99, footprint: `${footprint / 2}MiB` },
+                {
+                  accesses: quick ? 2_000_000 : 6_000_000,
+                  pattern: 'zipfian',
+                  theta: 0.99,
+                  footprint: `${footprint / 2}MiB`,
+                },
                 { accesses: 1e9, pattern: 'zipfian', theta: 0.99 },
               ],
               write_ratio: 0.2,
@@ -102,7 +107,9 @@ export const promotionFilters: Experiment = {
       {
         claim:
           'the hot threshold with the rate limit keeps most (≥ 80 %) of the fast-tier hit-ratio gain of naive promotion over no promotion',
-        holds: hotRl.fast_tier_hit_ratio - none.fast_tier_hit_ratio >= 0.8 * (always.fast_tier_hit_ratio - none.fast_tier_hit_ratio),
+        holds:
+          hotRl.fast_tier_hit_ratio - none.fast_tier_hit_ratio >=
+          0.8 * (always.fast_tier_hit_ratio - none.fast_tier_hit_ratio),
         detail: `hit ratio ${fmt(hotRl.fast_tier_hit_ratio)} vs ${fmt(always.fast_tier_hit_ratio)} (none ${fmt(none.fast_tier_hit_ratio)})`,
         kind: 'prediction',
       },
@@ -119,7 +126,8 @@ export const promotionFilters: Experiment = {
         kind: 'prediction',
       },
       {
-        claim: 'promotion (hot threshold) raises the fast-tier hit ratio over no promotion when the hot set moves',
+        claim:
+          'promotion (hot threshold) raises the fast-tier hit ratio over no promotion when the hot set moves',
         holds: hot.fast_tier_hit_ratio > none.fast_tier_hit_ratio,
         detail: `${fmt(hot.fast_tier_hit_ratio)} vs ${fmt(none.fast_tier_hit_ratio)}`,
         kind: 'prediction',

@@ -12,7 +12,8 @@ import { byLabel, fmt, throughput, vm } from './util.js';
 export const tieringVsNoPromotion: Experiment = {
   name: 'tiering-vs-no-promotion',
   ideas: ['S3', 'S19', 'S21'],
-  question: 'The kernel\'s tiering mode against no promotion, and the hot threshold against promoting every sampled page, on a pmbench-like skewed workload.',
+  question:
+    "The kernel's tiering mode against no promotion, and the hot threshold against promoting every sampled page, on a pmbench-like skewed workload.",
   setup:
     'One DRAM node and one CPU-less PMEM node; one VM with a hot set (10 % of pages, 90 % of accesses) that shifts every few million accesses, footprint 3× DRAM. numa_balancing 0, then 2 with the 5.18 rule (always), then 2 with the 6.0 hot threshold.',
   variants(scale: ExperimentScale) {
@@ -55,7 +56,11 @@ export const tieringVsNoPromotion: Experiment = {
     return [
       v('no-promotion', { numa_balancing: 0 }),
       v('promote-all (5.18)', { numa_balancing: 2 }, { promotion_filter: 'always' }),
-      v('hot-threshold (6.0+)', { numa_balancing: 2, numa_balancing_promote_rate_limit_MBps: quick ? 100 : 400 }, { promotion_filter: 'hot-threshold' }),
+      v(
+        'hot-threshold (6.0+)',
+        { numa_balancing: 2, numa_balancing_promote_rate_limit_MBps: quick ? 100 : 400 },
+        { promotion_filter: 'hot-threshold' },
+      ),
     ];
   },
   columns: [

@@ -3,7 +3,15 @@ import {
   shouldNumaMigrateMemoryTiering,
   type TieringFaultInput,
 } from '../../host/numa-balancing/promotion.js';
-import { ACCESS_TIME_MASK, NOT_HOT, PROMOTE, PROMOTE_FREE_SPACE, RATE_LIMITED, type PromotionFilter, type PromotionFilterConfig } from './types.js';
+import {
+  ACCESS_TIME_MASK,
+  NOT_HOT,
+  PROMOTE,
+  PROMOTE_FREE_SPACE,
+  RATE_LIMITED,
+  type PromotionFilter,
+  type PromotionFilterConfig,
+} from './types.js';
 
 /**
  * The kernel's memory-tiering rule (numa_balancing = 2, 6.0+): promote without further checks

@@ -11,4 +11,6 @@ export const PROMOTION_FILTERS: Readonly<Record<string, PromotionFilterFactory>>
   'two-reference': twoReferenceFilter,
   'active-lru': activeLruFilter,
 };
-export const PROMOTION_FILTER_NAMES = Object.keys(PROMOTION_FILTERS) as ('hot-threshold' | 'always' | 'two-reference' | 'active-lru')[];
+export const PROMOTION_FILTER_NAMES = Object.keys(PROMOTION_FILTERS) as (
+  'hot-threshold' | 'always' | 'two-reference' | 'active-lru'
+)[];

@@ -7,5 +7,7 @@ import { PROMOTE, RATE_LIMITED, type PromotionFault, type PromotionFilterConfig 
  * passes while the window's budget lasts. Any filter can be combined with it.
  */
 export function rateLimited(config: PromotionFilterConfig, f: PromotionFault): number {
-  return numaPromotionRateLimit(config.states[f.dst], f.nowMs, config.rateLimitPages, 1) ? RATE_LIMITED : PROMOTE;
+  return numaPromotionRateLimit(config.states[f.dst], f.nowMs, config.rateLimitPages, 1)
+    ? RATE_LIMITED
+    : PROMOTE;
 }
