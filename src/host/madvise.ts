@@ -1,6 +1,14 @@
 import type { Daemon } from '../engine/simulation.js';
 import type { Placement, PlacementCandidates } from './address-space.js';
-import { LRU_INACTIVE_ANON, LRU_INACTIVE_FILE, PF_ACTIVE, PF_FILE, PF_REFERENCED, PF_UNEVICTABLE, lruOfFlags } from './frames.js';
+import {
+  LRU_INACTIVE_ANON,
+  LRU_INACTIVE_FILE,
+  PF_ACTIVE,
+  PF_FILE,
+  PF_REFERENCED,
+  PF_UNEVICTABLE,
+  lruOfFlags,
+} from './frames.js';
 import type { Host } from './host.js';
 import { MR } from './migration-ledger.js';
 import { PTE_FILE_SHADOW, PTE_SWAP } from './pte.js';
@@ -49,16 +57,28 @@ function offsetBytes(v: string, field: string): number {
 }
 
 /** Validates a VM's madvise list against its footprint. `field` is e.g. "vms[0].madvise". */
-export function resolveMadvise(list: readonly MadviseInput[] | undefined, footprintPages: number, field: string): MadviseCall[] {
+export function resolveMadvise(
+  list: readonly MadviseInput[] | undefined,
+  footprintPages: number,
+  field: string,
+): MadviseCall[] {
   return (list ?? []).map((m, i) => {
     const f = `${field}[${i}]`;
     const from = offsetBytes(m.range.from, `${f}.range.from`);
     const to = offsetBytes(m.range.to, `${f}.range.to`);
-    if (from % PAGE_SIZE !== 0) throw new InputError(`${f}.range.from: must be a multiple of 4KiB (madvise needs a page-aligned start), got ${JSON.stringify(m.range.from)}`);
-    if (to <= from) throw new InputError(`${f}.range.to: must be greater than range.from (${m.range.from}), got ${JSON.stringify(m.range.to)}`);
+    if (from % PAGE_SIZE !== 0)
+      throw new InputError(
+        `${f}.range.from: must be a multiple of 4KiB (madvise needs a page-aligned start), got ${JSON.stringify(m.range.from)}`,
+      );
+    if (to <= from)
+      throw new InputError(
+        `${f}.range.to: must be greater than range.from (${m.range.from}), got ${JSON.stringify(m.range.to)}`,
+      );
     const toPage = Math.ceil(to / PAGE_SIZE);
     if (toPage > footprintPages) {
-      throw new InputError(`${f}.range.to: ${m.range.to} is past the end of the VM's footprint (${footprintPages * (PAGE_SIZE / 1024)}KiB)`);
+      throw new InputError(
+        `${f}.range.to: ${m.range.to} is past the end of the VM's footprint (${footprintPages * (PAGE_SIZE / 1024)}KiB)`,
+      );
     }
     return { atNs: (m.at_ms ?? 0) * 1e6, from: from / PAGE_SIZE, to: toPage, advice: m.advice };
   });
@@ -84,7 +104,7 @@ export interface TenantHintsOptions {
 }
 
 /** Recount of hinted fast pages at most this often (simulated ns): reclaim asks per page. */
-const RECOUNT_NS = 1e6;
+const RECOUNT_NS = 10e6;
 
 export class TenantHints {
   readonly stats = new HintStats();
@@ -145,7 +165,8 @@ export class TenantHints {
     const host = this.host;
     const hinted = this.hinted;
     const toptier = host.toptier;
-    host.keepPage = (g, node) => hinted[g] !== 0 && toptier[node] !== 0 && this.withinQuota(host.spaceOf(g).memcg);
+    host.keepPage = (g, node) =>
+      hinted[g] !== 0 && toptier[node] !== 0 && this.withinQuota(host.spaceOf(g).memcg);
     for (const as of host.spaces) as.placement = new HintPlacement(as.placement, this, host, as.id);
   }
 
@@ -226,8 +247,11 @@ export class TenantHints {
     const as = host.spaces[asId];
     const memcg = as.memcg;
     // Fast nodes this VM may use, in its own allocation order (policy and cpuset respected).
-    const c = as.placement.candidates(from);
-    const fastNodes = Int32Array.from(new Set([...c.primary, ...(c.secondary ?? [])].filter((n) => host.toptier[n] !== 0)));
+    const pl = as.placement instanceof HintPlacement ? as.placement.inner : as.placement;
+    const c = pl.candidates(from);
+    const fastNodes = Int32Array.from(
+      new Set([...c.primary, ...(c.secondary ?? [])].filter((n) => host.toptier[n] !== 0)),
+    );
     if (fastNodes.length === 0) return 0; // bound to slow nodes: the policy wins
     const slow: number[] = [];
     for (let v = from; v < to; v++) {
@@ -237,7 +261,8 @@ export class TenantHints {
     let want = slow.length;
     const exempt = r.exempt[memcg] !== 0;
     if (!exempt) {
-      for (const g of r.constrainedAncestors(memcg)) want = Math.min(want, Math.max(0, r.quota(g) - this.hintedFast(g, true)));
+      for (const g of r.constrainedAncestors(memcg))
+        want = Math.min(want, Math.max(0, r.quota(g) - this.hintedFast(g, true)));
     }
     let cost = 0;
     if (!exempt && want > 0) {

@@ -45,8 +45,14 @@ export function parseTierRatio(value: unknown, field: string): TierRatioSetting 
     const slow = Number(pair[2]);
     // "1:0" reads as "no slow memory at all": that is either "1" or "max", and a slow part of
     // zero is more likely a typo than a choice, so it is refused rather than guessed.
-    if (slow === 0) throw expected(field, value, 'the slow part of a fast:slow pair must be at least 1 (for no constraint write "max")');
-    if (!Number.isSafeInteger(fast) || !Number.isSafeInteger(slow)) throw expected(field, value, 'the pair is too large');
+    if (slow === 0)
+      throw expected(
+        field,
+        value,
+        'the slow part of a fast:slow pair must be at least 1 (for no constraint write "max")',
+      );
+    if (!Number.isSafeInteger(fast) || !Number.isSafeInteger(slow))
+      throw expected(field, value, 'the pair is too large');
     return { fraction: fast / (fast + slow), text: `${fast}:${slow}` };
   }
   const m = FRACTION_RE.exec(value);
@@ -104,7 +110,11 @@ const ALL_TIERS_CACHE = new WeakMap<PlacementCandidates, [PlacementCandidates, P
  * first, or slow nodes first. Never adds a node, so memory policies and cpusets still hold.
  * Cached per candidates object (placements return shared, precomputed objects).
  */
-export function tierOrdered(c: PlacementCandidates, toptier: Uint8Array, fastFirst: boolean): PlacementCandidates {
+export function tierOrdered(
+  c: PlacementCandidates,
+  toptier: Uint8Array,
+  fastFirst: boolean,
+): PlacementCandidates {
   let pair = ALL_TIERS_CACHE.get(c);
   if (pair === undefined) {
     const order = (xs: Int32Array, fast: boolean): Int32Array =>

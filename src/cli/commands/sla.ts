@@ -1,0 +1,96 @@
+import { basename, dirname, extname, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { parseTierRatio } from '../../host/tier-ratio.js';
+import { RATIO_STRATEGIES, type RatioStrategyName } from '../../policies/ratio/types.js';
+import { DEFAULT_SCENARIO } from '../../scenario/default.js';
+import { applyOverrides, readScenarioFile } from '../../scenario/load.js';
+import { formatSla } from '../../sla/format.js';
+import { runSla } from '../../sla/sweep.js';
+import { InputError } from '../../util/errors.js';
+import { parseSeed } from '../options.js';
+import { progressReporter } from '../progress.js';
+import { collect } from './simulate.js';
+
+interface SlaCliOptions {
+  vm?: string;
+  maxSlowdown: string;
+  ratios: string;
+  strategy: string;
+  json?: boolean;
+  withNeighbours?: boolean;
+  durationMs?: string;
+  seed?: string;
+  set: string[];
+}
+
+const DEFAULT_RATIOS = '0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0';
+
+function parseRatios(v: string): number[] {
+  const parts = v.split(',').map((s) => s.trim());
+  if (parts.some((s) => s === ''))
+    throw new InputError(
+      `--ratios: expected a comma-separated list such as 0.25,0.5,1, got ${JSON.stringify(v)}`,
+    );
+  return parts.map((s) => parseTierRatio(s, '--ratios').fraction ?? 1);
+}
+
+function positiveNumber(flag: string, v: string, min: number): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < min)
+    throw new InputError(`${flag}: expected a number ≥ ${min}, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+export function registerSlaCommand(program: Command): void {
+  program
+    .command('sla')
+    .description(
+      "a VM's slowdown and fast-tier hit ratio over a range of fast:slow ratios, and the smallest ratio within a slowdown bound",
+    )
+    .argument('[scenario]', 'scenario file (YAML or JSON; default: the built-in low-cost VM host)')
+    .option('--vm <name>', 'the VM to measure (required)')
+    .option('--max-slowdown <x>', 'slowdown bound, relative to the same accesses at fast ratio 1', '1.05')
+    .option('--ratios <list>', 'fast ratios to try, comma-separated', DEFAULT_RATIOS)
+    .option('--strategy <name>', `ratio enforcement: ${RATIO_STRATEGIES.join(', ')}`, 'charge-retry')
+    .option('--with-neighbours', "keep the scenario's other VMs running (default: the VM alone on the host)")
+    .option(
+      '--duration-ms <ms>',
+      "simulated time that sets each point's access count (default: the scenario's duration)",
+    )
+    .option('--seed <n>', "random seed (default: the scenario's, else 1)")
+    .option('--json', 'print the result as JSON')
+    .option('--set <key=value>', 'override a scenario field before the sweep (repeatable)', collect, [])
+    .action((file: string | undefined, o: SlaCliOptions) => {
+      if (o.vm === undefined) throw new InputError('--vm: required: the name of the VM to measure');
+      if (!(RATIO_STRATEGIES as readonly string[]).includes(o.strategy)) {
+        throw new InputError(
+          `--strategy: expected one of ${RATIO_STRATEGIES.join(', ')}, got ${JSON.stringify(o.strategy)}`,
+        );
+      }
+      const raw = applyOverrides(file === undefined ? DEFAULT_SCENARIO : readScenarioFile(file), o.set);
+      const baseDir = file === undefined ? process.cwd() : dirname(resolve(file));
+      const progress = progressReporter(`sla ${o.vm}`);
+      let result;
+      try {
+        result = runSla({
+          raw,
+          baseDir,
+          defaultName: file === undefined ? DEFAULT_SCENARIO.name : basename(file, extname(file)),
+          vm: o.vm,
+          ratios: parseRatios(o.ratios),
+          maxSlowdown: positiveNumber('--max-slowdown', o.maxSlowdown, 1),
+          strategy: o.strategy as RatioStrategyName,
+          withNeighbours: o.withNeighbours === true,
+          ...(o.durationMs !== undefined
+            ? { durationMs: positiveNumber('--duration-ms', o.durationMs, 1) }
+            : {}),
+          ...(o.seed !== undefined ? { seed: parseSeed(o.seed) } : {}),
+          onProgress: (done, total) => progress.update(done / total),
+        });
+      } finally {
+        progress.stop();
+      }
+      if (o.json) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+      else process.stdout.write(formatSla(result) + '\n');
+    });
+}

@@ -1,0 +1,83 @@
+/**
+ * What a user-space tiering controller (idea S12) may read and do on a Linux host — only what a
+ * real host offers to a privileged process — so that the same controller runs on the simulated
+ * host (sim-backend.ts) and, later, on a real one. Each method names the file or system call it
+ * stands for. Pages are 4 KiB virtual page numbers of the process (address >> 12); node numbers
+ * are the kernel's node ids.
+ */
+
+/** errno values move_pages(2) reports per page (include/uapi/asm-generic/errno-base.h). */
+export const ENOENT = 2;
+export const ENOMEM = 12;
+export const EACCES = 13;
+export const EFAULT = 14;
+export const EBUSY = 16;
+export const ENODEV = 19;
+
+/** /sys/devices/virtual/memory_tiering/memory_tierN: a tier id and its nodelist. */
+export interface MemoryTierInfo {
+  id: number;
+  nodes: number[];
+}
+
+/** One virtual memory area of a process, as /proc/PID/smaps lists it. */
+export interface MappingInfo {
+  startPage: number;
+  pages: number;
+  /**
+   * The tenant asked for these pages to be in fast memory (an madvise hint). No upstream VmFlags
+   * letter exists — MADV_HOT was never merged — so a real backend reports false until one does.
+   */
+  fastHint: boolean;
+}
+
+export interface TieringBackend {
+  /** Monotonic time in ms (clock_gettime(CLOCK_MONOTONIC)). */
+  nowMs(): number;
+  /** The memory tiers, fastest first. */
+  memoryTiers(): MemoryTierInfo[];
+  /** Nodes with CPUs: /sys/devices/system/node/has_cpu. */
+  cpuNodes(): number[];
+  /** SLIT distance: /sys/devices/system/node/nodeA/distance, column b. */
+  nodeDistance(a: number, b: number): number;
+  /** Paths of every cgroup, parents before children ("/", "/vms", "/vms/web", …). */
+  cgroups(): string[];
+  /**
+   * The text of a cgroupfs file: memory.current, memory.numa_stat, memory.tier_ratio,
+   * cgroup.procs. Throws if the file does not exist.
+   */
+  readCgroupFile(cgroup: string, file: string): string;
+  /** The VMAs of a process (/proc/PID/smaps), in address order. */
+  mappings(pid: number): MappingInfo[];
+  /** The memory policy of a process's mapping as /proc/PID/numa_maps prints it ("default", "bind:0-1"). */
+  numaMapsPolicy(pid: number): string;
+  /**
+   * /proc/PID/pagemap (with CAP_SYS_ADMIN): for pages [start, start + count), the page frame
+   * number of each present page, or -1. Fills `pfns[0..count)`.
+   */
+  pagemap(pid: number, start: number, count: number, pfns: Float64Array): void;
+  /**
+   * Reads /sys/kernel/mm/page_idle/bitmap for `count` frames: idle[i] = 1 if frame pfns[i] has not
+   * been accessed since it was marked idle (a frame never marked reads 0). Reading checks and
+   * clears the accessed bits of the frame's mappings, as the kernel's read does.
+   */
+  pageIdleRead(pfns: Float64Array, count: number, idle: Uint8Array): void;
+  /** Writes 1 bits to the page_idle bitmap: marks the frames idle and clears their accessed bits. */
+  pageIdleMark(pfns: Float64Array, count: number): void;
+  /**
+   * move_pages(2) on `count` pages of `pid`. With `nodes` null it only queries: status[i] is the
+   * node of the page or -errno (-ENOENT: not present) and the result is 0. Otherwise page i moves
+   * to nodes[i] and status[i] is the node it is on afterwards or -errno (-ENOENT, -ENOMEM: no room
+   * on that node). The result is 0, the number of pages not moved, or -errno for the whole call:
+   * -EACCES (a node outside the process's cpuset) or -ENODEV (not a memory node) — then the
+   * pages before the offending one were moved and the later statuses are not written, as the
+   * kernel's do_pages_move() stops there.
+   */
+  movePages(
+    pid: number,
+    pages: Float64Array,
+    count: number,
+    nodes: Int32Array | null,
+    status: Int32Array,
+  ): number;
+}
