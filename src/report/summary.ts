@@ -1,8 +1,15 @@
 import { VMSTAT_ITEMS } from '../host/vmstat.js';
+import type { KernelMemory } from '../engine/kernel-memory.js';
 import { MIGRATE_REASONS, MR } from '../host/migration-ledger.js';
 import type { BuiltRun } from '../scenario/build.js';
 import { PAGE_SIZE } from '../util/units.js';
 import { memoryStat, numaStat } from './stats.js';
+import {
+  tierControlSummary,
+  vmRatioFields,
+  type TierControlSummary,
+  type VmRatioFields,
+} from '../policies/ratio/index.js';
 
 /**
  * summary.json: what a run cost each tenant and what the kernel did. Definitions:
@@ -12,7 +19,8 @@ import { memoryStat, numaStat } from './stats.js';
  *   migrations (docs/metrics.md);
  * - fast_tier_hit_ratio: share of accesses served by top-tier nodes (node_is_toptier()).
  */
-export interface VmSummary {
+/** The ratio fields (VmRatioFields) are always written; optional so hand-built summaries may omit them. */
+export interface VmSummary extends Partial<VmRatioFields> {
   name: string;
   cgroup: string;
   cpu_node: number;
@@ -44,6 +52,8 @@ export interface VmSummary {
   demote_mib_per_s: number;
   /** Thrashing: ping-pong is at least 10 % of promotions and at least 1000 pages. */
   thrashing: boolean;
+  /** Unmovable kernel memory of the VM (S13): pages per node id, and pages it could not get. */
+  kernel_memory: { pages_by_node: Record<string, number>; failed_pages: number } | null;
 }
 
 export interface Summary {
@@ -51,7 +61,15 @@ export interface Summary {
   seed: number;
   simulated_ms: number;
   vms: VmSummary[];
-  nodes: { id: number; tier: number; toptier: boolean; capacity_pages: number; free_pages: number; kswapd_ms: number }[];
+  nodes: {
+    id: number;
+    tier: number;
+    toptier: boolean;
+    capacity_pages: number;
+    free_pages: number;
+    kswapd_ms: number;
+    memory_side_cache?: { size_pages: number; hits: number; misses: number; hit_ratio: number };
+  }[];
   cgroups: {
     path: string;
     memory_current: number;
@@ -61,6 +79,8 @@ export interface Summary {
     memory_events: Record<string, number>;
   }[];
   vmstat: Record<string, number>;
+  /** memory.tier_ratio enforcement and tenant hints (docs/ratios.md); null when unused. */
+  ratio?: TierControlSummary | null;
   swap: { total_pages: number; used_pages: number };
   tiering: {
     demotion_enabled: boolean;
@@ -134,6 +154,8 @@ export function buildSummary(run: BuiltRun): Summary {
       promote_mib_per_s: round((up * PAGE_SIZE) / 2 ** 20 / secs, 3),
       demote_mib_per_s: round((L.down[t.as.id] * PAGE_SIZE) / 2 ** 20 / secs, 3),
       thrashing: pingpong >= 1000 && pingpong >= 0.1 * up,
+      kernel_memory: kernelMemoryOf(run.kernelMemory[i] ?? null, ids),
+      ...vmRatioFields(run.tierControl, host, t.as.id),
     };
   });
   const vmstat: Record<string, number> = {};
@@ -151,6 +173,16 @@ export function buildSummary(run: BuiltRun): Summary {
       capacity_pages: n.capacityPages,
       free_pages: host.frames.freeCount[i],
       kswapd_ms: round(sim.kswapdNs[i] / 1e6, 6),
+      ...(n.sideCache
+        ? {
+            memory_side_cache: {
+              size_pages: n.sideCache.sizePages,
+              hits: sim.sideHits[i],
+              misses: sim.sideMisses[i],
+              hit_ratio: round(sim.sideHits[i] / Math.max(1, sim.sideHits[i] + sim.sideMisses[i])),
+            },
+          }
+        : {}),
     })),
     cgroups: cg.paths.map((path, c) => ({
       path,
@@ -167,6 +199,7 @@ export function buildSummary(run: BuiltRun): Summary {
       },
     })),
     vmstat,
+    ratio: tierControlSummary(run.tierControl, host),
     swap: { total_pages: host.swapPages, used_pages: host.swapUsed },
     tiering: {
       demotion_enabled: host.demotionEnabled,
@@ -177,11 +210,24 @@ export function buildSummary(run: BuiltRun): Summary {
       rate_limited: run.numa?.stats.rateLimited ?? 0,
       promote_free_space: run.numa?.stats.promoteFreeSpace ?? 0,
       failed_watermark: run.numa?.stats.failedWatermark ?? 0,
-      pgpromote_candidate_by_node: Object.fromEntries(ids.map((id, i) => [String(id), run.numa?.o.states[i].pgpromote_candidate ?? 0])),
+      pgpromote_candidate_by_node: Object.fromEntries(
+        ids.map((id, i) => [String(id), run.numa?.o.states[i].pgpromote_candidate ?? 0]),
+      ),
       hot_threshold_ms_by_node: Object.fromEntries(
-        ids.map((id, i) => [String(id), run.numa ? run.numa.o.states[i].nbp_threshold || run.numa.o.tunables.hot_threshold : 0]),
+        ids.map((id, i) => [
+          String(id),
+          run.numa ? run.numa.o.states[i].nbp_threshold || run.numa.o.tunables.hot_threshold : 0,
+        ]),
       ),
     },
+  };
+}
+
+function kernelMemoryOf(km: KernelMemory | null, ids: number[]): VmSummary['kernel_memory'] {
+  if (km === null) return null;
+  return {
+    pages_by_node: Object.fromEntries(ids.map((id, n) => [String(id), km.pagesByNode[n]])),
+    failed_pages: km.failed,
   };
 }
 
@@ -213,12 +259,29 @@ export function formatSummary(s: Summary): string {
   ]);
   lines.push(...table([['node', 'tier', 'toptier', 'size_MiB', 'free_MiB', 'kswapd_ms'], ...nodeRows]));
   lines.push('');
-  const keys = ['pgfault', 'pgmajfault', 'pgsteal_kswapd', 'pgsteal_direct', 'pswpin', 'pswpout', 'pgdemote_kswapd', 'pgdemote_direct', 'pgpromote_success', 'numa_hint_faults', 'oom_kill'];
+  const keys = [
+    'pgfault',
+    'pgmajfault',
+    'pgsteal_kswapd',
+    'pgsteal_direct',
+    'pswpin',
+    'pswpout',
+    'pgdemote_kswapd',
+    'pgdemote_direct',
+    'pgpromote_success',
+    'numa_hint_faults',
+    'oom_kill',
+  ];
   lines.push(keys.map((k) => `${k} ${s.vmstat[k] ?? 0}`).join('  '));
   return lines.join('\n');
 }
 
 function table(rows: string[][]): string[] {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  return rows.map((r) => r.map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c]))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((x, c) => (c === 0 ? x.padEnd(widths[c]) : x.padStart(widths[c])))
+      .join('  ')
+      .trimEnd(),
+  );
 }

@@ -35,6 +35,13 @@ export class TimeSeries {
       const rss = t.as.rss();
       col(`vm_${name}_rss_pages`, rss);
       col(`vm_${name}_fast_share`, rss > 0 ? Math.round((fast / rss) * 1e6) / 1e6 : 0);
+      const monitor = run.tierControl?.monitor;
+      if (monitor) {
+        // Target (1 when the VM's groups set no ratio) vs the governing group's achieved share.
+        const r = monitor.current(t.as.id);
+        col(`vm_${name}_target_fast_ratio`, r.target ?? 1);
+        col(`vm_${name}_achieved_fast_ratio`, Math.round(r.achieved * 1e6) / 1e6);
+      }
       col(`vm_${name}_accesses`, t.stats.accesses);
       const dA = t.stats.accesses - (this.prevAccesses as Float64Array)[i];
       const dL = t.stats.latencyNs - (this.prevLatency as Float64Array)[i];

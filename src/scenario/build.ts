@@ -9,13 +9,17 @@ import { DEMOTION_POLICIES } from '../policies/demotion/index.js';
 import { PROMOTION_FILTERS } from '../policies/promotion/index.js';
 import { rateLimitPages } from '../host/numa-balancing/constants.js';
 import { NumaTiering } from '../engine/numa-tiering.js';
+import { KernelMemory } from '../engine/kernel-memory.js';
+import { kmemNodeOrder } from '../policies/kmem/index.js';
 import { Rng } from '../util/rng.js';
-import { createAccessStream } from '../workloads/index.js';
 import { toHostTopology } from './host-topology.js';
 import type { ResolvedScenario } from './load.js';
+import { installTierControl, type TierControl } from '../policies/ratio/index.js';
 
 /** Everything one run needs, wired from a resolved scenario: the model, the engine, the tasks. */
 export interface BuiltRun {
+  /** Per VM, its kernel memory (null when the VM declares none). */
+  kernelMemory: (KernelMemory | null)[];
   scenario: ResolvedScenario;
   seed: number;
   topo: HostTopology;
@@ -26,6 +30,8 @@ export interface BuiltRun {
   dense: Map<number, number>;
   /** NUMA balancing (scanner + hint faults), when kernel.numa_balancing is not 0. */
   numa: NumaTiering | null;
+  /** memory.tier_ratio enforcement and tenant hints (docs/ratios.md), or null when unused. */
+  tierControl: TierControl | null;
 }
 
 export interface BuildOptions {
@@ -98,21 +104,56 @@ export function buildRun(sc: ResolvedScenario, seed: number, opts: BuildOptions 
   const lat = new LatencyModel(topo, sc.latency);
   const tasks: TaskSpec[] = sc.vms.map((vm, i) => ({
     as: host.spaces[i],
-    stream: createAccessStream(vm.workload, rng.fork(`vm:${vm.name}`)),
+    stream: vm.openStream(rng.fork(`vm:${vm.name}`)),
     mlp: vm.mlp,
     startNs: vm.startNs,
   }));
   const run = { scenario: sc, seed, topo, host, lat, dense, numa } as BuiltRun;
   const daemons: Daemon[] = [...(opts.daemons ?? [])];
+  run.tierControl = installTierControl({
+    host,
+    vms: sc.vms.map((vm, i) => ({
+      as: host.spaces[i],
+      policy: { ...vm.mempolicy, nodes: toDense(vm.mempolicy.nodes) },
+      cpuset: vm.cpusetMems === null ? null : toDense(vm.cpusetMems),
+    })),
+    zonelists,
+    rng: rng.fork('ratio'),
+    ratios: sc.tierRatios.map((t) => ({ memcg: cgPaths.indexOf(t.path), setting: t.setting })),
+    options: sc.ratio,
+    schedule: sc.schedule,
+    madvise: sc.vms.map((vm) => vm.madvise),
+    chargeTask: (asId, ns) => {
+      const t = run.sim.tasks[asId];
+      t.clockNs += ns;
+      t.stats.kernelNs += ns;
+    },
+  });
+  if (run.tierControl !== null) daemons.push(...run.tierControl.daemons);
   run.sim = new Simulation(host, lat, tasks, {
     durationNs: sc.durationNs,
     sampleIntervalNs: sc.sampleIntervalNs,
     epochNs: 1e6,
     daemons,
     hintFaults: opts.hintFaults ?? numa,
-    ...(opts.onSample ? { onSample: (_s, now) => opts.onSample?.(run, now) } : {}),
+    onSample: (_s, now) => {
+      run.tierControl?.monitor?.sample(now);
+      opts.onSample?.(run, now);
+    },
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
   });
   if (numa !== null) daemons.push(...numa.scanners(run.sim));
+  run.kernelMemory = sc.vms.map((vm, i) => {
+    if (vm.kernelMemory === null) return null;
+    const task = run.sim.tasks[i];
+    const km = new KernelMemory(host, lat, task, {
+      pages: vm.kernelMemory.pages,
+      accessShare: vm.kernelMemory.accessShare,
+      growMs: vm.kernelMemory.growMs,
+      order: kmemNodeOrder(vm.kernelMemory.placement, topo, task.as.cpuNode),
+    });
+    daemons.push(km);
+    return km;
+  });
   return run;
 }

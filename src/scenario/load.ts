@@ -11,10 +11,18 @@ import { InputError } from '../util/errors.js';
 import { bytesToPages, parseSize } from '../util/units.js';
 import { parseWith } from '../util/validate.js';
 import { footprintPagesOf, type WorkloadSpec } from '../workloads/schema.js';
+import { createAccessStream } from '../workloads/create.js';
+import type { AccessStream } from '../workloads/types.js';
+import { createTraceWorkload } from '../traces/workload.js';
+import type { Rng } from '../util/rng.js';
 import { scenarioSchema, type ScenarioInput } from './schema.js';
 import { NUMA_BALANCING_DEFAULTS, type NumaBalancingTunables } from '../host/numa-balancing/constants.js';
 import { findCycle } from '../policies/demotion/one-way.js';
 import type { DemotionPolicyName } from '../policies/demotion/index.js';
+import { parseTierRatio, type TierRatioSetting } from '../host/tier-ratio.js';
+import { resolveMadvise, type MadviseCall } from '../host/madvise.js';
+import { resolveRatioOptions, type RatioOptions } from '../policies/ratio/index.js';
+import { resolveSchedule, type ScheduledRatio } from '../policies/ratio/schedule.js';
 
 export interface ResolvedTiering {
   demotionPolicy: DemotionPolicyName;
@@ -38,7 +46,18 @@ export interface ResolvedVm {
   filePages: number;
   mlp: number;
   startNs: number;
-  workload: WorkloadSpec;
+  workload: WorkloadSpec | Record<string, unknown>;
+  /** Opens the VM's access stream for one run: a seeded generator, or a trace reopened. */
+  openStream: (rng: Rng) => AccessStream;
+  /** Tenant hints (madvise calls), in pages of the footprint. */
+  madvise: MadviseCall[];
+  /** Unmovable kernel memory of the VM (idea S13), or null. */
+  kernelMemory: {
+    pages: number;
+    accessShare: number;
+    placement: 'local' | 'fast-only' | 'anywhere';
+    growMs: number;
+  } | null;
 }
 
 export interface ResolvedScenario {
@@ -58,6 +77,12 @@ export interface ResolvedScenario {
   cgroups: CgroupSpec[];
   vms: ResolvedVm[];
   tiering: ResolvedTiering;
+  /** memory.tier_ratio of the groups that set one (docs/ratios.md). */
+  tierRatios: { path: string; setting: TierRatioSetting }[];
+  /** Ratio enforcement; null when no group has or gets a ratio and there is no `ratio:` block. */
+  ratio: RatioOptions | null;
+  /** Administrator writes to control files at simulated times. */
+  schedule: ScheduledRatio[];
   /** The validated input, after --set overrides, for the record. */
   input: ScenarioInput;
 }
@@ -86,15 +111,21 @@ export function applyOverrides(raw: unknown, sets: readonly string[]): unknown {
   const root = structuredClone(raw) as Record<string, unknown>;
   for (const s of sets) {
     const eq = s.indexOf('=');
-    if (eq <= 0) throw new InputError(`--set ${JSON.stringify(s)}: expected key=value, e.g. kernel.swappiness=10`);
+    if (eq <= 0)
+      throw new InputError(`--set ${JSON.stringify(s)}: expected key=value, e.g. kernel.swappiness=10`);
     const key = s.slice(0, eq);
     let value: unknown;
     try {
       value = YAML.parse(s.slice(eq + 1));
     } catch {
-      throw new InputError(`--set ${key}: value ${JSON.stringify(s.slice(eq + 1))} is not a valid YAML value`);
+      throw new InputError(
+        `--set ${key}: value ${JSON.stringify(s.slice(eq + 1))} is not a valid YAML value`,
+      );
     }
-    const segs = key.replace(/\[(\d+)\]/g, '.$1').split('.').filter((x) => x !== '');
+    const segs = key
+      .replace(/\[(\d+)\]/g, '.$1')
+      .split('.')
+      .filter((x) => x !== '');
     let obj: Record<string, unknown> | unknown[] = root;
     for (let i = 0; i < segs.length; i++) {
       const seg = segs[i];
@@ -143,7 +174,9 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
     } catch (e) {
       if (e instanceof InputError) {
         const m = e.message;
-        throw new InputError(m.startsWith('(top level)') ? `topology${m.slice('(top level)'.length)}` : `topology.${m}`);
+        throw new InputError(
+          m.startsWith('(top level)') ? `topology${m.slice('(top level)'.length)}` : `topology.${m}`,
+        );
       }
       throw e;
     }
@@ -155,17 +188,23 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
   const nodeIds = model.nodes.map((n) => n.id);
   const idList = nodeIds.join(', ');
   const cpuNodes = model.nodes.filter((n) => n.cpus.length > 0).map((n) => n.id);
-  if (cpuNodes.length === 0) throw new InputError(`topology.nodes: no node has CPUs; VMs need a CPU node to run on`);
+  if (cpuNodes.length === 0)
+    throw new InputError(`topology.nodes: no node has CPUs; VMs need a CPU node to run on`);
 
   // cgroups: parents before children; the root always exists.
   const cgroups: CgroupSpec[] = [];
+  const tierRatios: { path: string; setting: TierRatioSetting }[] = [];
   const seen = new Set<string>(['/']);
-  const cgInputs = [...(input.cgroups ?? [])].sort((a, b) => a.path.split('/').length - b.path.split('/').length);
+  const cgInputs = [...(input.cgroups ?? [])].sort(
+    (a, b) => a.path.split('/').length - b.path.split('/').length,
+  );
   for (const c of cgInputs) {
     const i = (input.cgroups ?? []).indexOf(c);
     const f = `cgroups[${i}]`;
     if (!/^\/([A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*)?$/.test(c.path)) {
-      throw new InputError(`${f}.path: expected an absolute cgroup path such as /vms/web, got ${JSON.stringify(c.path)}`);
+      throw new InputError(
+        `${f}.path: expected an absolute cgroup path such as /vms/web, got ${JSON.stringify(c.path)}`,
+      );
     }
     if (seen.has(c.path) && c.path !== '/') throw new InputError(`${f}.path: ${c.path} is listed twice`);
     const parent = c.path === '/' ? null : c.path.slice(0, c.path.lastIndexOf('/')) || '/';
@@ -177,43 +216,78 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
       path: c.path,
       memoryMax: limitPages(c['memory.max'], `${f}.memory.max`, Infinity),
       memoryHigh: limitPages(c['memory.high'], `${f}.memory.high`, Infinity),
-      memoryLow: c['memory.low'] === undefined ? 0 : bytesToPages(parseSize(c['memory.low'], `${f}.memory.low`)),
+      memoryLow:
+        c['memory.low'] === undefined ? 0 : bytesToPages(parseSize(c['memory.low'], `${f}.memory.low`)),
     });
+    if (c['memory.tier_ratio'] !== undefined) {
+      tierRatios.push({
+        path: c.path,
+        setting: parseTierRatio(c['memory.tier_ratio'], `${f}.memory.tier_ratio`),
+      });
+    }
   }
   const cgPaths = ['/', ...cgroups.map((c) => c.path)];
 
   const vmNames = new Set<string>();
   const vms: ResolvedVm[] = input.vms.map((v, i) => {
     const f = `vms[${i}]`;
-    if (vmNames.has(v.name)) throw new InputError(`${f}.name: VM name ${JSON.stringify(v.name)} is used twice`);
+    if (vmNames.has(v.name))
+      throw new InputError(`${f}.name: VM name ${JSON.stringify(v.name)} is used twice`);
     vmNames.add(v.name);
     const cgroup = v.cgroup ?? '/';
     if (!cgPaths.includes(cgroup)) {
-      throw new InputError(`${f}.cgroup: no cgroup ${JSON.stringify(cgroup)}; defined: ${cgPaths.join(', ')}`);
+      throw new InputError(
+        `${f}.cgroup: no cgroup ${JSON.stringify(cgroup)}; defined: ${cgPaths.join(', ')}`,
+      );
     }
     const cpuNode = v.cpu_node ?? cpuNodes[0];
-    if (!nodeIds.includes(cpuNode)) throw new InputError(`${f}.cpu_node: node ${cpuNode} does not exist; nodes are ${idList}`);
+    if (!nodeIds.includes(cpuNode))
+      throw new InputError(`${f}.cpu_node: node ${cpuNode} does not exist; nodes are ${idList}`);
     if (!cpuNodes.includes(cpuNode)) {
-      throw new InputError(`${f}.cpu_node: node ${cpuNode} has no CPUs; nodes with CPUs: ${cpuNodes.join(', ')}`);
+      throw new InputError(
+        `${f}.cpu_node: node ${cpuNode} has no CPUs; nodes with CPUs: ${cpuNodes.join(', ')}`,
+      );
     }
     const pol = v.mempolicy ?? { mode: 'default' as const };
     const mempolicy = parseMempolicy(
-      { mode: pol.mode, nodes: pol.nodes ?? [], ...(pol.numa_balancing !== undefined ? { numaBalancing: pol.numa_balancing } : {}) },
+      {
+        mode: pol.mode,
+        nodes: pol.nodes ?? [],
+        ...(pol.numa_balancing !== undefined ? { numaBalancing: pol.numa_balancing } : {}),
+      },
       ['vms', i, 'mempolicy'],
       { nodeIds },
     );
     let cpusetMems: number[] | null = null;
     if (v.cpuset_mems !== undefined) {
       for (const [j, n] of v.cpuset_mems.entries()) {
-        if (!nodeIds.includes(n)) throw new InputError(`${f}.cpuset_mems[${j}]: node ${n} does not exist; nodes are ${idList}`);
+        if (!nodeIds.includes(n))
+          throw new InputError(`${f}.cpuset_mems[${j}]: node ${n} does not exist; nodes are ${idList}`);
       }
       if (v.cpuset_mems.length === 0) throw new InputError(`${f}.cpuset_mems: must name at least one node`);
       cpusetMems = [...new Set(v.cpuset_mems)].sort((a, b) => a - b);
     }
-    const footprintPages = footprintPagesOf(v.workload);
-    const filePages = v.file_backed === undefined ? 0 : bytesToPages(parseSize(v.file_backed, `${f}.file_backed`));
+    let footprintPages: number;
+    let openStream: (rng: Rng) => AccessStream;
+    if (v.workload.pattern === 'trace') {
+      // A trace's footprint is its distinct pages, known after a first pass over it.
+      const field = ['vms', i, 'workload'];
+      const probe = createTraceWorkload(v.workload, baseDir, field);
+      footprintPages = probe.footprintPages;
+      (probe as { close?: () => void }).close?.();
+      const spec = v.workload;
+      openStream = () => createTraceWorkload(spec, baseDir, field);
+    } else {
+      footprintPages = footprintPagesOf(v.workload);
+      const spec = v.workload;
+      openStream = (rng) => createAccessStream(spec, rng);
+    }
+    const filePages =
+      v.file_backed === undefined ? 0 : bytesToPages(parseSize(v.file_backed, `${f}.file_backed`));
     if (filePages > footprintPages) {
-      throw new InputError(`${f}.file_backed: ${v.file_backed} is larger than the workload footprint (${footprintPages} pages)`);
+      throw new InputError(
+        `${f}.file_backed: ${v.file_backed} is larger than the workload footprint (${footprintPages} pages)`,
+      );
     }
     return {
       name: v.name,
@@ -226,14 +300,30 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
       mlp: v.mlp ?? 1,
       startNs: (v.start_ms ?? 0) * 1e6,
       workload: v.workload,
+      openStream,
+      madvise: resolveMadvise(v.madvise, footprintPages, `${f}.madvise`),
+      kernelMemory: v.kernel_memory
+        ? {
+            pages: bytesToPages(parseSize(v.kernel_memory.size, `${f}.kernel_memory.size`)),
+            accessShare: v.kernel_memory.access_share,
+            placement: v.kernel_memory.placement ?? 'local',
+            growMs: v.kernel_memory.grow_ms ?? 0,
+          }
+        : null,
     };
   });
+  const schedule = resolveSchedule(input.schedule, cgPaths);
+  const wantsRatio =
+    input.ratio !== undefined || schedule.length > 0 || tierRatios.some((t) => t.setting.fraction !== null);
+  const ratio = wantsRatio ? resolveRatioOptions(input.ratio, input.duration_ms) : null;
 
   const weightedInterleave: Record<number, number> = {};
   for (const [key, w] of Object.entries(k.weighted_interleave ?? {})) {
     const id = Number(key);
     if (!Number.isInteger(id) || !nodeIds.includes(id)) {
-      throw new InputError(`kernel.weighted_interleave.${key}: node ${key} does not exist; nodes are ${idList}`);
+      throw new InputError(
+        `kernel.weighted_interleave.${key}: node ${key} does not exist; nodes are ${idList}`,
+      );
     }
     weightedInterleave[id] = w;
   }
@@ -263,7 +353,9 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
   const durationNs = input.duration_ms * 1e6;
   const sampleIntervalNs = (input.sample_interval_ms ?? Math.max(1, input.duration_ms / 200)) * 1e6;
   if (sampleIntervalNs > durationNs) {
-    throw new InputError(`sample_interval_ms: ${input.sample_interval_ms} is longer than duration_ms ${input.duration_ms}`);
+    throw new InputError(
+      `sample_interval_ms: ${input.sample_interval_ms} is longer than duration_ms ${input.duration_ms}`,
+    );
   }
   return {
     name: input.name ?? defaultName,
@@ -282,6 +374,9 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
     cgroups,
     vms,
     tiering,
+    tierRatios,
+    ratio,
+    schedule,
     input,
   };
 }
@@ -291,7 +386,9 @@ function resolveTiering(input: ScenarioInput, nodeIds: number[], idList: string)
   const k = input.kernel ?? {};
   const policy = t.demotion_policy ?? 'kernel';
   if (t.demotion_history !== undefined && policy !== 'distance-list') {
-    throw new InputError(`tiering.demotion_history: only meaningful with demotion_policy distance-list, not ${policy}`);
+    throw new InputError(
+      `tiering.demotion_history: only meaningful with demotion_policy distance-list, not ${policy}`,
+    );
   }
   const paths = new Map<number, number[]>();
   for (const [key, targets] of Object.entries(t.demotion_paths ?? {})) {
@@ -301,29 +398,48 @@ function resolveTiering(input: ScenarioInput, nodeIds: number[], idList: string)
     }
     targets.forEach((n, j) => {
       if (!nodeIds.includes(n)) {
-        throw new InputError(`tiering.demotion_paths.${key}[${j}]: node ${n} does not exist; nodes are ${idList}`);
+        throw new InputError(
+          `tiering.demotion_paths.${key}[${j}]: node ${n} does not exist; nodes are ${idList}`,
+        );
       }
-      if (n === from) throw new InputError(`tiering.demotion_paths.${key}[${j}]: a node cannot demote to itself`);
+      if (n === from)
+        throw new InputError(`tiering.demotion_paths.${key}[${j}]: a node cannot demote to itself`);
     });
     if (policy === 'single' && targets.length > 1) {
-      throw new InputError(`tiering.demotion_paths.${key}: demotion_policy single takes exactly one target per node, got ${targets.length}`);
+      throw new InputError(
+        `tiering.demotion_paths.${key}: demotion_policy single takes exactly one target per node, got ${targets.length}`,
+      );
     }
     paths.set(from, [...targets]);
   }
   if (t.demotion_paths !== undefined && policy !== 'single' && policy !== 'one-way') {
-    throw new InputError(`tiering.demotion_paths: only used by demotion_policy single or one-way, not ${policy}`);
+    throw new InputError(
+      `tiering.demotion_paths: only used by demotion_policy single or one-way, not ${policy}`,
+    );
   }
   if (policy === 'one-way') {
-    if (t.demotion_paths === undefined) throw new InputError(`tiering.demotion_paths: required by demotion_policy one-way`);
+    if (t.demotion_paths === undefined)
+      throw new InputError(`tiering.demotion_paths: required by demotion_policy one-way`);
     const cycle = findCycle(paths);
-    if (cycle) throw new InputError(`tiering.demotion_paths: the one-way graph has a cycle ${cycle.join(' -> ')}; one-way paths must be acyclic`);
+    if (cycle)
+      throw new InputError(
+        `tiering.demotion_paths: the one-way graph has a cycle ${cycle.join(' -> ')}; one-way paths must be acyclic`,
+      );
+  }
+  // Without the MEMORY_TIERING bit the kernel judges slow-tier hint faults by the classic
+  // two-reference rule; the hot threshold exists only in tiering mode.
+  const tieringMode = ((k.numa_balancing ?? 0) & 2) !== 0;
+  if (t.promotion_filter === 'hot-threshold' && !tieringMode) {
+    throw new InputError(
+      `tiering.promotion_filter: hot-threshold needs kernel.numa_balancing 2 or 3 (memory tiering), got ${k.numa_balancing ?? 0}`,
+    );
   }
   const d = NUMA_BALANCING_DEFAULTS;
   return {
     demotionPolicy: policy,
     demotionHistory: t.demotion_history ?? false,
     demotionPaths: paths,
-    promotionFilter: t.promotion_filter ?? 'hot-threshold',
+    promotionFilter: t.promotion_filter ?? (tieringMode ? 'hot-threshold' : 'two-reference'),
     pingpongWindowMs: t.pingpong_window_ms ?? 10_000,
     tunables: {
       scan_delay: k.numa_balancing_scan_delay_ms ?? d.scan_delay,

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 import { workloadSpecSchema } from '../workloads/schema.js';
+import { traceWorkloadSchema } from '../traces/workload.js';
+import { MADVISE_ADVICE } from '../host/madvise.js';
+import { PROMOTION_RULES, RATIO_STRATEGIES } from '../policies/ratio/types.js';
 
 /**
  * The scenario file: a host (topology + kernel knobs), cgroups, and VMs with workloads.
@@ -25,18 +28,70 @@ const cgroupSchema = z.strictObject({
   'memory.max': sizeOrMax.optional(),
   'memory.high': sizeOrMax.optional(),
   'memory.low': z.string().optional().describe('a size with a unit'),
+  'memory.tier_ratio': z
+    .union([z.string(), z.number()])
+    .optional()
+    .describe('fast share of the group\'s memory: "0.25", a fast:slow pair "1:3", or "max" (docs/ratios.md)'),
+});
+
+const madviseSchema = z.strictObject({
+  at_ms: z.number().nonnegative().optional().describe('when the VM makes the call (default 0)'),
+  range: z.strictObject({
+    from: z.string().describe('offset in the VM\'s footprint: "0" or a size ("512MiB")'),
+    to: z.string().describe('end offset, a size'),
+  }),
+  advice: z
+    .enum(MADVISE_ADVICE)
+    .describe('fast (keep in fast memory), cold (MADV_COLD), pageout (MADV_PAGEOUT)'),
 });
 
 const vmSchema = z.strictObject({
   name: z.string().min(1),
   cgroup: z.string().optional().describe('path of the cgroup the VM runs in (default "/")'),
-  cpu_node: z.number().int().nonnegative().optional().describe('node id whose CPUs run the VM (default: the first CPU node)'),
+  cpu_node: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('node id whose CPUs run the VM (default: the first CPU node)'),
   mempolicy: mempolicySchema.optional(),
-  cpuset_mems: z.array(z.number().int().nonnegative()).optional().describe('cpuset.mems of the VM (default: all nodes)'),
-  file_backed: z.string().optional().describe('trailing part of the footprint backed by files (page cache), e.g. "512MiB"'),
-  mlp: z.number().positive().optional().describe('memory-level parallelism: misses the VM overlaps (default 1)'),
+  cpuset_mems: z
+    .array(z.number().int().nonnegative())
+    .optional()
+    .describe('cpuset.mems of the VM (default: all nodes)'),
+  file_backed: z
+    .string()
+    .optional()
+    .describe('trailing part of the footprint backed by files (page cache), e.g. "512MiB"'),
+  mlp: z
+    .number()
+    .positive()
+    .optional()
+    .describe('memory-level parallelism: misses the VM overlaps (default 1)'),
   start_ms: z.number().nonnegative().optional(),
-  workload: workloadSpecSchema,
+  kernel_memory: z
+    .strictObject({
+      size: z.string().describe('unmovable kernel memory (dentry/inode caches) of the VM, e.g. "128MiB"'),
+      access_share: z
+        .number()
+        .min(0)
+        .max(0.9)
+        .describe("share of the VM's memory accesses that are metadata accesses to it"),
+      placement: z
+        .enum(['local', 'fast-only', 'anywhere'])
+        .optional()
+        .describe('kernel-memory placement policy (idea S13); default local'),
+      grow_ms: z
+        .number()
+        .nonnegative()
+        .optional()
+        .describe('time over which the cache grows to its size (default 0: at start)'),
+    })
+    .optional(),
+  workload: z
+    .union([traceWorkloadSchema, workloadSpecSchema])
+    .describe('a synthetic workload, or {pattern: trace, trace: FILE} to replay a recorded trace'),
+  madvise: z.array(madviseSchema).optional().describe("tenant hints on ranges of the VM's memory"),
 });
 
 const costsSchema = z.strictObject({
@@ -71,11 +126,36 @@ const kernelSchema = z.strictObject({
     .min(0)
     .optional()
     .describe('kernel.numa_balancing_promote_rate_limit_MBps (default 65536)'),
-  numa_balancing_hot_threshold_ms: z.number().int().min(0).optional().describe('debugfs hot_threshold_ms (default 1000)'),
-  numa_balancing_scan_delay_ms: z.number().int().min(0).optional().describe('debugfs scan_delay_ms (default 1000)'),
-  numa_balancing_scan_period_min_ms: z.number().int().min(1).optional().describe('debugfs scan_period_min_ms (default 1000)'),
-  numa_balancing_scan_period_max_ms: z.number().int().min(1).optional().describe('debugfs scan_period_max_ms (default 60000)'),
-  numa_balancing_scan_size_mb: z.number().int().min(1).optional().describe('debugfs scan_size_mb (default 256)'),
+  numa_balancing_hot_threshold_ms: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('debugfs hot_threshold_ms (default 1000)'),
+  numa_balancing_scan_delay_ms: z
+    .number()
+    .int()
+    .min(0)
+    .optional()
+    .describe('debugfs scan_delay_ms (default 1000)'),
+  numa_balancing_scan_period_min_ms: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('debugfs scan_period_min_ms (default 1000)'),
+  numa_balancing_scan_period_max_ms: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('debugfs scan_period_max_ms (default 60000)'),
+  numa_balancing_scan_size_mb: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe('debugfs scan_size_mb (default 256)'),
 });
 
 const tieringSchema = z.strictObject({
@@ -102,6 +182,47 @@ const tieringSchema = z.strictObject({
     .describe('a page demoted within this time after its promotion counts as ping-pong (default 10000)'),
 });
 
+const ratioSchema = z.strictObject({
+  strategy: z
+    .enum(RATIO_STRATEGIES)
+    .optional()
+    .describe('how memory.tier_ratio is enforced (ideas S6, S9-S12); default charge-retry'),
+  promotion: z
+    .enum(PROMOTION_RULES)
+    .optional()
+    .describe('a promotion of a group at its quota: exchange (default) or refuse'),
+  warmup_ms: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe('samples before this are left out of the ratio error (default 10% of the run)'),
+  rebalance: z
+    .strictObject({ period_ms: z.number().positive().optional().describe('default 100') })
+    .optional(),
+  userspace: z
+    .strictObject({
+      period_ms: z.number().positive().optional().describe('default 100'),
+      bandwidth_MBps: z
+        .number()
+        .positive()
+        .optional()
+        .describe('migration bandwidth cap, MB/s (default 512)'),
+      scan_pages: z
+        .number()
+        .int()
+        .positive()
+        .optional()
+        .describe('pages of each process looked at per period (default 262144)'),
+    })
+    .optional(),
+});
+
+const scheduleSchema = z.strictObject({
+  at_ms: z.number().nonnegative(),
+  cgroup: z.string().describe('path of the cgroup whose control file is written'),
+  set: z.strictObject({ 'memory.tier_ratio': z.union([z.string(), z.number()]) }),
+});
+
 export const scenarioSchema = z.strictObject({
   name: z.string().optional(),
   seed: z.number().int().nonnegative().optional(),
@@ -115,6 +236,8 @@ export const scenarioSchema = z.strictObject({
   tiering: tieringSchema.optional(),
   cgroups: z.array(cgroupSchema).optional(),
   vms: z.array(vmSchema).min(1),
+  ratio: ratioSchema.optional().describe('enforcement of memory.tier_ratio (docs/ratios.md)'),
+  schedule: z.array(scheduleSchema).optional().describe('administrator actions at simulated times'),
 });
 
 export type ScenarioInput = z.infer<typeof scenarioSchema>;

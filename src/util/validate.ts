@@ -105,8 +105,25 @@ export function formatZodIssue(
       return `${where}: must be ${issue.inclusive === false ? 'less than' : 'at most'} ${String(issue.maximum)}, got ${describeValue(got)}`;
     case 'invalid_value':
       return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(got)}`;
-    case 'invalid_union':
+    case 'invalid_union': {
+      // Alternatives told apart by a `pattern` (workloads): report the matching branch's problem.
+      const branches = (issue as { errors?: z.core.$ZodIssue[][] }).errors ?? [];
+      const pattern = (got as { pattern?: unknown } | undefined)?.pattern;
+      const branch =
+        branches.find(
+          (b) => b.length > 0 && !b.some((i) => i.path.length === 1 && i.path[0] === 'pattern'),
+        ) ?? (pattern === undefined ? undefined : branches[branches.length - 1]);
+      if (branch && branch.length > 0) {
+        const inner = branch[0];
+        return formatZodIssue(
+          { ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue,
+          input,
+          schema,
+          prefix,
+        );
+      }
       return `${where}: ${describeValue(got)} is not allowed here`;
+    }
     default:
       return `${where}: ${issue.message}`;
   }

@@ -1,13 +1,19 @@
 import type { Command } from 'commander';
 import { registerBenchCommand } from './bench.js';
+import { registerExperimentCommand } from './experiment.js';
 import { registerSchemaCommand } from './schema.js';
 import { registerSimulateCommand } from './simulate.js';
+import { registerSlaCommand } from './sla.js';
 import { registerTopologyCommand } from './topology.js';
+import { registerTraceCommand } from './trace.js';
 
 /** Every subcommand registers itself here; each lives in its own file. */
 export function registerCommands(program: Command): void {
   registerSimulateCommand(program);
   registerBenchCommand(program);
   registerTopologyCommand(program);
+  registerTraceCommand(program);
   registerSchemaCommand(program);
+  registerExperimentCommand(program);
+  registerSlaCommand(program);
 }
