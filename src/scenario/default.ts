@@ -2,7 +2,8 @@
  * The built-in scenario `numatier simulate` runs without a file: the low-cost VM host of the
  * 2019 LSFMM discussion — two DRAM sockets with CPUs, each with a CPU-less persistent-memory
  * node used as RAM — and four tenant VMs with different access patterns, more memory in total
- * than the DRAM holds. Figures: DRAM ~101 ns, Optane DCPMM ~305 ns random read, ~94 ns write
+ * than the DRAM holds. The kernel's tiering is on (demotion, numa_balancing = 2); two VMs are
+ * sold with a 1:3 fast:slow ratio. Figures: DRAM ~101 ns, Optane DCPMM ~305 ns random read, ~94 ns write
  * (to the ADR domain), ~6.6 / 2.3 GB/s read / write per DIMM, six DIMMs per socket
  * (Izraelevitz et al. 2019, arXiv:1903.05714). Distances as on a two-socket Cascade Lake
  * host with PMEM nodes (SPEC CE-1.2: 10/21/17/28).
@@ -68,15 +69,17 @@ export const DEFAULT_SCENARIO = {
   },
   kernel: {
     demotion_enabled: true,
-    numa_balancing: 0,
+    numa_balancing: 2,
     swappiness: 60,
     swap: '8GiB',
   },
+  // The administrator sells two of the VMs as "low-cost": a quarter of their memory fast.
+  ratio: { strategy: 'charge-retry', promotion: 'refuse' },
   cgroups: [
     { path: '/vms' },
     { path: '/vms/web', 'memory.max': '4GiB' },
-    { path: '/vms/kv', 'memory.max': '5GiB' },
-    { path: '/vms/batch', 'memory.max': '4GiB' },
+    { path: '/vms/kv', 'memory.max': '5GiB', 'memory.tier_ratio': '1:3' },
+    { path: '/vms/batch', 'memory.max': '4GiB', 'memory.tier_ratio': '1:3' },
     { path: '/vms/analytics', 'memory.max': '3GiB' },
   ],
   vms: [
