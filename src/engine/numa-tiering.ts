@@ -1,4 +1,4 @@
-import { PF_FILE } from '../host/frames.js';
+import { NODE_CHUNK_SHIFT, PF_FILE } from '../host/frames.js';
 import { PTE_DIRTY, PTE_PFN_MASK, PTE_PROTNONE } from '../host/pte.js';
 import type { Host } from '../host/host.js';
 import type { Mempolicy } from '../host/mempolicy.js';
@@ -164,31 +164,50 @@ export class NumaTiering implements HintFaultHandler {
     const as = t.as;
     const mode = this.o.mode;
     const pagesBudget = this.o.tunables.scan_size * 256; // MB → 4 KiB pages
-    const virtBudget = pagesBudget * 8;
+    const virtBudget = Math.min(pagesBudget * 8, as.pages);
     const record = this.o.filter.recordsScanTime && (mode & NUMA_BALANCING_MEMORY_TIERING) !== 0;
+    const skipTopTier = (mode & NUMA_BALANCING_NORMAL) === 0; // tiering only: slow tiers
+    // Locals, and PTE updates counted per node and added to vmstat once: the walk covers up
+    // to 8 × scan_size of address space per pass, far more pages than it marks.
+    const pt = host.pt;
+    const flags = fr.flags;
+    const stamp = fr.stamp;
+    const nodeOfChunk = fr.nodeOfChunk;
+    const toptier = host.toptier;
+    const cpuNode = as.cpuNode;
+    const base = as.base;
+    const pages = as.pages;
+    const perNode = this.scanCounts;
+    perNode.fill(0);
+    const time = nowMs & ACCESS_TIME_MASK;
     let updated = 0;
     let walked = 0;
     let v = state.offset;
-    while (updated < pagesBudget && walked < virtBudget && walked < as.pages) {
-      if (v >= as.pages) v = 0;
-      const g = as.base + v;
-      const e = host.pt[g];
+    while (updated < pagesBudget && walked < virtBudget) {
+      if (v >= pages) v = 0;
+      const g = base + v;
+      const e = pt[g];
       v++;
       walked++;
       if (e < 0 || (e & PTE_PROTNONE) !== 0) continue;
       const p = e & PTE_PFN_MASK;
-      if ((e & PTE_DIRTY) !== 0 && (fr.flags[p] & PF_FILE) !== 0) continue; // dirty file folios are skipped
-      const n = fr.nodeOf(p);
-      if (n === as.cpuNode) continue; // already local to the (single-threaded) task
-      if ((mode & NUMA_BALANCING_NORMAL) === 0 && host.toptier[n]) continue; // tiering only: slow tiers
-      host.pt[g] = e | PTE_PROTNONE;
-      if (record && !host.toptier[n]) fr.stamp[p] = nowMs & ACCESS_TIME_MASK;
-      host.vmstat.add(as.memcg, n, VM.numa_pte_updates, 1);
+      if ((e & PTE_DIRTY) !== 0 && (flags[p] & PF_FILE) !== 0) continue; // dirty file folios are skipped
+      const n = nodeOfChunk[p >>> NODE_CHUNK_SHIFT];
+      if (n === cpuNode) continue; // already local to the (single-threaded) task
+      const top = toptier[n];
+      if (skipTopTier && top !== 0) continue;
+      pt[g] = e | PTE_PROTNONE;
+      if (record && top === 0) stamp[p] = time;
+      perNode[n]++;
       updated++;
     }
-    state.offset = v >= as.pages ? 0 : v;
+    for (let n = 0; n < perNode.length; n++)
+      if (perNode[n] !== 0) host.vmstat.add(as.memcg, n, VM.numa_pte_updates, perNode[n]);
+    state.offset = v >= pages ? 0 : v;
     return updated;
   }
+
+  private readonly scanCounts: Int32Array = new Int32Array(256);
 }
 
 /** task_numa_work() for one task, paced by its scan period. */
