@@ -87,7 +87,7 @@ export class NumaTiering implements HintFaultHandler {
     return pol.nodes.includes(t.as.cpuNode) ? t.as.cpuNode : -1;
   }
 
-  hintFault(sim: Simulation, t: Task, p: number): number {
+  hintFault(_sim: Simulation, t: Task, p: number): number {
     const host = this.host;
     const fr = host.frames;
     const src = fr.nodeOf(p);
@@ -153,7 +153,6 @@ export class NumaTiering implements HintFaultHandler {
     host.vmstat.add(memcg, dst, VM.numa_pages_migrated, 1);
     host.vmstat.add(memcg, dst, VM.pgmigrate_success, 1);
     if (tiering && promotion) host.vmstat.add(memcg, dst, VM.pgpromote_success, 1);
-    void sim;
     return cost;
   }
 
@@ -225,7 +224,7 @@ class NumaScanner implements Daemon {
     return this.task.clockNs + this.nt.o.tunables.scan_delay * 1e6;
   }
 
-  run(sim: Simulation, now: number): number {
+  run(_sim: Simulation, now: number): number {
     const t = this.task;
     if (t.finished || !t.as.alive) return Infinity;
     const updated = this.nt.scanOnce(t, Math.floor(now / 1e6), this.state);
@@ -236,7 +235,6 @@ class NumaScanner implements Daemon {
     // In tiering mode slow-tier faults never reach task_numa_placement(), so the period keeps
     // its start value (SPEC §3.3, derived from task_numa_fault); see docs/numa-balancing.md.
     const period = taskScanStart(t.as.rss(), this.nt.o.tunables);
-    void sim;
     return now + period * 1e6;
   }
 }

@@ -253,7 +253,7 @@ function shrinkInactiveList(
       // Keep it off-list while batched; demoteBatch or pageout puts it somewhere.
       continue;
     }
-    reclaimed += pageout(host, p, list, active, req);
+    reclaimed += pageout(host, p, list, active);
   }
   if (batch > 0) reclaimed += demoteBatch(host, node, memcg, batch, list, active, req);
   const isFile = lru === LRU_INACTIVE_FILE;
@@ -271,16 +271,9 @@ function shrinkInactiveList(
  * activated, as when add_to_swap fails), file pages written back if dirty and dropped.
  * Returns 1 if the frame was freed.
  */
-function pageout(
-  host: Host,
-  p: number,
-  inactiveList: number,
-  activeList: number,
-  req: ReclaimRequest,
-): number {
+function pageout(host: Host, p: number, inactiveList: number, activeList: number): number {
   const fr = host.frames;
   const f = fr.flags[p];
-  void req;
   if ((f & PF_FILE) !== 0) {
     if (host.pageDirty(p)) host.reclaimCostNs += host.costs.fileWritebackNs;
     fr.addHead(inactiveList, p); // freeUserPage unlinks it from its list
@@ -343,7 +336,7 @@ function demoteBatch(
     if (req.reclaimer === RECLAIM_PROACTIVE || req.demoteOnly === true) {
       fr.addHead(inactiveList, p);
     } else {
-      reclaimed += pageout(host, p, inactiveList, activeList, req);
+      reclaimed += pageout(host, p, inactiveList, activeList);
     }
   }
   if (demoted > 0) {
