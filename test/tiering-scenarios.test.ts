@@ -316,3 +316,45 @@ describe('kernel memory placement (S13)', () => {
     assert.ok(anywhere.slowdown > local.slowdown, `slowdown ${anywhere.slowdown} vs ${local.slowdown}`);
   });
 });
+
+describe('NUMA-balancing scan pacing', () => {
+  it("in NORMAL mode update_task_scan_period() slows a private task's scanning; in pure tiering mode the period stays", () => {
+    const updatesPerSecond = (mode: number): number[] => {
+      const r = runScenario(
+        resolveScenario(
+          {
+            duration_ms: 6000,
+            sample_interval_ms: 1000,
+            topology: {
+              nodes: [dram(0, '64MiB', [0, 1]), dram(1, '256MiB', [2, 3])],
+              distance: [
+                [10, 21],
+                [21, 10],
+              ],
+            },
+            kernel: {
+              numa_balancing: mode,
+              numa_balancing_scan_delay_ms: 100,
+              numa_balancing_scan_period_min_ms: 100,
+            },
+            vms: [
+              {
+                name: 'app',
+                workload: { footprint: '160MiB', pattern: 'zipfian', theta: 0.9, compute_ns: 50 },
+              },
+            ],
+          },
+          process.cwd(),
+          'scan',
+        ),
+        1,
+      );
+      const col = r.series.columns.indexOf('numa_pte_updates');
+      const cum = r.series.rows.map((row) => row[col]);
+      return cum.slice(1).map((v, i) => v - cum[i]);
+    };
+    const normal = updatesPerSecond(1);
+    assert.ok(normal[normal.length - 1] < normal[0], `PTE updates per second ${normal.join(', ')}`);
+    assert.ok(normal.reduce((a, b) => a + b, 0) > 0);
+  });
+});

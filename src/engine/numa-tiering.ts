@@ -14,7 +14,13 @@ import {
   newNumaBalancingNodeState,
   type NumaBalancingNodeState,
 } from '../host/numa-balancing/promotion.js';
-import { taskScanStart } from '../host/numa-balancing/scan.js';
+import {
+  taskScanMax,
+  taskScanMin,
+  taskScanStart,
+  updateTaskScanPeriod,
+  type TaskScanState,
+} from '../host/numa-balancing/scan.js';
 import { PROMOTE_KEEP_FLAGS, PROMOTE_KEEP_PTE } from '../host/reclaim.js';
 import { VM } from '../host/vmstat.js';
 import {
@@ -61,12 +67,31 @@ export class NumaTiering implements HintFaultHandler {
   private readonly fault: PromotionFault;
   private readonly mof: boolean[];
 
+  /** Per task: p->numa_faults_locality[] and the private faults since the last placement. */
+  readonly locality: [number, number, number][];
+  readonly privateFaults: Float64Array;
+
   constructor(
     private readonly host: Host,
     readonly o: NumaTieringOptions,
   ) {
     this.fault = { host, nowMs: 0, p: 0, src: 0, dst: 0, task: 0 };
     this.mof = o.policies.map((p) => mpolMigrateOnFault(p));
+    this.locality = o.policies.map(() => [0, 0, 0]);
+    this.privateFaults = new Float64Array(o.policies.length);
+  }
+
+  /**
+   * task_numa_fault(): the statistics task_numa_placement() adapts the scan period from. Slow-tier
+   * faults are skipped in tiering mode ("unnecessary for the slow memory node"); each VM is one
+   * task, so every fault is private (its last_cpupid is its own).
+   */
+  private noteFault(t: Task, memNode: number, failed: boolean): void {
+    if ((this.o.mode & NUMA_BALANCING_MEMORY_TIERING) !== 0 && !this.host.toptier[memNode]) return;
+    const loc = this.locality[t.as.id];
+    loc[memNode === t.as.cpuNode ? 1 : 0]++;
+    if (failed) loc[2]++;
+    this.privateFaults[t.as.id]++;
   }
 
   static nodeStates(nodes: number): NumaBalancingNodeState[] {
@@ -96,7 +121,10 @@ export class NumaTiering implements HintFaultHandler {
     host.vmstat.add(memcg, src, VM.numa_hint_faults, 1);
     if (src === t.as.cpuNode) host.vmstat.add(memcg, src, VM.numa_hint_faults_local, 1);
     const dst = this.target(t);
-    if (dst < 0 || dst === src) return cost;
+    if (dst < 0 || dst === src) {
+      this.noteFault(t, src, false);
+      return cost;
+    }
     const nowMs = Math.floor(host.now / 1e6);
     const tiering = (this.o.mode & NUMA_BALANCING_MEMORY_TIERING) !== 0;
     let verdict: number;
@@ -120,12 +148,10 @@ export class NumaTiering implements HintFaultHandler {
       fr.stamp[p] = ((dst + 1) << 8) | (t.as.id & 0xff);
       verdict = last >>> 8 === dst + 1 || last === 0 ? PROMOTE : NOT_HOT;
     }
-    if (verdict === NOT_HOT) {
-      this.stats.notHot++;
-      return cost;
-    }
-    if (verdict === RATE_LIMITED) {
-      this.stats.rateLimited++;
+    if (verdict === NOT_HOT || verdict === RATE_LIMITED) {
+      if (verdict === NOT_HOT) this.stats.notHot++;
+      else this.stats.rateLimited++;
+      this.noteFault(t, src, false);
       return cost;
     }
     if (verdict === PROMOTE_FREE_SPACE) this.stats.promoteFreeSpace++;
@@ -134,12 +160,14 @@ export class NumaTiering implements HintFaultHandler {
     if (!migrateBalancedPgdat(fr.freeCount[dst], host.wmarkHigh[dst], 1)) {
       this.stats.failedWatermark++;
       if (tiering) host.wakeKswapd(dst);
+      this.noteFault(t, src, true);
       return cost;
     }
     const promotion = !host.toptier[src] && host.toptier[dst] !== 0;
     const gate = host.promotionGate;
     if (promotion && gate !== null && !gate(memcg, p, dst)) {
       this.stats.refusedByQuota++;
+      this.noteFault(t, src, false);
       return cost;
     }
     host.migratePage(
@@ -153,6 +181,7 @@ export class NumaTiering implements HintFaultHandler {
     host.vmstat.add(memcg, dst, VM.numa_pages_migrated, 1);
     host.vmstat.add(memcg, dst, VM.pgmigrate_success, 1);
     if (tiering && promotion) host.vmstat.add(memcg, dst, VM.pgpromote_success, 1);
+    this.noteFault(t, dst, false);
     return cost;
   }
 
@@ -213,11 +242,19 @@ export class NumaTiering implements HintFaultHandler {
 class NumaScanner implements Daemon {
   readonly name: string;
   private readonly state = { offset: 0 };
+  /** p->numa_scan_period and its bound, as update_task_scan_period() keeps them. */
+  private readonly scan: TaskScanState;
   constructor(
     private readonly nt: NumaTiering,
     private readonly task: Task,
   ) {
     this.name = `numa-scan:${task.as.name}`;
+    const delay = nt.o.tunables.scan_delay;
+    this.scan = {
+      numa_scan_period: delay,
+      numa_scan_period_max: delay,
+      numa_faults_locality: nt.locality[task.as.id],
+    };
   }
 
   start(): number {
@@ -227,14 +264,33 @@ class NumaScanner implements Daemon {
   run(_sim: Simulation, now: number): number {
     const t = this.task;
     if (t.finished || !t.as.alive) return Infinity;
+    const before = this.state.offset;
     const updated = this.nt.scanOnce(t, Math.floor(now / 1e6), this.state);
     // The scan runs in the task's context: it pays for the PTE updates.
     const cost = updated * this.nt.o.scanPteNs;
     t.clockNs = Math.max(t.clockNs, now) + cost;
     t.stats.kernelNs += cost;
-    // In tiering mode slow-tier faults never reach task_numa_placement(), so the period keeps
-    // its start value (SPEC §3.3, derived from task_numa_fault); see docs/numa-balancing.md.
-    const period = taskScanStart(t.as.rss(), this.nt.o.tunables);
-    return now + period * 1e6;
+    const tun = this.nt.o.tunables;
+    const rss = t.as.rss();
+    if ((this.nt.o.mode & NUMA_BALANCING_NORMAL) === 0) {
+      // In pure tiering mode slow-tier faults never reach task_numa_placement(), so the period
+      // keeps its start value (SPEC §3.3, derived from task_numa_fault); docs/numa-balancing.md.
+      return now + taskScanStart(rss, tun) * 1e6;
+    }
+    // A pass that wrapped around the address space is a new numa_scan_seq: task_numa_placement()
+    // then adapts the period from the faults seen since (update_task_scan_period()).
+    if (this.state.offset <= before) {
+      const id = t.as.id;
+      this.scan.numa_scan_period_max = taskScanMax(rss, tun);
+      updateTaskScanPeriod(
+        this.scan,
+        0,
+        this.nt.privateFaults[id],
+        taskScanMin(rss, tun),
+        this.scan.numa_scan_period_max,
+      );
+      this.nt.privateFaults[id] = 0;
+    }
+    return now + this.scan.numa_scan_period * 1e6;
   }
 }
