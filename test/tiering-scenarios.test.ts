@@ -318,7 +318,7 @@ describe('kernel memory placement (S13)', () => {
 });
 
 describe('NUMA-balancing scan pacing', () => {
-  it("in NORMAL mode update_task_scan_period() slows a private task's scanning; in pure tiering mode the period stays", () => {
+  it("in NORMAL mode update_task_scan_period() slows a private task's scanning", () => {
     const updatesPerSecond = (mode: number): number[] => {
       const r = runScenario(
         resolveScenario(
