@@ -11,6 +11,7 @@ import { resolveScenario } from '../src/scenario/load.js';
 import { runScenario } from '../src/scenario/run.js';
 import { InputError } from '../src/util/errors.js';
 import { fixedPlacement, smallHost, touch } from './host-support.js';
+import { twoTierTopology } from './scenario-support.js';
 
 /** Tenant hints (idea S5): fast, MADV_COLD and MADV_PAGEOUT semantics, and their place in the precedence. */
 
@@ -172,32 +173,7 @@ describe('hints among the other mechanisms (scenario)', () => {
     seed: 2,
     duration_ms: 300,
     sample_interval_ms: 5,
-    topology: {
-      nodes: [
-        {
-          id: 0,
-          cpus: [0],
-          size: '48MiB',
-          read_latency: 100,
-          write_latency: 100,
-          read_bandwidth: 100000,
-          write_bandwidth: 60000,
-        },
-        {
-          id: 1,
-          cpus: [],
-          size: '256MiB',
-          read_latency: 300,
-          write_latency: 100,
-          read_bandwidth: 40000,
-          write_bandwidth: 14000,
-        },
-      ],
-      distance: [
-        [10, 17],
-        [17, 10],
-      ],
-    },
+    topology: twoTierTopology({ dram: '48MiB', slow: '256MiB' }),
     kernel: {
       demotion_enabled: true,
       swap: 'none',

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { Summary } from '../src/report/summary.js';
 import { resolveScenario } from '../src/scenario/load.js';
 import { runScenario } from '../src/scenario/run.js';
+import { twoTierTopology } from './scenario-support.js';
 
 /**
  * Idea S7, the precedence of docs/ratios.md: cpuset.mems, then a bind policy, then the
@@ -20,32 +21,7 @@ function doc(
     seed: 4,
     duration_ms: 150,
     sample_interval_ms: 5,
-    topology: {
-      nodes: [
-        {
-          id: 0,
-          cpus: [0],
-          size: '64MiB',
-          read_latency: 100,
-          write_latency: 100,
-          read_bandwidth: 100000,
-          write_bandwidth: 60000,
-        },
-        {
-          id: 1,
-          cpus: [],
-          size: '256MiB',
-          read_latency: 300,
-          write_latency: 100,
-          read_bandwidth: 40000,
-          write_bandwidth: 14000,
-        },
-      ],
-      distance: [
-        [10, 17],
-        [17, 10],
-      ],
-    },
+    topology: twoTierTopology({ dram: '64MiB', slow: '256MiB' }),
     kernel: { demotion_enabled: true, swap: 'none' },
     cgroups: [
       { path: '/vms' },

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { resolveScenario } from '../src/scenario/load.js';
 import { runScenario } from '../src/scenario/run.js';
+import { twoTierTopology } from './scenario-support.js';
 
 /**
  * An administrator changes memory.tier_ratio mid-run (a scheduled write, as `echo 0.2 >
@@ -23,32 +24,7 @@ function doc(
     seed: 5,
     duration_ms: 300,
     sample_interval_ms: 5,
-    topology: {
-      nodes: [
-        {
-          id: 0,
-          cpus: [0],
-          size: '64MiB',
-          read_latency: 100,
-          write_latency: 100,
-          read_bandwidth: 100000,
-          write_bandwidth: 60000,
-        },
-        {
-          id: 1,
-          cpus: [],
-          size: '256MiB',
-          read_latency: 300,
-          write_latency: 100,
-          read_bandwidth: 40000,
-          write_bandwidth: 14000,
-        },
-      ],
-      distance: [
-        [10, 17],
-        [17, 10],
-      ],
-    },
+    topology: twoTierTopology({ dram: '64MiB', slow: '256MiB' }),
     kernel: { demotion_enabled: true, swap: 'none' },
     cgroups: [{ path: '/vms' }, { path: '/vms/a', 'memory.tier_ratio': from }],
     ratio: { strategy, warmup_ms: 50, ...extra },

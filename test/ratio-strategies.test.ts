@@ -4,6 +4,7 @@ import type { VmSummary, Summary } from '../src/report/summary.js';
 import type { TimeSeries } from '../src/report/timeseries.js';
 import { resolveScenario } from '../src/scenario/load.js';
 import { runScenario } from '../src/scenario/run.js';
+import { twoTierTopology } from './scenario-support.js';
 
 /**
  * Every enforcement strategy on the same steady workload: a zipfian VM of 32 MiB whose group
@@ -23,32 +24,7 @@ function ratioDoc(o: {
     seed: 3,
     duration_ms: o.duration_ms ?? 300,
     sample_interval_ms: 5,
-    topology: {
-      nodes: [
-        {
-          id: 0,
-          cpus: [0, 1],
-          size: '64MiB',
-          read_latency: 100,
-          write_latency: 100,
-          read_bandwidth: 100000,
-          write_bandwidth: 60000,
-        },
-        {
-          id: 1,
-          cpus: [],
-          size: '256MiB',
-          read_latency: 300,
-          write_latency: 100,
-          read_bandwidth: 40000,
-          write_bandwidth: 14000,
-        },
-      ],
-      distance: [
-        [10, 17],
-        [17, 10],
-      ],
-    },
+    topology: twoTierTopology({ dram: '64MiB', slow: '256MiB', cpus: [0, 1] }),
     kernel: { demotion_enabled: true, swap: 'none', ...o.kernel },
     cgroups: [{ path: '/vms' }, { path: '/vms/a', 'memory.tier_ratio': o.tierRatio ?? '0.25' }],
     ratio: { warmup_ms: 100, ...o.ratio },
