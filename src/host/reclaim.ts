@@ -144,7 +144,7 @@ function shrinkLruvec(
   for (let i = 0; i < 4; i++) {
     const lru = SCAN_ORDER[i];
     const isFile = lru >= LRU_INACTIVE_FILE;
-    let scan = Math.floor(sizes[base + lru] / 2 ** priority);
+    let scan = sizes[base + lru] >> priority; // lru_size >> sc->priority
     // At low priority a small list still gets looked at (the kernel's "scan at least
     // SWAP_CLUSTER_MAX when reclaim struggles").
     if (scan === 0 && priority < DEF_PRIORITY && sizes[base + lru] > 0)
