@@ -1,4 +1,4 @@
-import { NODE_CHUNK_SHIFT, PF_FILE } from '../host/frames.js';
+import { NODE_CHUNK_SHIFT } from '../host/frames.js';
 import { PTE_DIRTY, PTE_PFN_MASK, PTE_PROTNONE } from '../host/pte.js';
 import type { Host } from '../host/host.js';
 import type { Mempolicy } from '../host/mempolicy.js';
@@ -198,13 +198,13 @@ export class NumaTiering implements HintFaultHandler {
     // Locals, and PTE updates counted per node and added to vmstat once: the walk covers up
     // to 8 × scan_size of address space per pass, far more pages than it marks.
     const pt = host.pt;
-    const flags = fr.flags;
     const stamp = fr.stamp;
     const nodeOfChunk = fr.nodeOfChunk;
     const toptier = host.toptier;
     const cpuNode = as.cpuNode;
     const base = as.base;
     const pages = as.pages;
+    const anonPages = as.anonPages;
     const perNode = this.scanCounts;
     perNode.fill(0);
     const time = nowMs & ACCESS_TIME_MASK;
@@ -219,7 +219,8 @@ export class NumaTiering implements HintFaultHandler {
       walked++;
       if (e < 0 || (e & PTE_PROTNONE) !== 0) continue;
       const p = e & PTE_PFN_MASK;
-      if ((e & PTE_DIRTY) !== 0 && (flags[p] & PF_FILE) !== 0) continue; // dirty file folios are skipped
+      // Dirty file folios are skipped; the file part of the window is its tail (no frame lookup).
+      if ((e & PTE_DIRTY) !== 0 && v > anonPages) continue;
       const n = nodeOfChunk[p >>> NODE_CHUNK_SHIFT];
       if (n === cpuNode) continue; // already local to the (single-threaded) task
       const top = toptier[n];
