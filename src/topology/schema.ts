@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InputError, fieldPath } from '../util/errors.js';
+import { formatZodIssue } from '../util/validate.js';
 import { MAX_NUMNODES } from './zonelist.js';
 
 /**
@@ -57,52 +58,6 @@ export const RawTopologySchema = z.strictObject({
 export type RawNode = z.infer<typeof RawNodeSchema>;
 export type RawTopology = z.infer<typeof RawTopologySchema>;
 
-const TOP_KEYS = Object.keys(RawTopologySchema.shape);
-const NODE_KEYS = Object.keys(RawNodeSchema.shape);
-
-function valueAt(root: unknown, path: ReadonlyArray<PropertyKey>): unknown {
-  let v: unknown = root;
-  for (const seg of path) {
-    if (v === null || typeof v !== 'object') return undefined;
-    v = (v as Record<PropertyKey, unknown>)[seg];
-  }
-  return v;
-}
-
-function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (Array.isArray(v)) return 'a list';
-  if (v === null) return 'null';
-  if (typeof v === 'object') return 'a map';
-  return JSON.stringify(v);
-}
-
-/** One line naming the field and what was expected, for the first problem zod found. */
-function formatIssue(issue: z.core.$ZodIssue, input: unknown): string {
-  const where = fieldPath(issue.path);
-  const got = valueAt(input, issue.path);
-  switch (issue.code) {
-    case 'unrecognized_keys': {
-      const allowed = issue.path.length === 0 ? TOP_KEYS : NODE_KEYS;
-      const keys = issue.keys.map((k) => JSON.stringify(k)).join(', ');
-      return `${where}: unknown key ${keys} (allowed: ${allowed.join(', ')})`;
-    }
-    case 'invalid_type':
-      if (got === undefined) return `${where}: required`;
-      if (issue.expected === 'int') return `${where}: expected an integer, got ${describe(got)}`;
-      return `${where}: expected ${issue.expected === 'array' ? 'a list' : issue.expected}, got ${describe(got)}`;
-    case 'too_small':
-      if (issue.origin === 'array') return `${where}: must not be empty`;
-      return `${where}: must be at least ${String(issue.minimum)}, got ${describe(got)}`;
-    case 'too_big':
-      return `${where}: must be at most ${String(issue.maximum)}, got ${describe(got)}`;
-    case 'invalid_value':
-      return `${where}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(got)}`;
-    default:
-      return `${where}: ${issue.message}`;
-  }
-}
-
 /** Checks the shape of a parsed topology document; throws InputError naming the first bad field. */
 export function parseRawTopology(input: unknown): RawTopology {
   const r = RawTopologySchema.safeParse(input);
@@ -110,5 +65,11 @@ export function parseRawTopology(input: unknown): RawTopology {
   const issues = r.error.issues;
   const more =
     issues.length > 1 ? ` (and ${issues.length - 1} more problem${issues.length > 2 ? 's' : ''})` : '';
-  throw new InputError(formatIssue(issues[0], input) + more);
+  const first = issues[0];
+  // The shared formatter, except that an empty node list reads "must not be empty".
+  const line =
+    first.code === 'too_small' && first.origin === 'array'
+      ? `${fieldPath(first.path)}: must not be empty`
+      : formatZodIssue(first, input, RawTopologySchema, []);
+  throw new InputError(line + more);
 }
