@@ -43,21 +43,11 @@ export const NUMA_STAT_KEYS = [
   'pgpromote_success',
 ] as const;
 
-/** Event-type items print counts; every other item prints bytes (memcg_page_state_output_unit). */
-const EVENT_KEYS = new Set<string>([
-  'workingset_refault_anon',
-  'workingset_refault_file',
-  'workingset_activate_anon',
-  'workingset_activate_file',
-  'workingset_restore_anon',
-  'workingset_restore_file',
-  'workingset_nodereclaim',
-  'pgdemote_kswapd',
-  'pgdemote_direct',
-  'pgdemote_khugepaged',
-  'pgdemote_proactive',
-  'pgpromote_success',
-]);
+/**
+ * Event-type items print counts; every other item prints bytes (memcg_page_state_output_unit):
+ * the workingset_*, pgdemote_* and pgpromote_* items.
+ */
+const EVENT_KEYS = new Set<string>(NUMA_STAT_KEYS.filter((k) => /^(workingset|pgdemote|pgpromote)_/.test(k)));
 
 const VMSTAT_FOR_KEY: Record<string, number | undefined> = {
   workingset_refault_anon: VM.workingset_refault_anon,
@@ -128,8 +118,11 @@ export function formatNumaStat(stat: Record<string, Record<string, number>>): st
 }
 
 /** memory.stat of a memcg (hierarchical): sizes in bytes, then events as counts. */
-export function memoryStat(host: Host, memcg: number): Record<string, number> {
-  const ns = numaStat(host, memcg);
+export function memoryStat(
+  host: Host,
+  memcg: number,
+  ns: Record<string, Record<string, number>> = numaStat(host, memcg),
+): Record<string, number> {
   const sum = (key: string): number => Object.values(ns[key] ?? {}).reduce((a, b) => a + b, 0);
   const groups = host.cgroups.subtree(memcg);
   const out: Record<string, number> = {};

@@ -184,20 +184,23 @@ export function buildSummary(run: BuiltRun): Summary {
           }
         : {}),
     })),
-    cgroups: cg.paths.map((path, c) => ({
-      path,
-      memory_current: cg.usage[c] * PAGE_SIZE,
-      memory_max: Number.isFinite(cg.memoryMax[c]) ? cg.memoryMax[c] * PAGE_SIZE : 'max',
-      numa_stat: numaStat(host, c),
-      memory_stat: memoryStat(host, c),
-      memory_events: {
-        low: cg.eventCount(c, 'low'),
-        high: cg.eventCount(c, 'high'),
-        max: cg.eventCount(c, 'max'),
-        oom: cg.eventCount(c, 'oom'),
-        oom_kill: cg.eventCount(c, 'oom_kill'),
-      },
-    })),
+    cgroups: cg.paths.map((path, c) => {
+      const ns = numaStat(host, c);
+      return {
+        path,
+        memory_current: cg.usage[c] * PAGE_SIZE,
+        memory_max: Number.isFinite(cg.memoryMax[c]) ? cg.memoryMax[c] * PAGE_SIZE : 'max',
+        numa_stat: ns,
+        memory_stat: memoryStat(host, c, ns),
+        memory_events: {
+          low: cg.eventCount(c, 'low'),
+          high: cg.eventCount(c, 'high'),
+          max: cg.eventCount(c, 'max'),
+          oom: cg.eventCount(c, 'oom'),
+          oom_kill: cg.eventCount(c, 'oom_kill'),
+        },
+      };
+    }),
     vmstat,
     ratio: tierControlSummary(run.tierControl, host),
     swap: { total_pages: host.swapPages, used_pages: host.swapUsed },
