@@ -87,10 +87,6 @@ export interface ResolvedScenario {
   input: ScenarioInput;
 }
 
-export function parseDocument(text: string, source: string): unknown {
-  return parseTopologyText(text, source);
-}
-
 export function readScenarioFile(path: string): unknown {
   let text: string;
   try {
@@ -99,7 +95,7 @@ export function readScenarioFile(path: string): unknown {
     const code = (e as NodeJS.ErrnoException).code;
     throw new InputError(`${path}: cannot read scenario file${code ? ` (${code})` : ''}`);
   }
-  return parseDocument(text, path);
+  return parseTopologyText(text, path);
 }
 
 /**
