@@ -40,6 +40,10 @@ export class MigrationLedger {
   /** Bit n set: the page left node n by demotion since its last promotion or fault-in. */
   readonly leftByDemotion: Uint32Array;
   pingpongWindowMs: number;
+  /** Told of every migration after it is recorded (the fight detector of ratio enforcement). */
+  observer:
+    | ((space: number, g: number, tierSrc: number, tierDst: number, reason: number, nowMs: number) => void)
+    | null = null;
 
   constructor(spaces: number, virtualPages: number, pingpongWindowMs: number) {
     this.spaces = spaces;
@@ -79,6 +83,7 @@ export class MigrationLedger {
       this.promotedAtMs[g] = nowMs + 1;
       this.leftByDemotion[g] = 0;
     }
+    this.observer?.(space, g, tierSrc, tierDst, reason, nowMs);
   }
 
   /** A page freshly faulted in starts a new demotion cycle. */

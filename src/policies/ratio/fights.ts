@@ -45,12 +45,8 @@ export class FightDetector {
     this.watchedFights = new Float64Array(host.spaces.length);
     const names = [...new Set(MECHANISM_OF_REASON)];
     this.mechId = Uint8Array.from(MECHANISM_OF_REASON, (m) => names.indexOf(m) + 1);
-    const ledger = host.ledger;
-    const record = ledger.record.bind(ledger);
-    ledger.record = (space, g, src, dst, tierSrc, tierDst, reason, nowMs) => {
-      record(space, g, src, dst, tierSrc, tierDst, reason, nowMs);
+    host.ledger.observer = (space, g, tierSrc, tierDst, reason, nowMs) =>
       this.note(space, g, tierSrc, tierDst, reason, nowMs);
-    };
   }
 
   /**
