@@ -175,6 +175,7 @@ const PRIO_SAMPLE = 4;
 const loopOut = new Float64Array(3); // [0] latency sum (scaled), [1] kernel ns, [2] index reached
 /** Accesses per (node << 1 | isWrite) in one run of the loop; flushed after it. */
 let loopCounts = new Int32Array(2);
+export let loopTouch = 0;
 
 /**
  * The engine: a simulated clock, tasks interleaved by their own clocks, kswapd per node,
@@ -423,6 +424,9 @@ function runAccesses(sim: Simulation, t: Task, from: number, to: number): void {
   cnt.fill(0);
   let lat = 0;
   let kernel = 0;
+  let touch = 0;
+  for (let j = from; j < to; j++) touch |= pt[base + (buf[j] >>> 1)];
+  loopTouch = touch;
   let i = from;
   for (; i < to; i++) {
     const a = buf[i];
