@@ -33,7 +33,7 @@ describe('second chance (folio_check_references)', () => {
     for (const e of ptesOf(host, 0, 0, 100)) {
       assert.ok(e >= 0, 'page still mapped');
       assert.equal(e & PTE_YOUNG, 0, 'the accessed bit is cleared by the scan');
-      const f = host.frames.flags[e & PTE_PFN_MASK];
+      const f = host.frames.flagsOf(e & PTE_PFN_MASK);
       assert.notEqual(f & PF_REFERENCED, 0, 'PG_referenced set');
       assert.equal(f & PF_ACTIVE, 0, 'still inactive');
     }
@@ -47,7 +47,7 @@ describe('second chance (folio_check_references)', () => {
     touch(host, 0, 0, 100);
     shrinkNode(host, 0, 1000, 0, req);
     for (const e of ptesOf(host, 0, 0, 100))
-      assert.notEqual(host.frames.flags[e & PTE_PFN_MASK] & PF_ACTIVE, 0);
+      assert.notEqual(host.frames.flagsOf(e & PTE_PFN_MASK) & PF_ACTIVE, 0);
     assert.equal(host.vmstat.global(VM.pgactivate), 100);
     assert.equal(host.verify(), null);
   });

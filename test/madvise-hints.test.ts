@@ -80,10 +80,10 @@ describe('MADV_COLD', () => {
     const fr = host.frames;
     const p = host.pfnAt(host.spaces[0].base + 5);
     fr.remove(fr.listId(1, 0, LRU_INACTIVE_ANON), p);
-    fr.flags[p] |= PF_ACTIVE | PF_REFERENCED;
+    fr.setFlags(p, fr.flagsOf(p) | (PF_ACTIVE | PF_REFERENCED));
     fr.addHead(fr.listId(1, 0, LRU_ACTIVE_ANON), p);
     hints.madvise(0, call('cold', 0, 64));
-    assert.equal(fr.flags[p] & (PF_ACTIVE | PF_REFERENCED), 0);
+    assert.equal(fr.flagsOf(p) & (PF_ACTIVE | PF_REFERENCED), 0);
     assert.equal(fr.lruHead[fr.listId(1, 0, LRU_INACTIVE_ANON)], p);
     assert.equal(fr.lruSize[fr.listId(1, 0, LRU_ACTIVE_ANON)], 0);
     for (let v = 0; v < 64; v++)

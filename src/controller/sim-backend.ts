@@ -159,7 +159,7 @@ export class SimTieringBackend implements TieringBackend {
   /** page_idle_get_page(): only user pages on an LRU list take part in idle tracking. */
   private userPage(p: number): boolean {
     const fr = this.host.frames;
-    return p >= 0 && p < fr.totalFrames && fr.rmap[p] >= 0 && (fr.flags[p] & PF_KERNEL) === 0;
+    return p >= 0 && p < fr.totalFrames && fr.rmapOf(p) >= 0 && (fr.flagsOf(p) & PF_KERNEL) === 0;
   }
 
   pageIdleRead(pfns: Float64Array, count: number, idle: Uint8Array): void {
@@ -167,7 +167,7 @@ export class SimTieringBackend implements TieringBackend {
     for (let i = 0; i < count; i++) {
       const p = pfns[i];
       idle[i] = 0;
-      if (!this.userPage(p) || this.idleOwner[p] !== fr.rmap[p]) continue;
+      if (!this.userPage(p) || this.idleOwner[p] !== fr.rmapOf(p)) continue;
       // page_idle_clear_pte_refs(): an accessed mapping clears PG_idle and sets PG_young.
       if (this.host.testAndClearYoung(p)) {
         this.idleOwner[p] = -1;
@@ -184,7 +184,7 @@ export class SimTieringBackend implements TieringBackend {
       const p = pfns[i];
       if (!this.userPage(p)) continue;
       if (this.host.testAndClearYoung(p)) this.pgYoung[p] = 1;
-      this.idleOwner[p] = fr.rmap[p];
+      this.idleOwner[p] = fr.rmapOf(p);
     }
   }
 
@@ -235,7 +235,7 @@ export class SimTieringBackend implements TieringBackend {
       }
       const q = host.migratePage(p, dst, MOVE_KEEP_FLAGS, MR.userspace, PROMOTE_KEEP_PTE);
       // folio_migrate_flags() carries PG_idle and PG_young over to the new folio.
-      this.idleOwner[q] = this.idleOwner[p] === fr.rmap[q] ? fr.rmap[q] : -1;
+      this.idleOwner[q] = this.idleOwner[p] === fr.rmapOf(q) ? fr.rmapOf(q) : -1;
       this.pgYoung[q] = this.pgYoung[p];
       this.idleOwner[p] = -1;
       this.pgYoung[p] = 0;

@@ -144,8 +144,8 @@ export class NumaTiering implements HintFaultHandler {
       if (counted !== 0) host.vmstat.add(memcg, dst, VM.pgpromote_candidate, counted);
     } else {
       // Classic locality balancing between top-tier nodes: the two-reference rule on last_cpupid.
-      const last = fr.stamp[p];
-      fr.stamp[p] = ((dst + 1) << 8) | (t.as.id & 0xff);
+      const last = fr.stampOf(p);
+      fr.setStamp(p, ((dst + 1) << 8) | (t.as.id & 0xff));
       verdict = last >>> 8 === dst + 1 || last === 0 ? PROMOTE : NOT_HOT;
     }
     if (verdict === NOT_HOT || verdict === RATE_LIMITED) {
@@ -198,7 +198,6 @@ export class NumaTiering implements HintFaultHandler {
     // Locals, and PTE updates counted per node and added to vmstat once: the walk covers up
     // to 8 × scan_size of address space per pass, far more pages than it marks.
     const pt = host.pt;
-    const stamp = fr.stamp;
     const nodeOfChunk = fr.nodeOfChunk;
     const toptier = host.toptier;
     const cpuNode = as.cpuNode;
@@ -226,7 +225,7 @@ export class NumaTiering implements HintFaultHandler {
       const top = toptier[n];
       if (skipTopTier && top !== 0) continue;
       pt[g] = e | PTE_PROTNONE;
-      if (record && top === 0) stamp[p] = time;
+      if (record && top === 0) fr.setStamp(p, time);
       perNode[n]++;
       updated++;
     }

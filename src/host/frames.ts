@@ -1,14 +1,17 @@
 import { MAX_FRAMES } from './pte.js';
 
 /**
- * Every physical page frame of the host, in typed arrays indexed by a global page-frame
- * number (pfn). State per frame is 15 bytes:
- *   prev, next  Int32   LRU list links (the free list reuses `next`)
- *   rmap        Int32   owner: global virtual page number of the mapping, or the owning memcg
- *                      for unmovable kernel pages, or -1 when free
- *   stamp       Uint16  the kernel's folio last_cpupid field: the last NUMA hint-fault cpupid,
- *                      or, in memory-tiering mode on slow nodes, the scan time in ms (mod 2^16)
- *   flags       Uint8   PF_* bits below (the accessed, dirty and PROT_NONE bits live in the PTE)
+ * Every physical page frame of the host, indexed by a global page-frame number (pfn). A frame's
+ * state is one 16-byte record of four int32 words in a single typed array, so that reclaim,
+ * which visits frames in LRU order (random pfns), pays one cache miss per frame and not one
+ * per field:
+ *   prev, next  LRU list links (the free list reuses `next`)
+ *   rmap        owner: global virtual page number of the mapping, or the owning memcg for
+ *               unmovable kernel pages, or -1 when free
+ *   meta        bits 0-7: PF_* flags below (the accessed, dirty and PROT_NONE bits live in the
+ *               PTE); bits 8-23: `stamp`, the kernel's folio last_cpupid field: the last NUMA
+ *               hint-fault cpupid or, in memory-tiering mode on slow nodes, the scan time in ms
+ *               (mod 2^16)
  * Each node's frames start on a 2^16-frame boundary, so a frame's node is one shift and one
  * lookup in a table of a few bytes (`nodeOfChunk`); the frames between a node's end and the
  * next boundary are holes that are never allocated.
@@ -36,7 +39,9 @@ export const LRU_NAMES = [
   'unevictable',
 ] as const;
 
-export const BYTES_PER_FRAME = 4 + 4 + 4 + 2 + 1;
+/** int32 words per frame: prev, next, rmap, meta (flags | stamp << 8). */
+const FRAME_WORDS = 4;
+export const BYTES_PER_FRAME = FRAME_WORDS * 4;
 export const NODE_CHUNK_SHIFT = 16;
 
 /** Which LRU list a user page's flags put it on. */
@@ -55,11 +60,8 @@ export class FrameTable {
   readonly nodeEnd: Int32Array;
   /** Node of each 2^NODE_CHUNK_SHIFT-frame chunk. */
   readonly nodeOfChunk: Uint8Array;
-  readonly prev: Int32Array;
-  readonly next: Int32Array;
-  readonly rmap: Int32Array;
-  readonly stamp: Uint16Array;
-  readonly flags: Uint8Array;
+  /** The frame records: word[4p + 0..3] = prev, next, rmap, meta of pfn p. */
+  private readonly word: Int32Array;
 
   readonly freeHead: Int32Array;
   readonly freeCount: Float64Array;
@@ -89,18 +91,15 @@ export class FrameTable {
     this.nodeOfChunk = new Uint8Array(Math.max(1, total / chunk));
     for (let n = 0; n < this.nodes; n++)
       this.nodeOfChunk.fill(n, this.nodeStart[n] / chunk, this.nodeStart[n + 1] / chunk);
-    this.prev = new Int32Array(total);
-    this.next = new Int32Array(total);
-    this.rmap = new Int32Array(total).fill(-1);
-    this.stamp = new Uint16Array(total);
-    this.flags = new Uint8Array(total);
+    this.word = new Int32Array(total * FRAME_WORDS);
+    for (let p = 0; p < total; p++) this.word[p * FRAME_WORDS + 2] = -1; // rmap: free
     this.freeHead = new Int32Array(this.nodes).fill(-1);
     this.freeCount = new Float64Array(this.nodes);
     for (let n = 0; n < this.nodes; n++) {
       const start = this.nodeStart[n];
       const end = this.nodeEnd[n];
       // Free list in ascending pfn order: allocation order is then easy to reason about.
-      for (let p = start; p < end; p++) this.next[p] = p + 1 < end ? p + 1 : -1;
+      for (let p = start; p < end; p++) this.setNext(p, p + 1 < end ? p + 1 : -1);
       this.freeHead[n] = end > start ? start : -1;
       this.freeCount[n] = end - start;
     }
@@ -123,6 +122,53 @@ export class FrameTable {
     return this.nodeOfChunk[p >>> NODE_CHUNK_SHIFT];
   }
 
+  // Field accessors. p < 2^28 (MAX_FRAMES), so 4p stays a positive int32.
+
+  private prevOf(p: number): number {
+    return this.word[p << 2];
+  }
+
+  private setPrev(p: number, v: number): void {
+    this.word[p << 2] = v;
+  }
+
+  private nextOf(p: number): number {
+    return this.word[(p << 2) | 1];
+  }
+
+  private setNext(p: number, v: number): void {
+    this.word[(p << 2) | 1] = v;
+  }
+
+  /** Owner of frame p: global virtual page, owning memcg (kernel page) or -1 (free). */
+  rmapOf(p: number): number {
+    return this.word[(p << 2) | 2];
+  }
+
+  setRmap(p: number, g: number): void {
+    this.word[(p << 2) | 2] = g;
+  }
+
+  /** PF_* flags of frame p. */
+  flagsOf(p: number): number {
+    return this.word[(p << 2) | 3] & 0xff;
+  }
+
+  setFlags(p: number, f: number): void {
+    const i = (p << 2) | 3;
+    this.word[i] = (this.word[i] & ~0xff) | f;
+  }
+
+  /** The last_cpupid field of frame p (16 bits). */
+  stampOf(p: number): number {
+    return this.word[(p << 2) | 3] >>> 8;
+  }
+
+  setStamp(p: number, s: number): void {
+    const i = (p << 2) | 3;
+    this.word[i] = (this.word[i] & 0xff) | ((s & 0xffff) << 8);
+  }
+
   listId(memcg: number, node: number, lru: number): number {
     return (memcg * this.nodes + node) * NR_LRU_LISTS + lru;
   }
@@ -131,20 +177,20 @@ export class FrameTable {
   takeFree(n: number): number {
     const p = this.freeHead[n];
     if (p < 0) return -1;
-    this.freeHead[n] = this.next[p];
+    this.freeHead[n] = this.nextOf(p);
     this.freeCount[n]--;
-    this.next[p] = -1;
-    this.prev[p] = -1;
+    this.setNext(p, -1);
+    this.setPrev(p, -1);
     return p;
   }
 
   putFree(p: number): void {
     const n = this.nodeOfChunk[p >>> NODE_CHUNK_SHIFT];
-    this.rmap[p] = -1;
-    this.flags[p] = 0;
-    this.stamp[p] = 0;
-    this.prev[p] = -1;
-    this.next[p] = this.freeHead[n];
+    const i = p << 2;
+    this.word[i] = -1; // prev
+    this.word[i | 1] = this.freeHead[n]; // next
+    this.word[i | 2] = -1; // rmap
+    this.word[i | 3] = 0; // flags and stamp
     this.freeHead[n] = p;
     this.freeCount[n]++;
   }
@@ -152,23 +198,23 @@ export class FrameTable {
   /** Adds at the head (the young end), as lru_cache_add does. */
   addHead(list: number, p: number): void {
     const h = this.lruHead[list];
-    this.prev[p] = -1;
-    this.next[p] = h;
-    if (h >= 0) this.prev[h] = p;
+    this.setPrev(p, -1);
+    this.setNext(p, h);
+    if (h >= 0) this.setPrev(h, p);
     else this.lruTail[list] = p;
     this.lruHead[list] = p;
     this.lruSize[list]++;
   }
 
   remove(list: number, p: number): void {
-    const pr = this.prev[p];
-    const nx = this.next[p];
-    if (pr >= 0) this.next[pr] = nx;
+    const pr = this.prevOf(p);
+    const nx = this.nextOf(p);
+    if (pr >= 0) this.setNext(pr, nx);
     else this.lruHead[list] = nx;
-    if (nx >= 0) this.prev[nx] = pr;
+    if (nx >= 0) this.setPrev(nx, pr);
     else this.lruTail[list] = pr;
-    this.prev[p] = -1;
-    this.next[p] = -1;
+    this.setPrev(p, -1);
+    this.setNext(p, -1);
     this.lruSize[list]--;
   }
 
@@ -181,12 +227,12 @@ export class FrameTable {
     const seen = new Uint8Array(this.totalFrames);
     for (let n = 0; n < this.nodes; n++) {
       let count = 0;
-      for (let p = this.freeHead[n]; p >= 0; p = this.next[p]) {
+      for (let p = this.freeHead[n]; p >= 0; p = this.nextOf(p)) {
         if (seen[p]) return `pfn ${p} is on the free list twice or on two lists`;
         seen[p] = 1;
         if (this.nodeOf(p) !== n || p >= this.nodeEnd[n])
           return `pfn ${p} of node ${this.nodeOf(p)} on node ${n}'s free list`;
-        if (this.rmap[p] !== -1) return `free pfn ${p} has an owner`;
+        if (this.rmapOf(p) !== -1) return `free pfn ${p} has an owner`;
         count++;
         if (count > this.totalFrames) return `free list of node ${n} loops`;
       }
@@ -195,11 +241,11 @@ export class FrameTable {
     for (let list = 0; list < this.lruHead.length; list++) {
       let count = 0;
       let prev = -1;
-      for (let p = this.lruHead[list]; p >= 0; p = this.next[p]) {
+      for (let p = this.lruHead[list]; p >= 0; p = this.nextOf(p)) {
         if (seen[p]) return `pfn ${p} is on two lists (second: list ${list})`;
         seen[p] = 1;
-        if (this.prev[p] !== prev) return `pfn ${p} has a broken prev link on list ${list}`;
-        const f = this.flags[p];
+        if (this.prevOf(p) !== prev) return `pfn ${p} has a broken prev link on list ${list}`;
+        const f = this.flagsOf(p);
         if ((f & PF_KERNEL) !== 0) return `kernel pfn ${p} on LRU list ${list}`;
         const want = this.listId(memcgOfUserPage(p), this.nodeOf(p), lruOfFlags(f));
         if (want !== list) return `pfn ${p} is on list ${list} but its flags/node/memcg say ${want}`;
@@ -212,11 +258,11 @@ export class FrameTable {
     for (let n = 0; n < this.nodes; n++) {
       for (let p = this.nodeStart[n]; p < this.nodeEnd[n]; p++) {
         if (seen[p]) continue;
-        if ((this.flags[p] & PF_KERNEL) === 0)
+        if ((this.flagsOf(p) & PF_KERNEL) === 0)
           return `pfn ${p} is neither free, on an LRU list, nor kernel memory`;
       }
       for (let p = this.nodeEnd[n]; p < this.nodeStart[n + 1]; p++) {
-        if (seen[p] || this.rmap[p] !== -1) return `pfn ${p} is in the hole after node ${n} but in use`;
+        if (seen[p] || this.rmapOf(p) !== -1) return `pfn ${p} is in the hole after node ${n} but in use`;
       }
     }
     return null;

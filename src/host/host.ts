@@ -151,7 +151,7 @@ export class Host {
 
   /** folio_referenced() for one mapping: was page `p` accessed since the last check? Clears the bit. */
   testAndClearYoung(p: number): boolean {
-    const g = this.frames.rmap[p];
+    const g = this.frames.rmapOf(p);
     const e = this.pt[g];
     if ((e & PTE_YOUNG) === 0) return false;
     this.pt[g] = e & ~PTE_YOUNG;
@@ -160,7 +160,7 @@ export class Host {
 
   /** Whether user page `p` has been written since it was last clean (its PTE's dirty bit). */
   pageDirty(p: number): boolean {
-    return (this.pt[this.frames.rmap[p]] & PTE_DIRTY) !== 0;
+    return (this.pt[this.frames.rmapOf(p)] & PTE_DIRTY) !== 0;
   }
 
   spaceOf(gvpn: number): AddressSpace {
@@ -169,9 +169,9 @@ export class Host {
 
   /** memcg of a user page (rmap → address space → its cgroup). */
   memcgOfPage(p: number): number {
-    const f = this.frames.flags[p];
-    if ((f & PF_KERNEL) !== 0) return this.frames.rmap[p];
-    return this.spaceOf(this.frames.rmap[p]).memcg;
+    const f = this.frames.flagsOf(p);
+    if ((f & PF_KERNEL) !== 0) return this.frames.rmapOf(p);
+    return this.spaceOf(this.frames.rmapOf(p)).memcg;
   }
 
   freePages(node: number): number {
@@ -244,9 +244,9 @@ export class Host {
     const node = fr.nodeOf(pfn);
     // New pages start on the inactive list (workingset protection, 5.9+); the access that
     // faulted them in sets the PTE's accessed bit (and dirty bit on a write).
-    fr.flags[pfn] = isFile ? PF_FILE : 0;
-    fr.rmap[pfn] = g;
-    fr.stamp[pfn] = 0;
+    fr.setFlags(pfn, isFile ? PF_FILE : 0);
+    fr.setRmap(pfn, g);
+    fr.setStamp(pfn, 0);
     fr.addHead(fr.listId(as.memcg, node, isFile ? LRU_INACTIVE_FILE : LRU_INACTIVE_ANON), pfn);
     this.pt[g] = pfn | PTE_YOUNG | (isWrite ? PTE_DIRTY : 0);
     this.ledger.faultedIn(g);
@@ -395,10 +395,10 @@ export class Host {
   /** Unmaps and frees a user page; `pte` is what the page-table entry becomes. */
   freeUserPage(p: number, pte: number): void {
     const fr = this.frames;
-    const g = fr.rmap[p];
+    const g = fr.rmapOf(p);
     const as = this.spaceOf(g);
     const node = fr.nodeOf(p);
-    fr.remove(fr.listId(as.memcg, node, lruOfFlags(fr.flags[p])), p);
+    fr.remove(fr.listId(as.memcg, node, lruOfFlags(fr.flagsOf(p))), p);
     this.pt[g] = pte;
     as.rssByNode[node]--;
     this.cgroups.nodePages[as.memcg * this.nodes + node]--;
@@ -481,8 +481,8 @@ export class Host {
       return -1;
     }
     const p = fr.takeFree(n);
-    fr.flags[p] = PF_KERNEL;
-    fr.rmap[p] = memcg;
+    fr.setFlags(p, PF_KERNEL);
+    fr.setRmap(p, memcg);
     this.cgroups.kernelPages[memcg * this.nodes + n]++;
     this.cgroups.nodePages[memcg * this.nodes + n]++;
     return n;
@@ -497,16 +497,16 @@ export class Host {
    */
   migratePage(p: number, dst: number, keepFlags: number, reason: number, keepPte = PTE_DIRTY): number {
     const fr = this.frames;
-    const g = fr.rmap[p];
+    const g = fr.rmapOf(p);
     const as = this.spaceOf(g);
     const src = fr.nodeOf(p);
-    const f = fr.flags[p] & keepFlags;
-    const stamp = fr.stamp[p];
-    fr.remove(fr.listId(as.memcg, src, lruOfFlags(fr.flags[p])), p);
+    const f = fr.flagsOf(p) & keepFlags;
+    const stamp = fr.stampOf(p);
+    fr.remove(fr.listId(as.memcg, src, lruOfFlags(fr.flagsOf(p))), p);
     const q = fr.takeFree(dst);
-    fr.flags[q] = f;
-    fr.rmap[q] = g;
-    fr.stamp[q] = stamp;
+    fr.setFlags(q, f);
+    fr.setRmap(q, g);
+    fr.setStamp(q, stamp);
     fr.addHead(fr.listId(as.memcg, dst, lruOfFlags(f)), q);
     this.pt[g] = q | (this.pt[g] & keepPte);
     as.rssByNode[src]--;
@@ -514,7 +514,7 @@ export class Host {
     const cg = this.cgroups.nodePages;
     cg[as.memcg * this.nodes + src]--;
     cg[as.memcg * this.nodes + dst]++;
-    fr.rmap[p] = -1;
+    fr.setRmap(p, -1);
     fr.putFree(p);
     this.ledger.record(
       as.id,
@@ -533,7 +533,7 @@ export class Host {
   /** Test/diagnostic: full consistency check of frames, page tables and counters. */
   verify(): string | null {
     const fr = this.frames;
-    const bad = fr.verify((p) => this.spaceOf(fr.rmap[p]).memcg);
+    const bad = fr.verify((p) => this.spaceOf(fr.rmapOf(p)).memcg);
     if (bad) return bad;
     const nodePages = new Float64Array(this.cgroups.count * this.nodes);
     const rss = this.spaces.map(() => new Float64Array(this.nodes));
@@ -543,21 +543,24 @@ export class Host {
         const e = this.pt[as.base + v];
         const pte = e & PTE_PFN_MASK;
         if (e >= 0) {
-          if (fr.rmap[pte] !== as.base + v)
-            return `pte of ${as.name}:${v} -> pfn ${pte} whose rmap is ${fr.rmap[pte]}`;
+          if (fr.rmapOf(pte) !== as.base + v)
+            return `pte of ${as.name}:${v} -> pfn ${pte} whose rmap is ${fr.rmapOf(pte)}`;
           if (!as.alive) return `killed ${as.name} still maps pfn ${pte}`;
           rss[as.id][fr.nodeOf(pte)]++;
           nodePages[as.memcg * this.nodes + fr.nodeOf(pte)]++;
           const isFile = v >= as.anonPages;
-          if (((fr.flags[pte] & PF_FILE) !== 0) !== isFile)
+          if (((fr.flagsOf(pte) & PF_FILE) !== 0) !== isFile)
             return `pfn ${pte} file flag disagrees with its mapping`;
         } else if (e === PTE_SWAP) swap++;
       }
     }
     for (let p = 0; p < fr.totalFrames; p++) {
-      if ((fr.flags[p] & PF_KERNEL) !== 0) nodePages[fr.rmap[p] * this.nodes + fr.nodeOf(p)]++;
-      else if (fr.rmap[p] >= 0 && (this.pt[fr.rmap[p]] < 0 || (this.pt[fr.rmap[p]] & PTE_PFN_MASK) !== p)) {
-        return `pfn ${p} rmap ${fr.rmap[p]} not mapped back`;
+      if ((fr.flagsOf(p) & PF_KERNEL) !== 0) nodePages[fr.rmapOf(p) * this.nodes + fr.nodeOf(p)]++;
+      else if (
+        fr.rmapOf(p) >= 0 &&
+        (this.pt[fr.rmapOf(p)] < 0 || (this.pt[fr.rmapOf(p)] & PTE_PFN_MASK) !== p)
+      ) {
+        return `pfn ${p} rmap ${fr.rmapOf(p)} not mapped back`;
       }
     }
     if (swap !== this.swapUsed) return `swapUsed ${this.swapUsed} != ${swap} swap PTEs`;

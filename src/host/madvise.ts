@@ -299,15 +299,15 @@ export class TenantHints {
       const p = host.pfnAt(as.base + v);
       if (p < 0) continue;
       host.testAndClearYoung(p);
-      const f = fr.flags[p];
+      const f = fr.flagsOf(p);
       if ((f & PF_UNEVICTABLE) !== 0) continue;
       if ((f & PF_ACTIVE) === 0) {
-        fr.flags[p] = f & ~PF_REFERENCED;
+        fr.setFlags(p, f & ~PF_REFERENCED);
         continue;
       }
       const node = fr.nodeOf(p);
       fr.remove(fr.listId(as.memcg, node, lruOfFlags(f)), p);
-      fr.flags[p] = f & ~(PF_ACTIVE | PF_REFERENCED);
+      fr.setFlags(p, f & ~(PF_ACTIVE | PF_REFERENCED));
       fr.addHead(fr.listId(as.memcg, node, (f & PF_FILE) !== 0 ? LRU_INACTIVE_FILE : LRU_INACTIVE_ANON), p);
       host.vmstat.add(as.memcg, node, VM.pgdeactivate, 1);
       this.stats.deactivated++;
@@ -323,7 +323,7 @@ export class TenantHints {
     for (let v = from; v < to; v++) {
       const p = host.pfnAt(as.base + v);
       if (p < 0) continue;
-      const f = fr.flags[p];
+      const f = fr.flagsOf(p);
       if ((f & PF_UNEVICTABLE) !== 0) continue;
       const node = fr.nodeOf(p);
       if ((f & PF_FILE) !== 0) {
@@ -339,7 +339,7 @@ export class TenantHints {
       } else if ((f & PF_ACTIVE) === 0) {
         // add_to_swap() failed: activate_locked.
         fr.remove(fr.listId(as.memcg, node, lruOfFlags(f)), p);
-        fr.flags[p] = f | PF_ACTIVE;
+        fr.setFlags(p, f | PF_ACTIVE);
         fr.addHead(fr.listId(as.memcg, node, lruOfFlags(f | PF_ACTIVE)), p);
       }
     }

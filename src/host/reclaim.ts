@@ -189,7 +189,7 @@ function shrinkActiveList(host: Host, memcg: number, node: number, lru: number, 
     if (p < 0) break;
     fr.remove(from, p);
     host.testAndClearYoung(p);
-    fr.flags[p] &= ~PF_ACTIVE;
+    fr.setFlags(p, fr.flagsOf(p) & ~PF_ACTIVE);
     fr.addHead(to, p);
     moved++;
   }
@@ -224,30 +224,30 @@ function shrinkInactiveList(
     const p = fr.lruTail[list];
     if (p < 0) break;
     scanned++;
-    const f = fr.flags[p];
+    const f = fr.flagsOf(p);
     fr.remove(list, p);
     const keep = host.keepPage;
     const young = host.testAndClearYoung(p);
-    if (keep !== null && keep(fr.rmap[p], node)) {
+    if (keep !== null && keep(fr.rmapOf(p), node)) {
       // A page something else pins to this node (a tenant's fast-memory hint): rotate it.
-      fr.flags[p] = f | PF_ACTIVE;
+      fr.setFlags(p, f | PF_ACTIVE);
       fr.addHead(active, p);
       activated++;
       continue;
     }
     if (young) {
       if ((f & PF_REFERENCED) !== 0) {
-        fr.flags[p] = f | PF_ACTIVE;
+        fr.setFlags(p, f | PF_ACTIVE);
         fr.addHead(active, p);
         activated++;
       } else {
-        fr.flags[p] = f | PF_REFERENCED;
+        fr.setFlags(p, f | PF_REFERENCED);
         fr.addHead(list, p);
       }
       continue;
     }
     // FOLIOREF_RECLAIM / RECLAIM_CLEAN: PG_referenced is consumed either way.
-    fr.flags[p] = f & ~PF_REFERENCED;
+    fr.setFlags(p, f & ~PF_REFERENCED);
     if (demote) {
       scratchBatch[batch++] = p;
       // Keep it off-list while batched; demoteBatch or pageout puts it somewhere.
@@ -273,7 +273,7 @@ function shrinkInactiveList(
  */
 function pageout(host: Host, p: number, inactiveList: number, activeList: number): number {
   const fr = host.frames;
-  const f = fr.flags[p];
+  const f = fr.flagsOf(p);
   if ((f & PF_FILE) !== 0) {
     if (host.pageDirty(p)) host.reclaimCostNs += host.costs.fileWritebackNs;
     fr.addHead(inactiveList, p); // freeUserPage unlinks it from its list
@@ -290,7 +290,7 @@ function pageout(host: Host, p: number, inactiveList: number, activeList: number
     host.reclaimCostNs += host.costs.swapOutNs;
     return 1;
   }
-  fr.flags[p] = f | PF_ACTIVE;
+  fr.setFlags(p, f | PF_ACTIVE);
   fr.addHead(activeList, p);
   return 0;
 }
@@ -321,7 +321,7 @@ function demoteBatch(
     const p = scratchBatch[i];
     // alloc_demote_folio(): the target node alone first, then the allowed mask; GFP_NOWAIT
     // means no direct reclaim, but kswapd is woken on nodes below LOW.
-    const g = fr.rmap[p];
+    const g = fr.rmapOf(p);
     let dst = host.pickNode(target, memcg, g);
     if (dst < 0) dst = host.pickNode(fallback, memcg, g);
     if (dst >= 0) {

@@ -16,15 +16,15 @@ export function activeLruFilter(config: PromotionFilterConfig): PromotionFilter 
     decide(f) {
       const host = f.host;
       const fr = host.frames;
-      const flags = fr.flags[f.p];
+      const flags = fr.flagsOf(f.p);
       if ((flags & PF_ACTIVE) !== 0) return rateLimited(config, f);
       if ((flags & PF_REFERENCED) === 0) {
-        fr.flags[f.p] = flags | PF_REFERENCED;
+        fr.setFlags(f.p, flags | PF_REFERENCED);
         return NOT_HOT;
       }
       const memcg = host.memcgOfPage(f.p);
       fr.remove(fr.listId(memcg, f.src, lruOfFlags(flags)), f.p);
-      fr.flags[f.p] = flags | PF_ACTIVE;
+      fr.setFlags(f.p, flags | PF_ACTIVE);
       fr.addHead(fr.listId(memcg, f.src, lruOfFlags(flags | PF_ACTIVE)), f.p);
       host.vmstat.add(memcg, f.src, VM.pgactivate, 1);
       return NOT_HOT;

@@ -39,14 +39,14 @@ export function hotThresholdFilter(config: PromotionFilterConfig): PromotionFilt
     decide(f) {
       const host = f.host;
       input.nowMs = f.nowMs;
-      input.lastScanMs = host.frames.stamp[f.p];
+      input.lastScanMs = host.frames.stampOf(f.p);
       input.dstFreePages = host.frames.freeCount[f.dst];
       input.dstPromoWmark = host.wmarkPromo[f.dst];
       input.dstPresentPages = host.frames.nodePages(f.dst);
       const d = shouldNumaMigrateMemoryTiering(config.states[f.dst], input);
       if (d === PromotionDecision.PROMOTE_FREE_SPACE) return PROMOTE_FREE_SPACE;
       // numa_hint_fault_latency() leaves the fault time in the page.
-      host.frames.stamp[f.p] = f.nowMs & ACCESS_TIME_MASK;
+      host.frames.setStamp(f.p, f.nowMs & ACCESS_TIME_MASK);
       if (d === PromotionDecision.PROMOTE) return PROMOTE;
       return d === PromotionDecision.RATE_LIMITED ? RATE_LIMITED : NOT_HOT;
     },

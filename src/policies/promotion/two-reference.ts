@@ -14,9 +14,9 @@ export function twoReferenceFilter(config: PromotionFilterConfig): PromotionFilt
     name: 'two-reference',
     recordsScanTime: false,
     decide(f) {
-      const stamp = f.host.frames.stamp;
-      const last = stamp[f.p];
-      stamp[f.p] = ((f.dst + 1) << 8) | (f.task & 0xff);
+      const fr = f.host.frames;
+      const last = fr.stampOf(f.p);
+      fr.setStamp(f.p, ((f.dst + 1) << 8) | (f.task & 0xff));
       if (last >>> 8 !== f.dst + 1) return NOT_HOT;
       return rateLimited(config, f);
     },

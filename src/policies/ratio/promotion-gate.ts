@@ -21,7 +21,7 @@ export function installPromotionGate(ctx: RatioContext): void {
       stats.refusedPromotions++;
       return false;
     }
-    const asId = host.spaceOf(host.frames.rmap[p]).id;
+    const asId = host.spaceOf(host.frames.rmapOf(p)).id;
     // Every ancestor at its quota must give up a page; the tightest first.
     for (let guard = 0; guard < 8 && !ratio.mayAddFast(memcg); guard++) {
       const c = ratio.tightest(memcg);
