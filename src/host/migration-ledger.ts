@@ -21,8 +21,8 @@ export const MR = Object.fromEntries(MIGRATE_REASONS.map((r, i) => [r, i])) as {
 };
 export const NR_MIGRATE_REASONS = MIGRATE_REASONS.length;
 
-/** Reasons that move a page to a slower (or equal) tier. */
-const DEMOTING = new Set<number>([MR.demote_kswapd, MR.demote_direct, MR.demote_proactive]);
+/** Reasons that move a page to a slower (or equal) tier, as a bit mask over reasons. */
+const DEMOTING = (1 << MR.demote_kswapd) | (1 << MR.demote_direct) | (1 << MR.demote_proactive);
 
 export class MigrationLedger {
   readonly spaces: number;
@@ -35,10 +35,12 @@ export class MigrationLedger {
   readonly pingpong: Float64Array;
   /** Demotions into a node the page had already left by demotion in the same cycle, per space. */
   readonly demotionCycles: Float64Array;
-  /** Last promotion time (ms + 1; 0 = never) per global virtual page. */
-  readonly promotedAtMs: Uint32Array;
-  /** Bit n set: the page left node n by demotion since its last promotion or fault-in. */
-  readonly leftByDemotion: Uint32Array;
+  /**
+   * Two words per global virtual page g, side by side so that one cache line serves both:
+   * [2g] last promotion time (ms + 1; 0 = never); [2g + 1] bit n set: the page left node n by
+   * demotion since its last promotion or fault-in.
+   */
+  private readonly perPage: Uint32Array;
   pingpongWindowMs: number;
   /** Told of every migration after it is recorded (the fight detector of ratio enforcement). */
   observer:
@@ -52,8 +54,7 @@ export class MigrationLedger {
     this.down = new Float64Array(spaces);
     this.pingpong = new Float64Array(spaces);
     this.demotionCycles = new Float64Array(spaces);
-    this.promotedAtMs = new Uint32Array(virtualPages);
-    this.leftByDemotion = new Uint32Array(virtualPages);
+    this.perPage = new Uint32Array(2 * virtualPages);
     this.pingpongWindowMs = pingpongWindowMs;
   }
 
@@ -74,27 +75,29 @@ export class MigrationLedger {
     this.pages[space * NR_MIGRATE_REASONS + reason]++;
     if (tierDst < tierSrc) this.up[space]++;
     else if (tierDst > tierSrc) this.down[space]++;
-    if (DEMOTING.has(reason)) {
-      if (src < 32 && dst < 32 && (this.leftByDemotion[g] & (1 << dst)) !== 0) this.demotionCycles[space]++;
-      if (src < 32) this.leftByDemotion[g] |= 1 << src;
-      const t = this.promotedAtMs[g];
+    const at = 2 * g;
+    if (((DEMOTING >>> reason) & 1) !== 0) {
+      const left = this.perPage[at + 1];
+      if (src < 32 && dst < 32 && (left & (1 << dst)) !== 0) this.demotionCycles[space]++;
+      if (src < 32) this.perPage[at + 1] = left | (1 << src);
+      const t = this.perPage[at];
       if (t > 0 && nowMs - (t - 1) <= this.pingpongWindowMs) this.pingpong[space]++;
     } else if (tierDst < tierSrc) {
-      this.promotedAtMs[g] = nowMs + 1;
-      this.leftByDemotion[g] = 0;
+      this.perPage[at] = nowMs + 1;
+      this.perPage[at + 1] = 0;
     }
     this.observer?.(space, g, tierSrc, tierDst, reason, nowMs);
   }
 
   /** A page freshly faulted in starts a new demotion cycle. */
   faultedIn(g: number): void {
-    this.leftByDemotion[g] = 0;
-    this.promotedAtMs[g] = 0;
+    this.perPage[2 * g] = 0;
+    this.perPage[2 * g + 1] = 0;
   }
 
   /** Whether page `g` has left node `n` by demotion in its current cycle. */
   hasLeft(g: number, n: number): boolean {
-    return n < 32 && (this.leftByDemotion[g] & (1 << n)) !== 0;
+    return n < 32 && (this.perPage[2 * g + 1] & (1 << n)) !== 0;
   }
 
   count(space: number, reason: number): number {
