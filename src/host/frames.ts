@@ -219,6 +219,23 @@ export class FrameTable {
   }
 
   /**
+   * Loads the records of up to n pages from the tail of `list` and the PTEs their rmap points
+   * into (`pt`), changing nothing. Reclaim calls it before it isolates those pages: walking
+   * the links is a chain of dependent cache misses, but the PTE loads hang off it
+   * independently, so they overlap instead of each adding a miss to the chain. Returns a value
+   * derived from the loads, for the caller to keep so that they are not optimised away.
+   */
+  prefetchTail(list: number, n: number, pt: Int32Array): number {
+    let touch = 0;
+    let p = this.lruTail[list];
+    for (let k = 0; k < n && p >= 0; k++) {
+      touch |= pt[this.rmapOf(p)];
+      p = this.prevOf(p);
+    }
+    return touch;
+  }
+
+  /**
    * Integrity check for tests (as lru-cache's verify): every frame is either free (on its node's
    * free list), a kernel page (on no list), or a user page on exactly the list its flags, node
    * and memcg say; list sizes and links agree. Returns a description of the first problem.

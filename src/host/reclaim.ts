@@ -42,6 +42,8 @@ const DEMOTE_REASON = [MR.demote_kswapd, MR.demote_direct, MR.demote_proactive];
 const scratchBatch = new Int32Array(SWAP_CLUSTER_MAX);
 const scratchTargets = new Int32Array(MAX_NODES);
 const scanTargets = new Float64Array(4);
+/** Keeps the result of FrameTable.prefetchTail() live. */
+const prefetchSink = new Int32Array(1);
 
 /** int_sqrt() as the kernel's: floor of the square root (exact for the sizes used here). */
 export function intSqrt(x: number): number {
@@ -184,6 +186,7 @@ function shrinkActiveList(host: Host, memcg: number, node: number, lru: number, 
   const from = fr.listId(memcg, node, lru);
   const to = from - 1; // the inactive list of the same type
   let moved = 0;
+  prefetchSink[0] ^= fr.prefetchTail(from, n, host.pt);
   for (let k = 0; k < n; k++) {
     const p = fr.lruTail[from];
     if (p < 0) break;
@@ -220,6 +223,7 @@ function shrinkInactiveList(
   let scanned = 0;
   let reclaimed = 0;
   let activated = 0;
+  prefetchSink[0] ^= fr.prefetchTail(list, n, host.pt);
   for (let k = 0; k < n; k++) {
     const p = fr.lruTail[list];
     if (p < 0) break;
