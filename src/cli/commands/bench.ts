@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { runBench } from '../../bench/standard.js';
+import { DEFAULT_MEASURED_ACCESSES, DEFAULT_WARMUP_ACCESSES, runBench } from '../../bench/standard.js';
 import { parseSeed } from '../options.js';
 import { InputError } from '../../util/errors.js';
 
@@ -17,8 +17,12 @@ export function registerBenchCommand(program: Command): void {
       'the standard benchmark: zipfian θ 0.99 over 16 GiB on 4 GiB DRAM + a CPU-less slow node, reclaim active',
     )
     .option('--json', 'print the result as JSON')
-    .option('--warmup <accesses>', 'accesses before the measured window', '20000000')
-    .option('--accesses <n>', 'accesses in the measured window', '100000000')
+    .option(
+      '--warmup <accesses>',
+      'zipfian accesses before the measured window (after the populate pass)',
+      String(DEFAULT_WARMUP_ACCESSES),
+    )
+    .option('--accesses <n>', 'accesses in the measured window', String(DEFAULT_MEASURED_ACCESSES))
     .option('--tiering', 'also run NUMA-balancing promotion (numa_balancing=2)')
     .option('--seed <n>', 'random seed', '1')
     .action((o: { json?: boolean; warmup: string; accesses: string; tiering?: boolean; seed: string }) => {
@@ -39,7 +43,7 @@ export function registerBenchCommand(program: Command): void {
           `state per simulated page:        ${r.bytes_per_page} bytes per frame (+${r.page_table_bytes_per_virtual_page} per virtual page of page table)`,
           `simulated frames / virtual pages: ${r.simulated_pages} / ${r.virtual_pages}`,
           `peak RSS:                        ${mib(r.peak_rss_bytes)} MiB`,
-          `kernel activity:                 pgfault ${r.pgfault}, pswpin ${r.pswpin}, pgdemote_kswapd ${r.pgdemote_kswapd}`,
+          `in the measured window:          pgfault ${r.pgfault}, pswpin ${r.pswpin}, pgscan_kswapd ${r.pgscan_kswapd}, pgdemote_kswapd ${r.pgdemote_kswapd}, pgpromote_success ${r.pgpromote_success}`,
           `node ${r.node}`,
         ].join('\n') + '\n',
       );

@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { runBench } from '../src/bench/standard.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const cli = join(here, '..', '..', 'dist', 'src', 'cli', 'main.js');
+
+// Short windows: these check what the benchmark reports, not how fast it runs (that is
+// `numatier bench`'s job, never a unit test's).
+describe('numatier bench', () => {
+  it('reports its state sizes and the kernel activity of the measured window', () => {
+    const r = runBench({ warmupAccesses: 2_000_000, measureAccesses: 1_000_000, tiering: false, seed: 1 });
+    assert.ok(r.bytes_per_page <= 16, `bytes per frame ${r.bytes_per_page}`);
+    assert.equal(r.simulated_pages, (12 * 2 ** 30) / 4096);
+    assert.equal(r.virtual_pages, (16 * 2 ** 30) / 4096);
+    assert.ok(r.measured_accesses >= 1_000_000);
+    // A quarter of the footprint lives in swap, so the zipfian tail keeps faulting pages in, and
+    // the window's counters are its own: fewer faults than accesses, each fault a swap-in.
+    assert.ok(r.pswpin > 0 && r.pswpin === r.pgfault, `pswpin ${r.pswpin} pgfault ${r.pgfault}`);
+    assert.ok(r.pgfault < r.measured_accesses / 10);
+    assert.ok(r.pgscan_kswapd > 0 && r.pgdemote_kswapd > 0);
+    assert.equal(r.pgpromote_success, 0);
+    assert.ok(r.accesses_per_sec > 0 && r.peak_rss_bytes > 0);
+  });
+
+  it('--tiering promotes, and --json prints the documented fields', () => {
+    const out = spawnSync(
+      process.execPath,
+      [cli, 'bench', '--tiering', '--json', '--warmup', '2000000', '--accesses', '1000000'],
+      { cwd: tmpdir(), encoding: 'utf8' },
+    );
+    assert.equal(out.status, 0, out.stderr);
+    const r = JSON.parse(out.stdout) as Record<string, number>;
+    for (const k of ['accesses_per_sec', 'bytes_per_page', 'peak_rss_bytes', 'pgpromote_success'])
+      assert.equal(typeof r[k], 'number', k);
+    assert.ok(r.pgpromote_success > 0, `pgpromote_success ${r.pgpromote_success}`);
+  });
+
+  it('refuses a bad count with one line naming the option', () => {
+    const out = spawnSync(process.execPath, [cli, 'bench', '--accesses', '0'], {
+      cwd: tmpdir(),
+      encoding: 'utf8',
+    });
+    assert.equal(out.status, 2);
+    assert.match(out.stderr, /--accesses: expected a positive integer/);
+    assert.equal(out.stderr.trim().split('\n').length, 1);
+  });
+});
