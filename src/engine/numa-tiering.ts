@@ -1,5 +1,5 @@
 import { NODE_CHUNK_SHIFT } from '../host/frames.js';
-import { PTE_DIRTY, PTE_PFN_MASK, PTE_PROTNONE } from '../host/pte.js';
+import { PTE_PFN_MASK, PTE_PROTNONE } from '../host/pte.js';
 import type { Host } from '../host/host.js';
 import type { Mempolicy } from '../host/mempolicy.js';
 import { mpolMigrateOnFault } from '../host/mempolicy.js';
@@ -212,22 +212,28 @@ export class NumaTiering implements HintFaultHandler {
     let v = state.offset;
     while (updated < pagesBudget && walked < virtBudget) {
       if (v >= pages) v = 0;
-      const g = base + v;
-      const e = pt[g];
-      v++;
-      walked++;
-      if (e < 0 || (e & PTE_PROTNONE) !== 0) continue;
-      const p = e & PTE_PFN_MASK;
-      // Dirty file folios are skipped; the file part of the window is its tail (no frame lookup).
-      if ((e & PTE_DIRTY) !== 0 && v > anonPages) continue;
-      const n = nodeOfChunk[p >>> NODE_CHUNK_SHIFT];
-      if (n === cpuNode) continue; // already local to the (single-threaded) task
-      const top = toptier[n];
-      if (skipTopTier && top !== 0) continue;
-      pt[g] = e | PTE_PROTNONE;
-      if (record && top === 0) fr.setStamp(p, time);
-      perNode[n]++;
-      updated++;
+      // One contiguous stretch of the window, up to the end of the address space.
+      const to = Math.min(pages, v + (virtBudget - walked));
+      const reached = markStretch(
+        pt,
+        nodeOfChunk,
+        toptier,
+        perNode,
+        base,
+        v,
+        to,
+        anonPages,
+        cpuNode,
+        skipTopTier ? 1 : 0,
+        pagesBudget - updated,
+      );
+      const marked = markOut[0];
+      // numa_hint_fault_latency() needs the scan time in each marked slow-tier frame. The
+      // frames are random, so their writes are done together, where their misses overlap.
+      if (record) for (let i = 0; i < markOut[1]; i++) fr.setStamp(markedFrames[i], time);
+      updated += marked;
+      walked += reached - v;
+      v = reached;
     }
     for (let n = 0; n < perNode.length; n++)
       if (perNode[n] !== 0) host.vmstat.add(as.memcg, n, VM.numa_pte_updates, perNode[n]);
@@ -293,4 +299,62 @@ class NumaScanner implements Daemon {
     }
     return now + this.scan.numa_scan_period * 1e6;
   }
+}
+
+/** Pages marked by the last markStretch() call, and how many of them are on slow tiers. */
+const markOut = new Int32Array(2);
+/** The slow-tier frames the last markStretch() call marked (grown on demand). */
+let markedFrames = new Int32Array(1 << 16);
+
+/**
+ * The scanner's inner walk over virtual pages [from, to) of one address space: marks PROT_NONE
+ * every present, unmarked page on a node other than the task's (only slow-tier nodes when
+ * `skipTop`), skipping dirty file pages, until `budget` pages are marked. Returns the page it
+ * stopped before; markOut[0] = pages marked, and the slow-tier ones among them are listed
+ * in markedFrames.
+ * Branch-free per PTE: most PTEs walked are left alone, for reasons (not present, already
+ * marked, local, top tier) that vary page by page, so branches on them would mispredict.
+ */
+function markStretch(
+  pt: Int32Array,
+  nodeOfChunk: Uint8Array,
+  toptier: Uint8Array,
+  perNode: Int32Array,
+  base: number,
+  from: number,
+  to: number,
+  anonPages: number,
+  cpuNode: number,
+  skipTop: number,
+  budget: number,
+): number {
+  if (markedFrames.length < budget) markedFrames = new Int32Array(budget);
+  const slowMarked = markedFrames;
+  let slow = 0;
+  let marked = 0;
+  let v = from;
+  // The file part of an address space is its tail: below anonPages nothing is a file page.
+  const fileFrom = anonPages;
+  for (; v < to && marked < budget; v++) {
+    const e = pt[base + v];
+    const present = ~e >>> 31;
+    // Not present: look up frame 0's node, whatever the PTE's low bits say.
+    const p = e & PTE_PFN_MASK & -present;
+    const n = nodeOfChunk[p >>> NODE_CHUNK_SHIFT];
+    const top = toptier[n];
+    const unmarked = ((e >>> 30) & 1) ^ 1; // PTE_PROTNONE is bit 30
+    const dirtyFile = (e >>> 29) & (v >= fileFrom ? 1 : 0) & 1; // PTE_DIRTY is bit 29
+    const remote = ((n ^ cpuNode) + 255) >>> 8; // n ≠ the (single-threaded) task's node
+    const mark = present & unmarked & (dirtyFile ^ 1) & remote & ((skipTop & top) ^ 1);
+    if (mark !== 0) {
+      pt[base + v] = e | PTE_PROTNONE;
+      slowMarked[slow] = p;
+      slow += top ^ 1;
+      perNode[n]++;
+      marked++;
+    }
+  }
+  markOut[0] = marked;
+  markOut[1] = slow;
+  return v;
 }
