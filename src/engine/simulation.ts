@@ -427,8 +427,15 @@ function runAccesses(sim: Simulation, t: Task, from: number, to: number): void {
   let kernel = 0;
   // First pass: load every PTE of the chunk. These loads are independent, so their cache misses
   // overlap; the main loop, whose iterations wait on each other's branches, then finds them cached.
+  // A page the NUMA scanner marked takes a hint fault, which reads its frame's record (the
+  // scan time), so that record is loaded here too.
+  const fr = host.frames;
   let touch = 0;
-  for (let j = from; j < to; j++) touch |= pt[base + (buf[j] >>> 1)];
+  for (let j = from; j < to; j++) {
+    const e = pt[base + (buf[j] >>> 1)];
+    touch |= e;
+    if (e >>> 30 === 1) touch |= fr.metaWord(e & PTE_PFN_MASK); // present and PTE_PROTNONE
+  }
   loopOut[3] = touch;
   let i = from;
   for (; i < to; i++) {

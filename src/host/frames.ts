@@ -218,6 +218,11 @@ export class FrameTable {
     this.lruSize[list]--;
   }
 
+  /** The record word of frame p that holds its flags and stamp, for callers that prefetch. */
+  metaWord(p: number): number {
+    return this.word[(p << 2) | 3];
+  }
+
   /**
    * Loads the records of up to n pages from the tail of `list` and the PTEs their rmap points
    * into (`pt`), changing nothing. Reclaim calls it before it isolates those pages: walking
