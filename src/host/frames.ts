@@ -224,20 +224,14 @@ export class FrameTable {
   }
 
   /**
-   * Loads the records of up to n pages from the tail of `list` and the PTEs their rmap points
-   * into (`pt`), changing nothing. Reclaim calls it before it isolates those pages: walking
-   * the links is a chain of dependent cache misses, but the PTE loads hang off it
-   * independently, so they overlap instead of each adding a miss to the chain. Returns a value
-   * derived from the loads, for the caller to keep so that they are not optimised away.
+   * The owners (rmap) of up to n pages from the tail of `list`, oldest first, into `out`;
+   * returns how many. Changes nothing: reclaim reads them before it isolates those pages, to
+   * load what it will need for each (PTE, ledger entry) while the loads can still overlap.
    */
-  prefetchTail(list: number, n: number, pt: Int32Array): number {
-    let touch = 0;
-    let p = this.lruTail[list];
-    for (let k = 0; k < n && p >= 0; k++) {
-      touch |= pt[this.rmapOf(p)];
-      p = this.prevOf(p);
-    }
-    return touch;
+  tailOwners(list: number, n: number, out: Int32Array): number {
+    let k = 0;
+    for (let p = this.lruTail[list]; k < n && p >= 0; p = this.prevOf(p)) out[k++] = this.rmapOf(p);
+    return k;
   }
 
   /**

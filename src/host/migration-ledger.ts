@@ -95,6 +95,11 @@ export class MigrationLedger {
     this.perPage[2 * g + 1] = 0;
   }
 
+  /** Page g's demotion-history word; read ahead of a batch of migrations to load its line. */
+  historyWord(g: number): number {
+    return this.perPage[2 * g + 1];
+  }
+
   /** Whether page `g` has left node `n` by demotion in its current cycle. */
   hasLeft(g: number, n: number): boolean {
     return n < 32 && (this.perPage[2 * g + 1] & (1 << n)) !== 0;

@@ -42,8 +42,24 @@ const DEMOTE_REASON = [MR.demote_kswapd, MR.demote_direct, MR.demote_proactive];
 const scratchBatch = new Int32Array(SWAP_CLUSTER_MAX);
 const scratchTargets = new Int32Array(MAX_NODES);
 const scanTargets = new Float64Array(4);
-/** Keeps the result of FrameTable.prefetchTail() live. */
+const scratchOwners = new Int32Array(SWAP_CLUSTER_MAX);
+/** Keeps the loads of prefetchTail() live. */
 const prefetchSink = new Int32Array(1);
+
+/**
+ * Loads what reclaim will read for each of the next n pages of `list`'s tail: their PTEs (the
+ * accessed bit) and, if they may be demoted, their ledger entries. Walking the links is a
+ * chain of dependent cache misses; these loads hang off it independently, so they overlap
+ * here instead of each adding a miss to the chain when the pages are processed one by one.
+ */
+function prefetchTail(host: Host, list: number, n: number, demote: boolean): void {
+  const count = host.frames.tailOwners(list, Math.min(n, SWAP_CLUSTER_MAX), scratchOwners);
+  const pt = host.pt;
+  let touch = 0;
+  for (let k = 0; k < count; k++) touch |= pt[scratchOwners[k]];
+  if (demote) for (let k = 0; k < count; k++) touch |= host.ledger.historyWord(scratchOwners[k]);
+  prefetchSink[0] ^= touch;
+}
 
 /** int_sqrt() as the kernel's: floor of the square root (exact for the sizes used here). */
 export function intSqrt(x: number): number {
@@ -186,7 +202,7 @@ function shrinkActiveList(host: Host, memcg: number, node: number, lru: number, 
   const from = fr.listId(memcg, node, lru);
   const to = from - 1; // the inactive list of the same type
   let moved = 0;
-  prefetchSink[0] ^= fr.prefetchTail(from, n, host.pt);
+  prefetchTail(host, from, n, false);
   for (let k = 0; k < n; k++) {
     const p = fr.lruTail[from];
     if (p < 0) break;
@@ -223,7 +239,7 @@ function shrinkInactiveList(
   let scanned = 0;
   let reclaimed = 0;
   let activated = 0;
-  prefetchSink[0] ^= fr.prefetchTail(list, n, host.pt);
+  prefetchTail(host, list, n, demote);
   for (let k = 0; k < n; k++) {
     const p = fr.lruTail[list];
     if (p < 0) break;
