@@ -25,6 +25,12 @@ describe('numatier bench', () => {
     assert.ok(r.pgscan_kswapd > 0 && r.pgdemote_kswapd > 0);
     assert.equal(r.pgpromote_success, 0);
     assert.ok(r.accesses_per_sec > 0 && r.peak_rss_bytes > 0);
+    const slices = r.slice_accesses_per_sec;
+    assert.equal(slices.length, 10);
+    assert.ok(Math.min(...slices) <= r.median_slice_accesses_per_sec);
+    assert.ok(r.median_slice_accesses_per_sec <= Math.max(...slices));
+    // The whole window's rate is a weighted harmonic mean of the slices' rates.
+    assert.ok(Math.min(...slices) <= r.accesses_per_sec && r.accesses_per_sec <= Math.max(...slices));
   });
 
   it('--tiering promotes, and --json prints the documented fields', () => {

@@ -37,9 +37,11 @@ export function registerBenchCommand(program: Command): void {
         return;
       }
       const mib = (b: number): string => (b / 2 ** 20).toFixed(0);
+      const m = (rate: number): string => (rate / 1e6).toFixed(1);
       process.stdout.write(
         [
-          `accesses/s (wall, steady state): ${(r.accesses_per_sec / 1e6).toFixed(1)} M  (${r.measured_accesses} accesses in ${r.measured_wall_sec} s after ${r.warmup_accesses} warm-up)`,
+          `accesses/s (wall, steady state): ${m(r.accesses_per_sec)} M  (${r.measured_accesses} accesses in ${r.measured_wall_sec} s after ${r.warmup_accesses} warm-up)`,
+          `${`in ${r.slice_accesses_per_sec.length} equal slices:`.padEnd(33)}median ${m(r.median_slice_accesses_per_sec)} M, from ${m(Math.min(...r.slice_accesses_per_sec))} to ${m(Math.max(...r.slice_accesses_per_sec))} M`,
           `state per simulated page:        ${r.bytes_per_page} bytes per frame (+${r.page_table_bytes_per_virtual_page} per virtual page of page table)`,
           `simulated frames / virtual pages: ${r.simulated_pages} / ${r.virtual_pages}`,
           `peak RSS:                        ${mib(r.peak_rss_bytes)} MiB`,
