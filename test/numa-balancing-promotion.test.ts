@@ -2,6 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
+import { PTE_PFN_MASK } from '../src/host/pte.js';
+import { hotThresholdFilter } from '../src/policies/promotion/hot-threshold.js';
+import { ACCESS_TIME_MASK, NOT_HOT, PROMOTE } from '../src/policies/promotion/types.js';
+import { smallHost, touch } from './host-support.js';
 import {
   DEFAULT_CPUPID_LAYOUT,
   NUMA_BALANCING_DEFAULTS,
@@ -361,4 +365,37 @@ test('tiering decision adjusts the threshold even for a page that turns out not 
   const d = shouldNumaMigrateMemoryTiering(st, fault({ nowMs: 70000, lastScanMs: 60000 }));
   assert.equal(d, PromotionDecision.NOT_HOT);
   assert.equal(st.nbp_threshold, 1125, 'no candidates in the first period: threshold loosened');
+});
+
+test('hot-threshold filter: the scan time kept in a frame wraps at 2^21 ms, as PAGE_ACCESS_TIME_MASK', () => {
+  // One DRAM node with a CPU and a CPU-less slow node; the destination is kept below its
+  // promo watermark's free-space margin so the threshold rule, not free space, decides.
+  const host = smallHost({
+    nodes: [
+      { pages: 256, cpu: true },
+      { pages: 256, cpu: false },
+    ],
+    spaces: [{ pages: 300 }],
+    numaBalancing: 2,
+  });
+  touch(host, 0, 0, 300);
+  const p = host.pt[host.spaces[0].base + 299] & PTE_PFN_MASK;
+  assert.equal(host.frames.nodeOf(p), 1, 'the last page touched spilled to the slow node');
+  const states = [newNumaBalancingNodeState(), newNumaBalancingNodeState()];
+  const filter = hotThresholdFilter({
+    states,
+    rateLimitPages: 1e9,
+    hotThresholdMs: NUMA_BALANCING_DEFAULTS.hot_threshold,
+    scanPeriodMaxMs: NUMA_BALANCING_DEFAULTS.scan_period_max,
+  });
+  const fault = (scanMs: number, faultMs: number): number => {
+    host.frames.setStamp(p, scanMs & ACCESS_TIME_MASK); // as the scanner records it
+    return filter.decide({ host, nowMs: faultMs, p, src: 1, dst: 0, task: 0 });
+  };
+  assert.equal(ACCESS_TIME_MASK, 2 ** 21 - 1);
+  assert.equal(fault(1000, 1005), PROMOTE, '5 ms after the scan: hot');
+  // 2^16 ms + 5 later: a 16-bit field would alias this to 5 ms and call it hot.
+  assert.equal(fault(1000, 1000 + 2 ** 16 + 5), NOT_HOT);
+  // Across the 2^21 wrap the latency is still computed modulo 2^21: hot.
+  assert.equal(fault(2 ** 21 - 2, 2 ** 21 + 3), PROMOTE);
 });

@@ -9,9 +9,9 @@ import { MAX_FRAMES } from './pte.js';
  *   rmap        owner: global virtual page number of the mapping, or the owning memcg for
  *               unmovable kernel pages, or -1 when free
  *   meta        bits 0-7: PF_* flags below (the accessed, dirty and PROT_NONE bits live in the
- *               PTE); bits 8-23: `stamp`, the kernel's folio last_cpupid field: the last NUMA
- *               hint-fault cpupid or, in memory-tiering mode on slow nodes, the scan time in ms
- *               (mod 2^16)
+ *               PTE); bits 8-31: `stamp`, the kernel's folio last_cpupid field (24 bits here,
+ *               room for its 21): the last NUMA hint-fault cpupid or, in memory-tiering mode
+ *               on slow nodes, the scan time in ms (mod 2^21)
  * Each node's frames start on a 2^16-frame boundary, so a frame's node is one shift and one
  * lookup in a table of a few bytes (`nodeOfChunk`); the frames between a node's end and the
  * next boundary are holes that are never allocated.
@@ -159,14 +159,15 @@ export class FrameTable {
     this.word[i] = (this.word[i] & ~0xff) | f;
   }
 
-  /** The last_cpupid field of frame p (16 bits). */
+  /** The last_cpupid field of frame p (24 bits). */
   stampOf(p: number): number {
     return this.word[(p << 2) | 3] >>> 8;
   }
 
+  /** Sets the last_cpupid field of frame p; s < 2^24. */
   setStamp(p: number, s: number): void {
     const i = (p << 2) | 3;
-    this.word[i] = (this.word[i] & 0xff) | ((s & 0xffff) << 8);
+    this.word[i] = (this.word[i] & 0xff) | (s << 8);
   }
 
   listId(memcg: number, node: number, lru: number): number {

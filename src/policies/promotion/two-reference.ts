@@ -5,7 +5,7 @@ import { NOT_HOT, type PromotionFilter, type PromotionFilterConfig } from './typ
  * The two-reference rule of classic NUMA balancing applied to promotion (idea S21): a page
  * moves toward a node only if its previous hint fault also came from that node, so a page
  * touched once per scan period is promoted with probability ≈ p² rather than p. The last
- * faulting node and task are kept in the page's last_cpupid field (16 bits: node + 1, task).
+ * faulting node and task are kept in the page's last_cpupid field (node + 1, then 8 bits of task).
  * Unlike the kernel's classic path, there is no exception for a task's first scans or for
  * tasks without a NUMA group: the point is to measure the two-reference filter itself.
  */

@@ -1,3 +1,4 @@
+import { DEFAULT_CPUPID_LAYOUT } from '../../host/numa-balancing/cpupid.js';
 import type { Host } from '../../host/host.js';
 import type { NumaBalancingNodeState } from '../../host/numa-balancing/promotion.js';
 
@@ -45,5 +46,8 @@ export interface PromotionFilterConfig {
 
 export type PromotionFilterFactory = (config: PromotionFilterConfig) => PromotionFilter;
 
-/** The scan-time field of a page is 16 bits wide: latencies are computed modulo 2^16 ms. */
-export const ACCESS_TIME_MASK = 0xffff;
+/**
+ * The scan time kept in a page is the kernel's PAGE_ACCESS_TIME_MASK for the simulator's cpupid
+ * layout (NR_CPUS_BITS 13): 21 bits of ms, so hint-fault latencies are computed modulo 2^21 ms.
+ */
+export const ACCESS_TIME_MASK = DEFAULT_CPUPID_LAYOUT.PAGE_ACCESS_TIME_MASK;
