@@ -212,21 +212,23 @@ export class NumaTiering implements HintFaultHandler {
     let v = state.offset;
     while (updated < pagesBudget && walked < virtBudget) {
       if (v >= pages) v = 0;
-      // One contiguous stretch of the window, up to the end of the address space.
-      const to = Math.min(pages, v + (virtBudget - walked));
-      const reached = markStretch(
-        pt,
-        nodeOfChunk,
-        toptier,
-        perNode,
-        base,
-        v,
-        to,
-        anonPages,
-        cpuNode,
-        skipTopTier ? 1 : 0,
-        pagesBudget - updated,
-      );
+      // One contiguous stretch of the window, up to the end of the address space; the file
+      // part of an address space is its tail, so a stretch is all anon or all file.
+      let to = Math.min(pages, v + (virtBudget - walked));
+      if (v < anonPages) to = Math.min(to, anonPages);
+      const reached =
+        markStretch(
+          pt,
+          nodeOfChunk,
+          toptier,
+          perNode,
+          base + v,
+          base + to,
+          v < anonPages ? 0 : 1,
+          cpuNode,
+          skipTopTier ? 1 : 0,
+          pagesBudget - updated,
+        ) - base;
       const marked = markOut[0];
       // numa_hint_fault_latency() needs the scan time in each marked slow-tier frame. The
       // frames are random, so their writes are done together, where their misses overlap.
@@ -307,10 +309,10 @@ const markOut = new Int32Array(2);
 let markedFrames = new Int32Array(1 << 16);
 
 /**
- * The scanner's inner walk over virtual pages [from, to) of one address space: marks PROT_NONE
- * every present, unmarked page on a node other than the task's (only slow-tier nodes when
- * `skipTop`), skipping dirty file pages, until `budget` pages are marked. Returns the page it
- * stopped before; markOut[0] = pages marked, and the slow-tier ones among them are listed
+ * The scanner's inner walk over global virtual pages [from, to), all anon or all file pages
+ * (`filePart`): marks PROT_NONE every present, unmarked page on a node other than the task's
+ * (only slow-tier nodes when `skipTop`), skipping dirty file pages, until `budget` pages are
+ * marked. Returns the page it stopped before; markOut[0] = pages marked, and the slow-tier ones among them are listed
  * in markedFrames.
  * Branch-free per PTE: most PTEs walked are left alone, for reasons (not present, already
  * marked, local, top tier) that vary page by page, so branches on them would mispredict.
@@ -320,10 +322,9 @@ function markStretch(
   nodeOfChunk: Uint8Array,
   toptier: Uint8Array,
   perNode: Int32Array,
-  base: number,
   from: number,
   to: number,
-  anonPages: number,
+  filePart: number,
   cpuNode: number,
   skipTop: number,
   budget: number,
@@ -332,29 +333,27 @@ function markStretch(
   const slowMarked = markedFrames;
   let slow = 0;
   let marked = 0;
-  let v = from;
-  // The file part of an address space is its tail: below anonPages nothing is a file page.
-  const fileFrom = anonPages;
-  for (; v < to && marked < budget; v++) {
-    const e = pt[base + v];
+  let g = from;
+  while (g < to) {
+    const e = pt[g++];
     const present = ~e >>> 31;
     // Not present: look up frame 0's node, whatever the PTE's low bits say.
     const p = e & PTE_PFN_MASK & -present;
     const n = nodeOfChunk[p >>> NODE_CHUNK_SHIFT];
     const top = toptier[n];
     const unmarked = ((e >>> 30) & 1) ^ 1; // PTE_PROTNONE is bit 30
-    const dirtyFile = (e >>> 29) & (v >= fileFrom ? 1 : 0) & 1; // PTE_DIRTY is bit 29
+    const dirtyFile = (e >>> 29) & filePart; // PTE_DIRTY is bit 29
     const remote = ((n ^ cpuNode) + 255) >>> 8; // n ≠ the (single-threaded) task's node
     const mark = present & unmarked & (dirtyFile ^ 1) & remote & ((skipTop & top) ^ 1);
     if (mark !== 0) {
-      pt[base + v] = e | PTE_PROTNONE;
+      pt[g - 1] = e | PTE_PROTNONE;
       slowMarked[slow] = p;
       slow += top ^ 1;
       perNode[n]++;
-      marked++;
+      if (++marked >= budget) break;
     }
   }
   markOut[0] = marked;
   markOut[1] = slow;
-  return v;
+  return g;
 }
