@@ -185,61 +185,73 @@ export class NumaTiering implements HintFaultHandler {
     return cost;
   }
 
-  /** Marks the pages of one scan window of task `t`; returns PTEs changed. */
+  /**
+   * One task_numa_work() pass over task `t`'s address space; returns PTEs changed. As the
+   * kernel: from the saved offset, VMA by VMA (an address space here has two, its anon part
+   * and its file tail), change_prot_numa() on ranges of `pages` pages rounded up to a 2 MB
+   * boundary; `pages` (scan_size) goes down by a range's whole length when the range had at
+   * least one update, `virtpages` (8 × scan_size) by every range's length; the pass stops when
+   * either runs out, or at the end of the address space, which resets the offset to 0
+   * (reset_ptenuma_scan). So a pass marks every eligible page of about scan_size of address
+   * space, after skipping up to 8 × scan_size of ranges with nothing to mark.
+   */
   scanOnce(t: Task, nowMs: number, state: { offset: number }): number {
     const host = this.host;
     const fr = host.frames;
     const as = t.as;
     const mode = this.o.mode;
-    const pagesBudget = this.o.tunables.scan_size * 256; // MB → 4 KiB pages
-    const virtBudget = Math.min(pagesBudget * 8, as.pages);
     const record = this.o.filter.recordsScanTime && (mode & NUMA_BALANCING_MEMORY_TIERING) !== 0;
     const skipTopTier = (mode & NUMA_BALANCING_NORMAL) === 0; // tiering only: slow tiers
-    // Locals, and PTE updates counted per node and added to vmstat once: the walk covers up
-    // to 8 × scan_size of address space per pass, far more pages than it marks.
+    // Locals, and PTE updates counted per node and added to vmstat once.
     const pt = host.pt;
     const nodeOfChunk = fr.nodeOfChunk;
     const toptier = host.toptier;
     const cpuNode = as.cpuNode;
     const base = as.base;
-    const pages = as.pages;
-    const anonPages = as.anonPages;
     const perNode = this.scanCounts;
     perNode.fill(0);
     const time = nowMs & ACCESS_TIME_MASK;
+    let pages = this.o.tunables.scan_size * 256; // MB → 4 KiB pages
+    let virtpages = pages * 8;
+    let start = state.offset;
     let updated = 0;
-    let walked = 0;
-    let v = state.offset;
-    while (updated < pagesBudget && walked < virtBudget) {
-      if (v >= pages) v = 0;
-      // One contiguous stretch of the window, up to the end of the address space; the file
-      // part of an address space is its tail, so a stretch is all anon or all file.
-      let to = Math.min(pages, v + (virtBudget - walked));
-      if (v < anonPages) to = Math.min(to, anonPages);
-      const reached =
-        markStretch(
+    let stopped = false;
+    for (let vma = 0; vma < 2 && !stopped; vma++) {
+      const vmStart = vma === 0 ? 0 : as.anonPages;
+      const vmEnd = vma === 0 ? as.anonPages : as.pages;
+      if (vmEnd <= vmStart || vmEnd <= start) continue;
+      let end: number;
+      do {
+        start = Math.max(start, vmStart);
+        end = Math.min(Math.ceil((start + pages) / HPAGE_PAGES) * HPAGE_PAGES, vmEnd);
+        markRange(
           pt,
           nodeOfChunk,
           toptier,
           perNode,
-          base + v,
-          base + to,
-          v < anonPages ? 0 : 1,
+          base + start,
+          base + end,
+          vma,
           cpuNode,
           skipTopTier ? 1 : 0,
-          pagesBudget - updated,
-        ) - base;
-      const marked = markOut[0];
-      // numa_hint_fault_latency() needs the scan time in each marked slow-tier frame. The
-      // frames are random, so their writes are done together, where their misses overlap.
-      if (record) for (let i = 0; i < markOut[1]; i++) fr.setStamp(markedFrames[i], time);
-      updated += marked;
-      walked += reached - v;
-      v = reached;
+        );
+        const marked = markOut[0];
+        // numa_hint_fault_latency() needs the scan time in each marked slow-tier frame. The
+        // frames are random, so their writes are done together, where their misses overlap.
+        if (record) for (let i = 0; i < markOut[1]; i++) fr.setStamp(markedFrames[i], time);
+        updated += marked;
+        if (marked > 0) pages -= end - start;
+        virtpages -= end - start;
+        start = end;
+        if (pages <= 0 || virtpages <= 0) {
+          stopped = true;
+          break;
+        }
+      } while (end !== vmEnd);
     }
     for (let n = 0; n < perNode.length; n++)
       if (perNode[n] !== 0) host.vmstat.add(as.memcg, n, VM.numa_pte_updates, perNode[n]);
-    state.offset = v >= pages ? 0 : v;
+    state.offset = stopped ? start : 0;
     return updated;
   }
 
@@ -303,21 +315,22 @@ class NumaScanner implements Daemon {
   }
 }
 
-/** Pages marked by the last markStretch() call, and how many of them are on slow tiers. */
+/** HPAGE_SIZE in 4 KiB pages: task_numa_work() rounds its ranges up to this boundary. */
+const HPAGE_PAGES = 512;
+/** Pages marked by the last markRange() call, and how many of them are on slow tiers. */
 const markOut = new Int32Array(2);
-/** The slow-tier frames the last markStretch() call marked (grown on demand). */
+/** The slow-tier frames the last markRange() call marked (grown on demand). */
 let markedFrames = new Int32Array(1 << 16);
 
 /**
- * The scanner's inner walk over global virtual pages [from, to), all anon or all file pages
+ * change_prot_numa() on global virtual pages [from, to), all anon or all file pages
  * (`filePart`): marks PROT_NONE every present, unmarked page on a node other than the task's
- * (only slow-tier nodes when `skipTop`), skipping dirty file pages, until `budget` pages are
- * marked. Returns the page it stopped before; markOut[0] = pages marked, and the slow-tier ones among them are listed
- * in markedFrames.
+ * (only slow-tier nodes when `skipTop`), skipping dirty file pages. markOut[0] = pages marked;
+ * the slow-tier ones among them are listed in markedFrames (markOut[1] of them).
  * Branch-free per PTE: most PTEs walked are left alone, for reasons (not present, already
  * marked, local, top tier) that vary page by page, so branches on them would mispredict.
  */
-function markStretch(
+function markRange(
   pt: Int32Array,
   nodeOfChunk: Uint8Array,
   toptier: Uint8Array,
@@ -327,15 +340,13 @@ function markStretch(
   filePart: number,
   cpuNode: number,
   skipTop: number,
-  budget: number,
-): number {
-  if (markedFrames.length < budget) markedFrames = new Int32Array(budget);
+): void {
+  if (markedFrames.length < to - from) markedFrames = new Int32Array(to - from);
   const slowMarked = markedFrames;
   let slow = 0;
   let marked = 0;
-  let g = from;
-  while (g < to) {
-    const e = pt[g++];
+  for (let g = from; g < to; g++) {
+    const e = pt[g];
     const present = ~e >>> 31;
     // Not present: look up frame 0's node, whatever the PTE's low bits say.
     const p = e & PTE_PFN_MASK & -present;
@@ -346,14 +357,13 @@ function markStretch(
     const remote = ((n ^ cpuNode) + 255) >>> 8; // n ≠ the (single-threaded) task's node
     const mark = present & unmarked & (dirtyFile ^ 1) & remote & ((skipTop & top) ^ 1);
     if (mark !== 0) {
-      pt[g - 1] = e | PTE_PROTNONE;
+      pt[g] = e | PTE_PROTNONE;
       slowMarked[slow] = p;
       slow += top ^ 1;
       perNode[n]++;
-      if (++marked >= budget) break;
+      marked++;
     }
   }
   markOut[0] = marked;
   markOut[1] = slow;
-  return g;
 }
