@@ -30,6 +30,14 @@ function smallDoc(): Record<string, unknown> {
 }
 
 describe('numatier simulate', () => {
+  it('writes to numatier-out/<scenario>-<seed> by default and names it relative to the working directory', () => {
+    const cwd = mkdtempSync(join(tmpdir(), 'nt-sim-cwd-'));
+    const r = run(['simulate', small], cwd);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\nwrote numatier-out\/small-7\n$/);
+    assert.ok(existsSync(join(cwd, 'numatier-out', 'small-7', 'summary.json')));
+  });
+
   it('writes summary.json and timeseries.csv, identical bytes for the same scenario and seed', () => {
     const dir = mkdtempSync(join(tmpdir(), 'nt-sim-'));
     const a = run(['simulate', small, '--out', join(dir, 'a')]);

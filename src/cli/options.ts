@@ -1,3 +1,4 @@
+import { isAbsolute, relative } from 'node:path';
 import { InputError } from '../util/errors.js';
 
 /** --seed: a non-negative integer. */
@@ -6,4 +7,10 @@ export function parseSeed(v: string): number {
     throw new InputError(`--seed: expected a non-negative integer, got ${JSON.stringify(v)}`);
   }
   return Number(v);
+}
+
+/** How to show an output path: relative to the working directory when it lies inside it. */
+export function displayPath(p: string): string {
+  const rel = relative(process.cwd(), p);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
 }

@@ -9,7 +9,7 @@ import {
   runExperiment,
   writeExperiment,
 } from '../../experiments/run.js';
-import { parseSeed } from '../options.js';
+import { displayPath, parseSeed } from '../options.js';
 
 export function registerExperimentCommand(program: Command): void {
   const cmd = program.command('experiment').description('the experiment catalogue of the 2019 debate');
@@ -38,7 +38,7 @@ export function registerExperimentCommand(program: Command): void {
         const dir = resolve(defaultExperimentDir(o.out, e.name, seed));
         writeExperiment(dir, run);
         if (o.json) out.push(experimentJson(run));
-        else process.stdout.write(`${formatExperiment(run)}\nwrote ${dir}\n\n`);
+        else process.stdout.write(`${formatExperiment(run)}\nwrote ${displayPath(dir)}\n\n`);
       }
       if (o.json) process.stdout.write(JSON.stringify(out.length === 1 ? out[0] : out, null, 2) + '\n');
     });

@@ -6,7 +6,7 @@ import { renderReport } from '../../report/html.js';
 import { DEFAULT_SCENARIO } from '../../scenario/default.js';
 import { applyOverrides, loadScenario, resolveScenario, type ResolvedScenario } from '../../scenario/load.js';
 import { runScenario } from '../../scenario/run.js';
-import { parseSeed } from '../options.js';
+import { displayPath, parseSeed } from '../options.js';
 import { progressReporter } from '../progress.js';
 
 export interface ScenarioOptions {
@@ -62,6 +62,6 @@ export function registerSimulateCommand(program: Command): void {
         }),
       });
       if (o.json) process.stdout.write(summaryText);
-      else process.stdout.write(`${formatSummary(result.summary)}\n\nwrote ${out}\n`);
+      else process.stdout.write(`${formatSummary(result.summary)}\n\nwrote ${displayPath(out)}\n`);
     });
 }
