@@ -24,6 +24,7 @@ describe('numatier bench', () => {
     assert.ok(r.pgfault < r.measured_accesses / 10);
     assert.ok(r.pgscan_kswapd > 0 && r.pgdemote_kswapd > 0);
     assert.equal(r.pgpromote_success, 0);
+    assert.equal(r.numa_hint_faults, 0);
     assert.ok(r.accesses_per_sec > 0 && r.peak_rss_bytes > 0);
     const slices = r.slice_accesses_per_sec;
     assert.equal(slices.length, 10);
@@ -44,6 +45,8 @@ describe('numatier bench', () => {
     for (const k of ['accesses_per_sec', 'bytes_per_page', 'peak_rss_bytes', 'pgpromote_success'])
       assert.equal(typeof r[k], 'number', k);
     assert.ok(r.pgpromote_success > 0, `pgpromote_success ${r.pgpromote_success}`);
+    // Every hint fault comes from a PTE the scanner marked, in this window or just before it.
+    assert.ok(r.numa_pte_updates > 0 && r.numa_hint_faults > r.pgpromote_success);
   });
 
   it('refuses a bad count with one line naming the option', () => {

@@ -45,6 +45,8 @@ export interface BenchResult {
   pgscan_kswapd: number;
   pgdemote_kswapd: number;
   pgpromote_success: number;
+  numa_pte_updates: number;
+  numa_hint_faults: number;
   node: string;
 }
 
@@ -115,7 +117,15 @@ export function runBench(o: BenchOptions): BenchResult {
   let t = 0;
   while (sim.totalAccesses() < FOOTPRINT_PAGES + o.warmupAccesses) sim.runUntil((t += step));
   const v = run.host.vmstat;
-  const counted = [VM.pgfault, VM.pswpin, VM.pgscan_kswapd, VM.pgdemote_kswapd, VM.pgpromote_success];
+  const counted = [
+    VM.pgfault,
+    VM.pswpin,
+    VM.pgscan_kswapd,
+    VM.pgdemote_kswapd,
+    VM.pgpromote_success,
+    VM.numa_pte_updates,
+    VM.numa_hint_faults,
+  ];
   const before = counted.map((item) => v.global(item));
   const a0 = sim.totalAccesses();
   // The window is timed in SLICES parts too: on a machine shared with other work, the median
@@ -135,9 +145,8 @@ export function runBench(o: BenchOptions): BenchResult {
   const secs = Number(w1 - w0) / 1e9;
   const sorted = [...sliceRates].sort((x, y) => x - y);
   const host = run.host;
-  const [pgfault, pswpin, pgscanKswapd, pgdemoteKswapd, pgpromoteSuccess] = counted.map(
-    (item, i) => v.global(item) - before[i],
-  );
+  const [pgfault, pswpin, pgscanKswapd, pgdemoteKswapd, pgpromoteSuccess, ptesMarked, hintFaults] =
+    counted.map((item, i) => v.global(item) - before[i]);
   return {
     accesses_per_sec: Math.round(measured / secs),
     median_slice_accesses_per_sec: (sorted[(SLICES - 1) >> 1] + sorted[SLICES >> 1]) / 2,
@@ -155,6 +164,8 @@ export function runBench(o: BenchOptions): BenchResult {
     pgscan_kswapd: pgscanKswapd,
     pgdemote_kswapd: pgdemoteKswapd,
     pgpromote_success: pgpromoteSuccess,
+    numa_pte_updates: ptesMarked,
+    numa_hint_faults: hintFaults,
     node: process.version,
   };
 }

@@ -45,7 +45,12 @@ export function registerBenchCommand(program: Command): void {
           `state per simulated page:        ${r.bytes_per_page} bytes per frame (+${r.page_table_bytes_per_virtual_page} per virtual page of page table)`,
           `simulated frames / virtual pages: ${r.simulated_pages} / ${r.virtual_pages}`,
           `peak RSS:                        ${mib(r.peak_rss_bytes)} MiB`,
-          `in the measured window:          pgfault ${r.pgfault}, pswpin ${r.pswpin}, pgscan_kswapd ${r.pgscan_kswapd}, pgdemote_kswapd ${r.pgdemote_kswapd}, pgpromote_success ${r.pgpromote_success}`,
+          `in the measured window:          pgfault ${r.pgfault}, pswpin ${r.pswpin}, pgscan_kswapd ${r.pgscan_kswapd}, pgdemote_kswapd ${r.pgdemote_kswapd}`,
+          ...(r.numa_pte_updates > 0
+            ? [
+                `                                 numa_pte_updates ${r.numa_pte_updates}, numa_hint_faults ${r.numa_hint_faults}, pgpromote_success ${r.pgpromote_success}`,
+              ]
+            : []),
           `node ${r.node}`,
         ].join('\n') + '\n',
       );
