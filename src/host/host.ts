@@ -249,7 +249,6 @@ export class Host {
     fr.setStamp(pfn, 0);
     fr.addHead(fr.listId(as.memcg, node, isFile ? LRU_INACTIVE_FILE : LRU_INACTIVE_ANON), pfn);
     this.pt[g] = pfn | PTE_YOUNG | (isWrite ? PTE_DIRTY : 0);
-    this.ledger.faultedIn(g);
     as.rssByNode[node]++;
     this.cgroups.nodePages[as.memcg * this.nodes + node]++;
   }
@@ -400,6 +399,7 @@ export class Host {
     const node = fr.nodeOf(p);
     fr.remove(fr.listId(as.memcg, node, lruOfFlags(fr.flagsOf(p))), p);
     this.pt[g] = pte;
+    this.ledger.evicted(g);
     as.rssByNode[node]--;
     this.cgroups.nodePages[as.memcg * this.nodes + node]--;
     this.cgroups.uncharge(as.memcg, 1);

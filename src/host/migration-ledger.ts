@@ -89,8 +89,12 @@ export class MigrationLedger {
     this.observer?.(space, g, tierSrc, tierDst, reason, nowMs);
   }
 
-  /** A page freshly faulted in starts a new demotion cycle. */
-  faultedIn(g: number): void {
+  /**
+   * Page g left memory (swapped out, dropped or unmapped): its history ends, so that when it is
+   * faulted in again it starts a new demotion cycle. Cleared here rather than at the fault
+   * because eviction comes in reclaim batches whose ledger lines are loaded together.
+   */
+  evicted(g: number): void {
     this.perPage[2 * g] = 0;
     this.perPage[2 * g + 1] = 0;
   }

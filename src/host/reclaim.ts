@@ -48,16 +48,17 @@ const prefetchSink = new Int32Array(1);
 
 /**
  * Loads what reclaim will read for each of the next n pages of `list`'s tail: their PTEs (the
- * accessed bit) and, if they may be demoted, their ledger entries. Walking the links is a
- * chain of dependent cache misses; these loads hang off it independently, so they overlap
- * here instead of each adding a miss to the chain when the pages are processed one by one.
+ * accessed bit) and, for an inactive list, whose pages may be demoted or evicted, their
+ * migration-ledger entries. Walking the links is a chain of dependent cache misses; these
+ * loads hang off it independently, so they overlap here instead of each adding a miss to the
+ * chain when the pages are processed one by one.
  */
-function prefetchTail(host: Host, list: number, n: number, demote: boolean): void {
+function prefetchTail(host: Host, list: number, n: number, inactive: boolean): void {
   const count = host.frames.tailOwners(list, Math.min(n, SWAP_CLUSTER_MAX), scratchOwners);
   const pt = host.pt;
   let touch = 0;
   for (let k = 0; k < count; k++) touch |= pt[scratchOwners[k]];
-  if (demote) for (let k = 0; k < count; k++) touch |= host.ledger.historyWord(scratchOwners[k]);
+  if (inactive) for (let k = 0; k < count; k++) touch |= host.ledger.historyWord(scratchOwners[k]);
   prefetchSink[0] ^= touch;
 }
 
@@ -239,7 +240,7 @@ function shrinkInactiveList(
   let scanned = 0;
   let reclaimed = 0;
   let activated = 0;
-  prefetchTail(host, list, n, demote);
+  prefetchTail(host, list, n, true);
   for (let k = 0; k < n; k++) {
     const p = fr.lruTail[list];
     if (p < 0) break;
