@@ -1,3 +1,5 @@
+import { fmix32 } from '../util/hash.js';
+
 /**
  * Dense numbering of page numbers: the first page inserted gets 0, the next new one 1, and so on
  * (order of first touch). Page numbers are integers below 2^50 held in doubles, which a JS Map
@@ -74,11 +76,5 @@ export class PageIndex {
 function slot(page: number): number {
   const lo = page >>> 0;
   const hi = (page / 4294967296) >>> 0;
-  let h = lo ^ Math.imul(hi, 0x9e3779b1);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h;
+  return fmix32(lo ^ Math.imul(hi, 0x9e3779b1));
 }

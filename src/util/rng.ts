@@ -1,4 +1,5 @@
 import { InputError } from './errors.js';
+import { fmix32 } from './hash.js';
 
 /**
  * Seeded pseudo-random numbers for everything numatier randomises.
@@ -121,16 +122,6 @@ export function mulHigh32(r: number, n: number): number {
   const rh = r >>> 16;
   const rl = r & 0xffff;
   return Math.floor((rh * n + Math.floor((rl * n) / 65536)) / 65536);
-}
-
-/** MurmurHash3's 32-bit finaliser (Appleby, public domain): full avalanche of one word. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h;
 }
 
 // Per-lane starting values and multipliers: four independently mixed 32-bit lanes make the key.
