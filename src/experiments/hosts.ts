@@ -45,3 +45,14 @@ export function twoTierTopology(
 
 /** Small-node watermark gaps are tiny; a larger scale factor gives them the proportions of GiB nodes. */
 export const SMALL_NODE_KERNEL = { watermark_scale_factor: 100 };
+
+/**
+ * NUMA balancing on the experiments' time scale: scan delay, scan period and hot threshold
+ * 200 ms, threshold adjustment every 1 s, so that a few simulated seconds hold many periods.
+ */
+export const TIME_SCALED_NUMA_BALANCING = {
+  numa_balancing_scan_delay_ms: 200,
+  numa_balancing_scan_period_min_ms: 200,
+  numa_balancing_hot_threshold_ms: 200,
+  numa_balancing_scan_period_max_ms: 1000,
+};

@@ -1,4 +1,4 @@
-import { SMALL_NODE_KERNEL, twoTierTopology } from '../hosts.js';
+import { SMALL_NODE_KERNEL, TIME_SCALED_NUMA_BALANCING, twoTierTopology } from '../hosts.js';
 import type { Experiment, ExperimentScale } from '../types.js';
 import { byLabel, fmt, throughput, vm } from './util.js';
 
@@ -29,10 +29,7 @@ export const tieringVsNoPromotion: Experiment = {
           ...SMALL_NODE_KERNEL,
           demotion_enabled: true,
           swap: '2GiB',
-          numa_balancing_scan_delay_ms: 200,
-          numa_balancing_scan_period_min_ms: 200,
-          numa_balancing_hot_threshold_ms: 200,
-          numa_balancing_scan_period_max_ms: 1000,
+          ...TIME_SCALED_NUMA_BALANCING,
           ...kernel,
         },
         tiering,
