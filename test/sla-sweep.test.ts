@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { DEFAULT_SCENARIO } from '../src/scenario/default.js';
 import { runSla, type SlaOptions } from '../src/sla/sweep.js';
 import { InputError } from '../src/util/errors.js';
+import { twoTierTopology } from './scenario-support.js';
 
 /** `numatier sla` (idea S15): the SLA curve of one VM over fast ratios. */
 
@@ -80,32 +81,7 @@ describe('numatier sla (CLI)', () => {
     JSON.stringify({
       name: 'two',
       duration_ms: 60,
-      topology: {
-        nodes: [
-          {
-            id: 0,
-            cpus: [0],
-            size: '64MiB',
-            read_latency: 100,
-            write_latency: 100,
-            read_bandwidth: 100000,
-            write_bandwidth: 60000,
-          },
-          {
-            id: 1,
-            cpus: [],
-            size: '128MiB',
-            read_latency: 300,
-            write_latency: 100,
-            read_bandwidth: 40000,
-            write_bandwidth: 14000,
-          },
-        ],
-        distance: [
-          [10, 17],
-          [17, 10],
-        ],
-      },
+      topology: twoTierTopology({ dram: '64MiB', slow: '128MiB' }),
       kernel: { swap: 'none' },
       vms: [
         { name: 'a', workload: { footprint: '16MiB', pattern: 'zipfian', compute_ns: 20 } },

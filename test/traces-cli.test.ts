@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { scratchDir, traceFixtures as fixtures } from './trace-support.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const cli = path.join(here, '..', 'src', 'cli', 'main.js');
-const fixtures = path.join(here, '..', '..', 'test', 'fixtures', 'traces');
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'numatier-traces-cli-'));
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('cli');
 
 function run(
   args: string[],

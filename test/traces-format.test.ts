@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as zlib from 'node:zlib';
 import fc from 'fast-check';
 import { crc32, crc32Portable } from '../src/traces/crc32.js';
@@ -11,9 +10,9 @@ import { gunzipToTemp } from '../src/traces/gunzip.js';
 import { TraceReader } from '../src/traces/reader.js';
 import { TraceWriter } from '../src/traces/writer.js';
 import { InputError } from '../src/util/errors.js';
+import { scratchDir } from './trace-support.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'numatier-traces-format-'));
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('format');
 let seq = 0;
 const tmp = (name: string): string => path.join(dir, `${++seq}-${name}`);
 

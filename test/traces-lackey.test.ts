@@ -1,25 +1,15 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
 import * as zlib from 'node:zlib';
 import { importLackeyFile } from '../src/traces/lackey.js';
 import { LlcFilter } from '../src/traces/llc.js';
 import { TraceReader } from '../src/traces/reader.js';
 import { InputError } from '../src/util/errors.js';
+import { scratchDir, traceFixtures as fixtures } from './trace-support.js';
 
-const fixtures = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  'test',
-  'fixtures',
-  'traces',
-);
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'numatier-traces-lackey-'));
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('lackey');
 let seq = 0;
 const tmp = (name: string): string => path.join(dir, `${++seq}-${name}`);
 

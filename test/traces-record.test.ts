@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { LlcFilter } from '../src/traces/llc.js';
 import { TraceReader } from '../src/traces/reader.js';
 import { recordTrace, valgrindVersion } from '../src/traces/recorder.js';
 import { traceStats } from '../src/traces/stats.js';
 import { InputError } from '../src/util/errors.js';
+import { scratchDir } from './trace-support.js';
 
 /**
  * Records real programs with Valgrind. The numatrace tool is built on first use into the cache
@@ -17,8 +17,7 @@ import { InputError } from '../src/util/errors.js';
 const valgrind = valgrindVersion();
 const skip = valgrind === null ? 'valgrind is not installed on this machine' : false;
 const python = ['/usr/bin/python3', '/usr/local/bin/python3'].find((p) => fs.existsSync(p)) ?? null;
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'numatier-traces-record-'));
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('record');
 const quiet = { stdio: 'ignore' as const, log: (): void => undefined };
 
 function readAll(file: string): { units: number[]; writes: boolean[] } {

@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
 import { importLackeyFile } from '../src/traces/lackey.js';
 import { formatTraceStats, traceStats } from '../src/traces/stats.js';
 import { TraceWriter } from '../src/traces/writer.js';
+import { scratchDir, traceFixtures as fixtures } from './trace-support.js';
 
-const fixtures = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  'test',
-  'fixtures',
-  'traces',
-);
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'numatier-traces-stats-'));
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('stats');
 
 describe('trace stats', () => {
   it('known answers: page k of 100 accessed k times, every third access a write', () => {

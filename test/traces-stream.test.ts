@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { importLackeyFile } from '../src/traces/lackey.js';
 import { createTraceStream, TraceStream } from '../src/traces/stream.js';
@@ -11,17 +9,9 @@ import { createTraceWorkload, traceWorkloadSchema } from '../src/traces/workload
 import { TraceWriter } from '../src/traces/writer.js';
 import { InputError } from '../src/util/errors.js';
 import type { AccessStream } from '../src/workloads/types.js';
+import { scratchDir, traceFixtures as fixtures } from './trace-support.js';
 
-const fixtures = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  'test',
-  'fixtures',
-  'traces',
-);
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'numatier-traces-stream-'));
-after(() => fs.rmSync(dir, { recursive: true, force: true }));
+const dir = scratchDir('stream');
 const small = path.join(dir, 'small.ntrace');
 before(async () => {
   await importLackeyFile(path.join(fixtures, 'small.lackey'), small);
