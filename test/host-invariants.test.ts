@@ -90,7 +90,7 @@ describe('host invariants (property-based)', () => {
               shrinkNode(host, o.node, 64, o.prio, {
                 reclaimer: RECLAIM_KSWAPD,
                 targetMemcg: -1,
-                ignoreLow: false,
+                memcgLowReclaim: false,
                 noDemotion: false,
               });
               break;

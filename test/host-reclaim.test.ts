@@ -4,13 +4,20 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PF_ACTIVE, PF_REFERENCED } from '../src/host/frames.js';
-import { PTE_FILE_SHADOW, PTE_PFN_MASK, PTE_SWAP, PTE_YOUNG, RECLAIM_KSWAPD } from '../src/host/pte.js';
+import {
+  PTE_FILE_SHADOW,
+  PTE_PFN_MASK,
+  PTE_SWAP,
+  PTE_YOUNG,
+  RECLAIM_DIRECT,
+  RECLAIM_KSWAPD,
+} from '../src/host/pte.js';
 import { inactiveIsLow, inactiveRatio, kswapdStep, shrinkNode } from '../src/host/reclaim.js';
 import { VM } from '../src/host/vmstat.js';
 import { smallHost, touch } from './host-support.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures');
-const req = { reclaimer: RECLAIM_KSWAPD, targetMemcg: -1, ignoreLow: false, noDemotion: false };
+const req = { reclaimer: RECLAIM_KSWAPD, targetMemcg: -1, memcgLowReclaim: false, noDemotion: false };
 
 function ptesOf(host: ReturnType<typeof smallHost>, asId: number, from: number, to: number): number[] {
   const as = host.spaces[asId];
@@ -233,6 +240,59 @@ describe('memory cgroups', () => {
     assert.equal(host.vmstat.global(VM.oom_kill), 1);
     assert.equal(host.cgroups.eventCount(1, 'oom_kill'), 1);
     assert.equal(host.cgroups.usage[1], 0, "the victim's memory is freed");
+    assert.equal(host.verify(), null);
+  });
+});
+
+describe('walks over the memcg tree (shrink_node_memcgs)', () => {
+  // /p holds two groups of 4096 clean page-cache pages each, not accessed since they were
+  // faulted in, so the first scan reclaims them.
+  const mk = () => {
+    const host = smallHost({
+      nodes: [{ pages: 32768, cpu: true }],
+      cgroups: ['/p', '/p/s1', '/p/s2'].map((path) => ({
+        path,
+        memoryMax: Infinity,
+        memoryHigh: Infinity,
+        memoryLow: 0,
+      })),
+      spaces: [
+        { pages: 4096, filePages: 4096, memcg: 2 },
+        { pages: 4096, filePages: 4096, memcg: 3 },
+      ],
+    });
+    touch(host, 0, 0, 4096);
+    touch(host, 1, 0, 4096);
+    for (let g = 0; g < host.pt.length; g++) if (host.pt[g] >= 0) host.pt[g] &= ~PTE_YOUNG;
+    return host;
+  };
+  const usage = (host: ReturnType<typeof smallHost>) => [host.cgroups.usage[2], host.cgroups.usage[3]];
+
+  it('a partial walk (direct or memcg reclaim) resumes after the group where the last one stopped', () => {
+    const host = mk();
+    const direct = { reclaimer: RECLAIM_DIRECT, targetMemcg: 1, memcgLowReclaim: false, noDemotion: false };
+    const seen: string[] = [];
+    for (let call = 0; call < 4; call++) {
+      const before = usage(host);
+      assert.ok(shrinkNode(host, 0, 32, 0, direct) >= 32);
+      const after = usage(host);
+      seen.push(
+        after[0] < before[0] ? (after[1] < before[1] ? 'both' : 's1') : after[1] < before[1] ? 's2' : '-',
+      );
+    }
+    // Each walk stops at the group that met the goal; the next one starts after it, and one
+    // that would start past the end starts again at the top.
+    assert.deepEqual(seen, ['s1', 's2', 's1', 's2']);
+    assert.equal(host.verify(), null);
+  });
+
+  it('kswapd walks every group, even when the first one meets the goal', () => {
+    const host = mk();
+    const kswapd = { reclaimer: RECLAIM_KSWAPD, targetMemcg: -1, memcgLowReclaim: false, noDemotion: false };
+    const before = usage(host);
+    assert.ok(shrinkNode(host, 0, 32, 0, kswapd) >= 32);
+    const after = usage(host);
+    assert.ok(after[0] < before[0] && after[1] < before[1], `both groups reclaimed: ${before} -> ${after}`);
     assert.equal(host.verify(), null);
   });
 });

@@ -9,6 +9,39 @@ export interface CgroupSpec {
   memoryMax: number;
   memoryHigh: number;
   memoryLow: number;
+  /** memory.min in pages (default 0). */
+  memoryMin?: number;
+}
+
+/**
+ * effective_protection() of mm/page_counter.c: the part of a group's memory.min or memory.low
+ * (`setting`) that holds, given its parent's effective value and the protected usage of all
+ * the parent's children (Σ min(usage, setting), the kernel's children_low_usage). When the
+ * children claim and use more than the parent affords, the parent's share is split in
+ * proportion to each child's protected usage; otherwise each keeps min(usage, setting), and
+ * with memory_recursiveprot the parent's unclaimed share goes to the children in proportion
+ * to their unprotected usage. All values in pages; the kernel's integer division is kept.
+ */
+export function effectiveProtection(
+  usage: number,
+  parentUsage: number,
+  setting: number,
+  parentEffective: number,
+  siblingsProtected: number,
+  recursiveProtection: boolean,
+): number {
+  const protectedUsage = Math.min(usage, setting);
+  if (siblingsProtected > parentEffective) {
+    return Math.floor((protectedUsage * parentEffective) / siblingsProtected);
+  }
+  let ep = protectedUsage;
+  if (!recursiveProtection) return ep;
+  if (parentEffective > siblingsProtected && parentUsage > siblingsProtected && usage > protectedUsage) {
+    ep += Math.floor(
+      ((parentEffective - siblingsProtected) * (usage - protectedUsage)) / (parentUsage - siblingsProtected),
+    );
+  }
+  return ep;
 }
 
 export const MEMORY_EVENTS = ['low', 'high', 'max', 'oom', 'oom_kill'] as const;
@@ -21,6 +54,16 @@ export class CgroupTree {
   readonly memoryMax: Float64Array;
   readonly memoryHigh: Float64Array;
   readonly memoryLow: Float64Array;
+  readonly memoryMin: Float64Array;
+  /**
+   * Effective memory.min and memory.low (the kernel's emin, elow), recomputed by
+   * calculateProtection() as reclaim visits each group; like the kernel's, a value is left as
+   * it was while the group is empty or is the reclaim's target.
+   */
+  readonly emin: Float64Array;
+  readonly elow: Float64Array;
+  /** The cgroup2 mount option memory_recursiveprot. */
+  readonly recursiveProt: boolean;
   /** memory.current in pages, hierarchical. */
   readonly usage: Float64Array;
   /** Pages charged to this group itself (not descendants), per node: [memcg * nodes + node]. */
@@ -29,10 +72,17 @@ export class CgroupTree {
   readonly kernelPages: Float64Array;
   readonly events: Float64Array;
   readonly nodes: number;
+  /**
+   * Per reclaim target and node ([memcg * nodes + node]): where the last partial reclaim walk
+   * stopped, as an index into subtree(memcg), or -1 to start at the target (the per-node
+   * `iter.position` of mem_cgroup_iter's reclaim cookie).
+   */
+  readonly reclaimPosition: Int32Array;
 
   /** `specs` must list every group after its parent; the root "/" is added if absent. */
-  constructor(specs: readonly CgroupSpec[], nodes: number) {
+  constructor(specs: readonly CgroupSpec[], nodes: number, recursiveProt = false) {
     this.nodes = nodes;
+    this.recursiveProt = recursiveProt;
     const all: CgroupSpec[] = [];
     if (!specs.some((s) => s.path === '/')) {
       all.push({ path: '/', memoryMax: Infinity, memoryHigh: Infinity, memoryLow: 0 });
@@ -42,10 +92,14 @@ export class CgroupTree {
     this.memoryMax = new Float64Array(n);
     this.memoryHigh = new Float64Array(n);
     this.memoryLow = new Float64Array(n);
+    this.memoryMin = new Float64Array(n);
+    this.emin = new Float64Array(n);
+    this.elow = new Float64Array(n);
     this.usage = new Float64Array(n);
     this.nodePages = new Float64Array(n * nodes);
     this.kernelPages = new Float64Array(n * nodes);
     this.events = new Float64Array(n * MEMORY_EVENTS.length);
+    this.reclaimPosition = new Int32Array(n * nodes).fill(-1);
     const index = new Map<string, number>();
     all.forEach((s, i) => {
       const parentPath = s.path === '/' ? null : s.path.slice(0, s.path.lastIndexOf('/')) || '/';
@@ -59,6 +113,7 @@ export class CgroupTree {
       this.memoryMax[i] = s.memoryMax;
       this.memoryHigh[i] = s.memoryHigh;
       this.memoryLow[i] = s.memoryLow;
+      this.memoryMin[i] = s.memoryMin ?? 0;
     });
     this.index = index;
   }
@@ -123,19 +178,59 @@ export class CgroupTree {
   }
 
   /**
-   * Whether reclaim should skip `memcg` because memory.low protects it. Simplified effective
-   * protection: a group is protected while its usage is at or below its own memory.low and
-   * every ancestor's usage is at or below that ancestor's memory.low or the ancestor sets none.
+   * page_counter_calculate_protection(): updates emin and elow of `memcg` for a reclaim whose
+   * target is `root` (0 for global reclaim). Call it for each group in pre-order, so that a
+   * parent's values are fresh when its children use them, as shrink_node_memcgs() does.
    */
-  isProtected(memcg: number): boolean {
-    let any = false;
-    for (let c = memcg; c > 0; c = this.parent[c]) {
-      if (this.memoryLow[c] > 0) {
-        if (this.usage[c] > this.memoryLow[c]) return false;
-        any = true;
-      }
+  calculateProtection(root: number, memcg: number): void {
+    if (memcg === root) return; // the target's own values are ignored, so they may be stale
+    const usage = this.usage[memcg];
+    if (usage === 0) return;
+    const parent = this.parent[memcg];
+    if (parent === root) {
+      this.emin[memcg] = this.memoryMin[memcg];
+      this.elow[memcg] = this.memoryLow[memcg];
+      return;
     }
-    return any;
+    const parentUsage = this.usage[parent];
+    let minUsage = 0;
+    let lowUsage = 0;
+    for (const c of this.children[parent]) {
+      minUsage += Math.min(this.usage[c], this.memoryMin[c]);
+      lowUsage += Math.min(this.usage[c], this.memoryLow[c]);
+    }
+    const rec = this.recursiveProt;
+    this.emin[memcg] = effectiveProtection(
+      usage,
+      parentUsage,
+      this.memoryMin[memcg],
+      this.emin[parent],
+      minUsage,
+      rec,
+    );
+    this.elow[memcg] = effectiveProtection(
+      usage,
+      parentUsage,
+      this.memoryLow[memcg],
+      this.elow[parent],
+      lowUsage,
+      rec,
+    );
+  }
+
+  /** mem_cgroup_unprotected(): the root group and the reclaim's target get no protection. */
+  unprotected(target: number, memcg: number): boolean {
+    return memcg === 0 || memcg === target;
+  }
+
+  /** mem_cgroup_below_min(): usage within the effective memory.min (hard protection). */
+  belowMin(target: number, memcg: number): boolean {
+    return !this.unprotected(target, memcg) && this.emin[memcg] >= this.usage[memcg];
+  }
+
+  /** mem_cgroup_below_low(): usage within the effective memory.low (best-effort protection). */
+  belowLow(target: number, memcg: number): boolean {
+    return !this.unprotected(target, memcg) && this.elow[memcg] >= this.usage[memcg];
   }
 
   event(memcg: number, e: MemoryEvent): void {

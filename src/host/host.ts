@@ -48,6 +48,8 @@ export interface HostOptions {
   rng: RandomSource;
   /** A page demoted within this many ms of its promotion counts as ping-pong (default 10 s). */
   pingpongWindowMs?: number;
+  /** The cgroup2 mount option memory_recursiveprot (default false). */
+  memoryRecursiveProt?: boolean;
 }
 
 /** Hooks the engine installs; the host never schedules anything itself. */
@@ -106,7 +108,7 @@ export class Host {
   constructor(o: HostOptions) {
     this.topo = o.topology;
     this.nodes = o.topology.nodes.length;
-    this.cgroups = new CgroupTree(o.cgroups, this.nodes);
+    this.cgroups = new CgroupTree(o.cgroups, this.nodes, o.memoryRecursiveProt ?? false);
     this.frames = new FrameTable(
       o.topology.nodes.map((n) => n.capacityPages),
       this.cgroups.count,
@@ -434,7 +436,8 @@ export class Host {
     return victim;
   }
 
-  private killSpace(as: AddressSpace): void {
+  /** exit_mmap(): the address space ends (its task exits or is killed); its memory is freed. */
+  killSpace(as: AddressSpace): void {
     as.alive = false;
     as.killedAtNs = this.now;
     for (let g = as.base; g < as.base + as.pages; g++) {

@@ -85,8 +85,16 @@ export interface ReclaimRequest {
   reclaimer: number;
   /** Limit reclaim to this memcg's subtree (memcg limit reclaim), or -1. */
   targetMemcg: number;
-  /** memory.low is honoured unless this is the retry pass that ignores it. */
-  ignoreLow: boolean;
+  /**
+   * sc->memcg_low_reclaim: groups within their effective memory.low are reclaimed too. Only
+   * the retry of direct and memcg reclaim sets it; kswapd never does.
+   */
+  memcgLowReclaim: boolean;
+  /**
+   * sc->memcg_low_skipped, set by reclaim: a group was passed over, or scanned less, because
+   * of its memory.low. With nothing reclaimed, direct and memcg reclaim then retry.
+   */
+  memcgLowSkipped?: boolean;
   /** MADV_PAGEOUT / DAMON pageout set no_demotion; proactive reclaim does not retry failures. */
   noDemotion: boolean;
   /**
@@ -99,8 +107,13 @@ export interface ReclaimRequest {
 }
 
 /**
- * shrink_node(): reclaims up to `nrToReclaim` pages from `node` at `priority`, visiting the
- * memcgs in scope. Returns pages reclaimed (demoted pages count as reclaimed, as in the kernel).
+ * shrink_node(): reclaims about `nrToReclaim` pages from `node` at `priority`, visiting the
+ * memcgs in scope as shrink_node_memcgs() does. kswapd walks every group of the tree, each
+ * lruvec working toward the whole goal. Direct, memcg and proactive reclaim walk partially:
+ * each walk resumes after the group where the last walk for the same target and node
+ * stopped (mem_cgroup_iter's per-node reclaim cursor), and stops once the goal is met, so
+ * that successive small reclaims share the pressure over the groups instead of starting at
+ * the first one every time. Returns pages reclaimed (demoted pages count, as in the kernel).
  */
 export function shrinkNode(
   host: Host,
@@ -110,13 +123,37 @@ export function shrinkNode(
   req: ReclaimRequest,
 ): number {
   const cg = host.cgroups;
-  const scope = req.targetMemcg >= 0 ? cg.subtree(req.targetMemcg) : cg.subtree(0);
+  const root = req.targetMemcg >= 0 ? req.targetMemcg : 0;
+  const scope = cg.subtree(root);
+  const partial = req.reclaimer !== RECLAIM_KSWAPD;
+  const cursor = root * host.nodes + node;
   let reclaimed = 0;
-  for (const memcg of scope) {
-    if (reclaimed >= nrToReclaim) break;
-    if (!req.ignoreLow && cg.isProtected(memcg)) continue;
-    reclaimed += shrinkLruvec(host, memcg, node, nrToReclaim - reclaimed, priority, req);
+  // Pre-order, so a parent's effective protection is computed before its children's.
+  let i = partial ? cg.reclaimPosition[cursor] + 1 : 0;
+  if (i >= scope.length) i = 0; // a walk that would start past the end sees the tree from its root
+  for (; i < scope.length; i++) {
+    const memcg = scope[i];
+    if (partial) cg.reclaimPosition[cursor] = i;
+    // An empty group has nothing to reclaim: it neither counts as skipped nor gets a low event.
+    if (cg.usage[memcg] === 0) continue;
+    cg.calculateProtection(root, memcg);
+    // Rebalancing a tier ratio (demoteOnly) moves pages and frees nothing: memory.min and
+    // memory.low, which protect a group's memory from reclaim, do not apply to it.
+    if (req.demoteOnly !== true) {
+      if (cg.belowMin(root, memcg)) continue; // hard protection: OOM before this is reclaimed
+      if (cg.belowLow(root, memcg)) {
+        if (!req.memcgLowReclaim) {
+          req.memcgLowSkipped = true;
+          continue;
+        }
+        cg.event(memcg, 'low');
+      }
+    }
+    reclaimed += shrinkLruvec(host, memcg, node, nrToReclaim, priority, req, root);
+    if (partial && reclaimed >= nrToReclaim) break;
   }
+  // A walk that reached the end of the tree starts the next one from its root.
+  if (partial && i >= scope.length) cg.reclaimPosition[cursor] = -1;
   return reclaimed;
 }
 
@@ -132,6 +169,7 @@ function shrinkLruvec(
   nrToReclaim: number,
   priority: number,
   req: ReclaimRequest,
+  root: number,
 ): number {
   const fr = host.frames;
   const base = fr.listId(memcg, node, 0);
@@ -160,10 +198,33 @@ function shrinkLruvec(
     anonFrac = host.swappiness / 200;
     fileFrac = (200 - host.swappiness) / 200;
   }
+  // mem_cgroup_protection(): a group above its effective memory.min/low is scanned in
+  // proportion to how far above it is (get_scan_count's proportional protection).
+  const cg = host.cgroups;
+  const unprotected = cg.unprotected(root, memcg) || req.demoteOnly === true;
+  const emin = unprotected ? 0 : cg.emin[memcg];
+  const elow = unprotected ? 0 : cg.elow[memcg];
+  let protection = 0;
+  if (emin > 0 || elow > 0) {
+    // memory.low scaling; the low-reclaim retry scales by memory.min alone.
+    if (!req.memcgLowReclaim && elow > emin) {
+      protection = elow;
+      req.memcgLowSkipped = true;
+    } else protection = emin;
+  }
+  const cgroupSize = Math.max(cg.usage[memcg], protection);
   for (let i = 0; i < 4; i++) {
     const lru = SCAN_ORDER[i];
     const isFile = lru >= LRU_INACTIVE_FILE;
-    let scan = sizes[base + lru] >> priority; // lru_size >> sc->priority
+    const size = sizes[base + lru];
+    let scan = size;
+    if (emin > 0 || elow > 0) {
+      // At least SWAP_CLUSTER_MAX, to keep reclaim moving; isolation cannot take more than
+      // the list holds.
+      scan = size - Math.floor((size * protection) / (cgroupSize + 1));
+      scan = Math.min(size, Math.max(scan, SWAP_CLUSTER_MAX));
+    }
+    scan >>= priority; // lru_size >> sc->priority
     // At low priority a small list still gets looked at (the kernel's "scan at least
     // SWAP_CLUSTER_MAX when reclaim struggles").
     if (scan === 0 && priority < DEF_PRIORITY && sizes[base + lru] > 0)
@@ -373,16 +434,21 @@ function demoteBatch(
  */
 export function directReclaim(host: Host, nodes: Int32Array, targetMemcg: number): number {
   host.reclaimCostNs = 0;
-  const req: ReclaimRequest = { reclaimer: RECLAIM_DIRECT, targetMemcg, ignoreLow: false, noDemotion: false };
+  const req: ReclaimRequest = {
+    reclaimer: RECLAIM_DIRECT,
+    targetMemcg,
+    memcgLowReclaim: false,
+    memcgLowSkipped: false,
+    noDemotion: false,
+  };
   let reclaimed = 0;
-  for (let pass = 0; pass < 2 && reclaimed === 0; pass++) {
-    req.ignoreLow = pass === 1;
+  do {
     for (let prio = DEF_PRIORITY; prio >= 0 && reclaimed < SWAP_CLUSTER_MAX; prio--) {
       for (let i = 0; i < nodes.length && reclaimed < SWAP_CLUSTER_MAX; i++) {
         reclaimed += shrinkNode(host, nodes[i], SWAP_CLUSTER_MAX - reclaimed, prio, req);
       }
     }
-  }
+  } while (retryBelowLow(req, reclaimed));
   return reclaimed;
 }
 
@@ -396,21 +462,31 @@ export function memcgReclaim(host: Host, memcg: number, nrPages: number, cpuNode
   const req: ReclaimRequest = {
     reclaimer: RECLAIM_DIRECT,
     targetMemcg: memcg,
-    ignoreLow: false,
+    memcgLowReclaim: false,
+    memcgLowSkipped: false,
     noDemotion: false,
   };
   const want = Math.max(nrPages, SWAP_CLUSTER_MAX);
   let reclaimed = 0;
-  for (let pass = 0; pass < 2 && reclaimed === 0; pass++) {
-    req.ignoreLow = pass === 1;
-    if (pass === 1) host.cgroups.event(memcg, 'low');
+  do {
     for (let prio = DEF_PRIORITY; prio >= 0 && reclaimed < want; prio--) {
       for (let i = 0; i < nodes.length && reclaimed < want; i++) {
         reclaimed += shrinkNode(host, nodes[i], want - reclaimed, prio, req);
       }
     }
-  }
+  } while (retryBelowLow(req, reclaimed));
   return reclaimed;
+}
+
+/**
+ * do_try_to_free_pages()'s "untapped cgroup reserves? Don't OOM, retry": after a run that
+ * reclaimed nothing because memory.low held, arms the retry that reclaims protected groups.
+ */
+function retryBelowLow(req: ReclaimRequest, reclaimed: number): boolean {
+  if (reclaimed > 0 || req.memcgLowReclaim || req.memcgLowSkipped !== true) return false;
+  req.memcgLowReclaim = true;
+  req.memcgLowSkipped = false;
+  return true;
 }
 
 /**
@@ -427,18 +503,15 @@ export function kswapdStep(host: Host, node: number): number {
   const prio = host.kswapdPriority[node];
   const mark = (host.numaBalancing & 2) !== 0 ? host.wmarkPromo[node] : host.wmarkHigh[node];
   const want = Math.max(SWAP_CLUSTER_MAX, mark + 1 - host.frames.freeCount[node]);
+  // balance_pgdat() never sets memcg_low_reclaim: kswapd leaves groups within their memory.low
+  // alone even when nothing else is left, fails, and leaves the rest to direct reclaim.
   const req: ReclaimRequest = {
     reclaimer: RECLAIM_KSWAPD,
     targetMemcg: -1,
-    ignoreLow: false,
+    memcgLowReclaim: false,
     noDemotion: false,
   };
-  let reclaimed = shrinkNode(host, node, want, prio, req);
-  if (reclaimed === 0) {
-    // memory.low is best effort: with nothing reclaimable outside protection, ignore it.
-    req.ignoreLow = true;
-    reclaimed = shrinkNode(host, node, want, prio, req);
-  }
+  const reclaimed = shrinkNode(host, node, want, prio, req);
   if (reclaimed > 0) return reclaimed;
   if (prio > 1) {
     host.kswapdPriority[node] = prio - 1;
@@ -454,15 +527,19 @@ export function proactiveReclaim(host: Host, memcg: number, nrPages: number): nu
   const req: ReclaimRequest = {
     reclaimer: RECLAIM_PROACTIVE,
     targetMemcg: memcg,
-    ignoreLow: false,
+    memcgLowReclaim: false,
+    memcgLowSkipped: false,
     noDemotion: false,
   };
   let reclaimed = 0;
-  for (let prio = DEF_PRIORITY; prio >= 0 && reclaimed < nrPages; prio--) {
-    for (let n = 0; n < host.nodes && reclaimed < nrPages; n++) {
-      reclaimed += shrinkNode(host, n, nrPages - reclaimed, prio, req);
+  // try_to_free_mem_cgroup_pages(), so the same retry past memory.low as memcg reclaim.
+  do {
+    for (let prio = DEF_PRIORITY; prio >= 0 && reclaimed < nrPages; prio--) {
+      for (let n = 0; n < host.nodes && reclaimed < nrPages; n++) {
+        reclaimed += shrinkNode(host, n, nrPages - reclaimed, prio, req);
+      }
     }
-  }
+  } while (retryBelowLow(req, reclaimed));
   return reclaimed;
 }
 
@@ -482,7 +559,7 @@ export function demoteMemcg(
   const req: ReclaimRequest = {
     reclaimer: RECLAIM_PROACTIVE,
     targetMemcg: memcg,
-    ignoreLow: true,
+    memcgLowReclaim: false,
     noDemotion: false,
     demoteOnly: true,
     reason,

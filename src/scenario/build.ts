@@ -82,6 +82,7 @@ export function buildRun(sc: ResolvedScenario, seed: number, opts: BuildOptions 
     costs: sc.costs,
     rng: rng.fork('host'),
     pingpongWindowMs: tier.pingpongWindowMs,
+    memoryRecursiveProt: sc.memoryRecursiveProt,
   });
   let numa: NumaTiering | null = null;
   if (sc.numaBalancing !== 0) {

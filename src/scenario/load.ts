@@ -70,6 +70,8 @@ export interface ResolvedScenario {
   demotionEnabled: boolean;
   numaBalancing: number;
   swappiness: number;
+  /** The cgroup2 mount option memory_recursiveprot. */
+  memoryRecursiveProt: boolean;
   swapPages: number;
   weightedInterleave: Record<number, number>;
   costs: KernelCosts;
@@ -214,6 +216,8 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
       memoryHigh: limitPages(c['memory.high'], `${f}.memory.high`, Infinity),
       memoryLow:
         c['memory.low'] === undefined ? 0 : bytesToPages(parseSize(c['memory.low'], `${f}.memory.low`)),
+      memoryMin:
+        c['memory.min'] === undefined ? 0 : bytesToPages(parseSize(c['memory.min'], `${f}.memory.min`)),
     });
     if (c['memory.tier_ratio'] !== undefined) {
       tierRatios.push({
@@ -363,6 +367,7 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
     demotionEnabled: k.demotion_enabled ?? false,
     numaBalancing: k.numa_balancing ?? 0,
     swappiness: k.swappiness ?? 60,
+    memoryRecursiveProt: k.memory_recursiveprot ?? false,
     swapPages,
     weightedInterleave,
     costs,

@@ -27,7 +27,8 @@ const cgroupSchema = z.strictObject({
   path: z.string().describe('cgroup path, e.g. /vms/web'),
   'memory.max': sizeOrMax.optional(),
   'memory.high': sizeOrMax.optional(),
-  'memory.low': z.string().optional().describe('a size with a unit'),
+  'memory.low': z.string().optional().describe('best-effort protection: a size with a unit'),
+  'memory.min': z.string().optional().describe('hard protection: a size with a unit'),
   'memory.tier_ratio': z
     .union([z.string(), z.number()])
     .optional()
@@ -112,6 +113,12 @@ const kernelSchema = z.strictObject({
   demotion_enabled: z.boolean().optional().describe('/sys/kernel/mm/numa/demotion_enabled (default false)'),
   numa_balancing: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]).optional(),
   swappiness: z.number().int().min(0).max(200).optional(),
+  memory_recursiveprot: z
+    .boolean()
+    .optional()
+    .describe(
+      'cgroup2 mount option: unclaimed memory.min/low of a parent protects its children (default false)',
+    ),
   watermark_scale_factor: z.number().int().min(1).max(3000).optional(),
   min_free_kbytes: z.number().int().min(0).optional(),
   swap: z.string().optional().describe('swap device size ("16GiB") or "none"'),
