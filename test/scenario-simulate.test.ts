@@ -205,6 +205,19 @@ describe('bad scenarios', () => {
       /tiering\.promotion_filter: expected one of/,
     ],
     [
+      'more nodes than a simulated host holds',
+      (d) => {
+        const n = 256;
+        d.topology = {
+          nodes: Array.from({ length: n }, (_, id) => ({ id, cpus: id === 0 ? [0] : [], size: '64MiB' })),
+          distance: Array.from({ length: n }, (_, i) =>
+            Array.from({ length: n }, (_, j) => (i === j ? 10 : 20)),
+          ),
+        };
+      },
+      /topology\.nodes: a simulated host has at most 255 nodes, got 256/,
+    ],
+    [
       'cyclic one-way paths',
       (d) => (d.tiering = { demotion_policy: 'one-way', demotion_paths: { 0: [1], 1: [0] } }),
       /cycle 0 -> 1 -> 0/,

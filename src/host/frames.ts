@@ -43,6 +43,8 @@ export const LRU_NAMES = [
 const FRAME_WORDS = 4;
 export const BYTES_PER_FRAME = FRAME_WORDS * 4;
 export const NODE_CHUNK_SHIFT = 16;
+/** Nodes a simulated host may have: a frame's node is one byte (`nodeOfChunk`). */
+export const MAX_HOST_NODES = 255;
 
 /** Which LRU list a user page's flags put it on. */
 export function lruOfFlags(f: number): number {
@@ -72,7 +74,7 @@ export class FrameTable {
   readonly lruSize: Int32Array;
 
   constructor(nodePages: readonly number[], memcgs: number) {
-    if (nodePages.length > 255) throw new Error('at most 255 nodes');
+    if (nodePages.length > MAX_HOST_NODES) throw new Error(`at most ${MAX_HOST_NODES} nodes`);
     this.nodes = nodePages.length;
     this.memcgs = memcgs;
     this.nodeStart = new Int32Array(this.nodes + 1);

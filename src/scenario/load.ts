@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import YAML from 'yaml';
 import { DEFAULT_KERNEL_COSTS, type KernelCosts } from '../host/costs.js';
+import { MAX_HOST_NODES } from '../host/frames.js';
 import { parseMempolicy, type Mempolicy } from '../host/mempolicy.js';
 import type { CgroupSpec } from '../host/cgroups.js';
 import { DEFAULT_LATENCY_MODEL, type LatencyModelOptions } from '../engine/cost-model.js';
@@ -183,6 +184,11 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
     ...(k.min_free_kbytes !== undefined ? { minFreeKbytes: k.min_free_kbytes } : {}),
     ...(k.watermark_scale_factor !== undefined ? { watermarkScaleFactor: k.watermark_scale_factor } : {}),
   });
+  if (model.nodes.length > MAX_HOST_NODES) {
+    throw new InputError(
+      `topology.nodes: a simulated host has at most ${MAX_HOST_NODES} nodes, got ${model.nodes.length}`,
+    );
+  }
   const nodeIds = model.nodes.map((n) => n.id);
   const idList = nodeIds.join(', ');
   const cpuNodes = model.nodes.filter((n) => n.cpus.length > 0).map((n) => n.id);
