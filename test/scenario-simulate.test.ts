@@ -162,11 +162,20 @@ describe('numatier simulate', () => {
       'duration_ms=40',
       '--set',
       'kernel.numa_balancing=0',
+      '--set',
+      'cgroups[1].memory.low=64MiB',
+      '--set',
+      'cgroups.1.memory.max=max',
     ]);
     assert.equal(ok.code, 0, ok.stderr);
     const s = JSON.parse(ok.stdout);
     assert.equal(s.simulated_ms, 40);
     assert.equal(s.vmstat.numa_hint_faults, 0);
+    // A cgroup control file keeps its dot: memory.low, not memory → low.
+    const used = JSON.parse(readFileSync(join(dir, 'o', 'scenario.json'), 'utf8'));
+    assert.equal(used.cgroups[1]['memory.low'], '64MiB');
+    assert.equal(used.cgroups[1]['memory.max'], 'max');
+    assert.equal(s.cgroups.find((c: { path: string }) => c.path === used.cgroups[1].path).memory_max, 'max');
   });
 });
 

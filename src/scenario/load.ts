@@ -16,7 +16,7 @@ import { createAccessStream } from '../workloads/create.js';
 import type { AccessStream } from '../workloads/types.js';
 import { createTraceWorkload } from '../traces/workload.js';
 import type { Rng } from '../util/rng.js';
-import { scenarioSchema, type ScenarioInput } from './schema.js';
+import { DOTTED_KEYS, scenarioSchema, type ScenarioInput } from './schema.js';
 import { NUMA_BALANCING_DEFAULTS, type NumaBalancingTunables } from '../host/numa-balancing/constants.js';
 import { findCycle } from '../policies/demotion/one-way.js';
 import type { DemotionPolicyName } from '../policies/demotion/index.js';
@@ -103,8 +103,9 @@ export function readScenarioFile(path: string): unknown {
 
 /**
  * `--set key=value` overrides: a dotted path (`kernel.swappiness`, `vms.0.workload.theta`,
- * `vms[0].mlp`) and a YAML scalar or flow value. Missing maps on the way are created, so any
- * field can be set; the result is validated like a file.
+ * `vms[0].mlp`, `cgroups[1].memory.low`: a cgroup control file keeps its dot) and a YAML
+ * scalar or flow value. Missing maps on the way are created, so any field can be set; the
+ * result is validated like a file.
  */
 export function applyOverrides(raw: unknown, sets: readonly string[]): unknown {
   const root = structuredClone(raw) as Record<string, unknown>;
@@ -121,10 +122,13 @@ export function applyOverrides(raw: unknown, sets: readonly string[]): unknown {
         `--set ${key}: value ${JSON.stringify(s.slice(eq + 1))} is not a valid YAML value`,
       );
     }
-    const segs = key
-      .replace(/\[(\d+)\]/g, '.$1')
-      .split('.')
-      .filter((x) => x !== '');
+    const segs: string[] = [];
+    for (const part of key.replace(/\[(\d+)\]/g, '.$1').split('.')) {
+      if (part === '') continue;
+      const joined = `${segs[segs.length - 1]}.${part}`;
+      if (segs.length > 0 && DOTTED_KEYS.has(joined)) segs[segs.length - 1] = joined;
+      else segs.push(part);
+    }
     let obj: Record<string, unknown> | unknown[] = root;
     for (let i = 0; i < segs.length; i++) {
       const seg = segs[i];

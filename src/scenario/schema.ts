@@ -35,6 +35,11 @@ const cgroupSchema = z.strictObject({
     .describe('fast share of the group\'s memory: "0.25", a fast:slow pair "1:3", or "max" (docs/ratios.md)'),
 });
 
+/** Field names with a dot in them (the cgroup control files), which `--set` paths keep whole. */
+export const DOTTED_KEYS: ReadonlySet<string> = new Set(
+  Object.keys(cgroupSchema.shape).filter((k) => k.includes('.')),
+);
+
 const madviseSchema = z.strictObject({
   at_ms: z.number().nonnegative().optional().describe('when the VM makes the call (default 0)'),
   range: z.strictObject({
