@@ -148,13 +148,15 @@ function cgroupTable(s: Summary): string {
       head: 'memory.max MiB',
       cell: (c) => (c.memory_max === 'max' ? 'max' : num(c.memory_max / 2 ** 20, 0)),
     },
+    { head: 'memory.low MiB', cell: (c) => num(c.memory_low / 2 ** 20, 0) },
+    { head: 'memory.min MiB', cell: (c) => num(c.memory_min / 2 ** 20, 0) },
     { head: 'low', cell: (c) => ev(c, 'low') },
     { head: 'high', cell: (c) => ev(c, 'high') },
     { head: 'max', cell: (c) => ev(c, 'max') },
     { head: 'oom', cell: (c) => ev(c, 'oom') },
     { head: 'oom_kill', cell: (c) => ev(c, 'oom_kill') },
   ];
-  return table('Cgroups (memory.current, memory.max, memory.events)', cols, s.cgroups);
+  return table('Cgroups (memory.current, limits and protection, memory.events)', cols, s.cgroups);
 }
 
 /** The /proc/vmstat counters a reader of a tiering run looks at first. */

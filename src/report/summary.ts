@@ -74,6 +74,10 @@ export interface Summary {
     path: string;
     memory_current: number;
     memory_max: number | 'max';
+    memory_high: number | 'max';
+    /** memory.low and memory.min as set, in bytes (docs/cgroups.md). */
+    memory_low: number;
+    memory_min: number;
     numa_stat: Record<string, Record<string, number>>;
     memory_stat: Record<string, number>;
     memory_events: Record<string, number>;
@@ -190,6 +194,9 @@ export function buildSummary(run: BuiltRun): Summary {
         path,
         memory_current: cg.usage[c] * PAGE_SIZE,
         memory_max: Number.isFinite(cg.memoryMax[c]) ? cg.memoryMax[c] * PAGE_SIZE : 'max',
+        memory_high: Number.isFinite(cg.memoryHigh[c]) ? cg.memoryHigh[c] * PAGE_SIZE : 'max',
+        memory_low: cg.memoryLow[c] * PAGE_SIZE,
+        memory_min: cg.memoryMin[c] * PAGE_SIZE,
         numa_stat: ns,
         memory_stat: memoryStat(host, c, ns),
         memory_events: {
