@@ -26,6 +26,8 @@ export interface AddressSpaceSpec {
   /** Trailing pages of the window that are file-backed (page cache). */
   filePages: number;
   placement: Placement;
+  /** cpuset.mems of the task's cgroup (dense node indices), or null/absent for every node. */
+  cpuset?: readonly number[] | null;
 }
 
 export class AddressSpace {

@@ -104,6 +104,11 @@ export class Host {
   readonly kswapdFailures: Uint8Array;
   /** kswapd's current scan priority per node (DEF_PRIORITY 12 down to 1). */
   readonly kswapdPriority: Uint8Array;
+  /**
+   * Per memcg: its cpuset.mems as a node mask (the union of its tasks' cpusets), or null when
+   * every node is allowed. Reclaim demotes only into these nodes (6.16+, see can_demote()).
+   */
+  readonly memcgMems: (Uint8Array | null)[];
 
   constructor(o: HostOptions) {
     this.topo = o.topology;
@@ -143,6 +148,23 @@ export class Host {
     for (const as of this.spaces) {
       this.spaceOfChunk.fill(as.id, as.base >>> 12, (as.base + Math.ceil(as.pages / 4096) * 4096) >>> 12);
     }
+    this.memcgMems = Array.from({ length: this.cgroups.count }, (_, memcg) => {
+      const specs = o.addressSpaces.filter((s) => s.memcg === memcg);
+      if (specs.length === 0 || specs.some((s) => s.cpuset === undefined || s.cpuset === null)) return null;
+      const mask = new Uint8Array(this.nodes);
+      for (const s of specs) for (const n of s.cpuset as readonly number[]) mask[n] = 1;
+      return mask;
+    });
+  }
+
+  /**
+   * can_demote()'s cpuset check (6.16+, in the form that checks every allowed target): may
+   * reclaim of `memcg`'s pages on `node` demote at all, given the group's cpuset.mems?
+   */
+  demotionAllowed(memcg: number, node: number): boolean {
+    const mems = this.memcgMems[memcg];
+    if (mems === null) return true;
+    return this.demotion !== null && this.demotion.targets(node).some((n) => mems[n] === 1);
   }
 
   /** The pfn mapped at global virtual page `g`, or -1 if not present. */

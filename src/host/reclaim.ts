@@ -157,8 +157,9 @@ export function shrinkNode(
   return reclaimed;
 }
 
-function canDemote(host: Host, node: number, req: ReclaimRequest): boolean {
+function canDemote(host: Host, node: number, memcg: number, req: ReclaimRequest): boolean {
   if (req.noDemotion || host.demotion === null || !host.demotion.canDemote(node)) return false;
+  if (!host.demotionAllowed(memcg, node)) return false;
   return host.demotionEnabled || req.demoteOnly === true;
 }
 
@@ -177,7 +178,7 @@ function shrinkLruvec(
   const anonTotal = sizes[base + LRU_INACTIVE_ANON] + sizes[base + LRU_ACTIVE_ANON];
   const fileTotal = sizes[base + LRU_INACTIVE_FILE] + sizes[base + LRU_ACTIVE_FILE];
   if (anonTotal + fileTotal === 0) return 0;
-  const demote = canDemote(host, node, req);
+  const demote = canDemote(host, node, memcg, req);
   if (req.demoteOnly === true && !demote) return 0;
   // can_reclaim_anon_pages(): swap space left, or a demotion target.
   const anonOk = host.swapUsed < host.swapPages || demote;
@@ -394,7 +395,23 @@ function demoteBatch(
 ): number {
   const fr = host.frames;
   const policy = host.demotion;
-  const nTargets = policy === null ? 0 : policy.batchTargets(node, host.rng, scratchTargets);
+  let nTargets = policy === null ? 0 : policy.batchTargets(node, host.rng, scratchTargets);
+  const mems = host.memcgMems[memcg];
+  if (mems !== null) {
+    // Only nodes within the group's cpuset.mems (demote_folio_list, 6.16+). If the policy's
+    // target is outside them, the batch goes to a random one of the allowed nodes left.
+    const targetAllowed = nTargets > 0 && mems[scratchTargets[0]] === 1;
+    let k = 0;
+    for (let i = 0; i < nTargets; i++)
+      if (mems[scratchTargets[i]] === 1) scratchTargets[k++] = scratchTargets[i];
+    if (!targetAllowed && k > 1) {
+      const pick = host.rng.nextInt(k);
+      const t = scratchTargets[pick];
+      scratchTargets[pick] = scratchTargets[0];
+      scratchTargets[0] = t;
+    }
+    nTargets = k;
+  }
   let demoted = 0;
   let reclaimed = 0;
   const target = scratchTargets.subarray(0, Math.min(1, nTargets));

@@ -63,6 +63,7 @@ export function buildRun(sc: ResolvedScenario, seed: number, opts: BuildOptions 
       pages: vm.footprintPages,
       filePages: vm.filePages,
       placement,
+      cpuset: vm.cpusetMems === null ? null : toDense(vm.cpusetMems),
     };
   });
   const tier = sc.tiering;

@@ -14,6 +14,7 @@ export function distanceListDemotion(topo: HostTopology, config: DemotionPolicyC
   const policy: DemotionPolicy = {
     name: history ? 'distance-list+history' : 'distance-list',
     canDemote: (node) => order[node].length > 0,
+    targets: (node) => [...order[node]],
     batchTargets(node, _rng, out) {
       out.set(order[node]);
       return order[node].length;

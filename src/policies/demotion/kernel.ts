@@ -9,9 +9,13 @@ import type { DemotionPolicy, RandomSource } from './types.js';
 export function kernelDemotion(topo: HostTopology): DemotionPolicy {
   const preferred = topo.nodes.map((n) => Int32Array.from(n.demotionPreferred));
   const fallback = topo.nodes.map((n) => Int32Array.from(n.demotionFallback));
+  const all = topo.nodes.map((n) =>
+    n.demotionPreferred.length === 0 ? [] : [...new Set([...n.demotionPreferred, ...n.demotionFallback])],
+  );
   return {
     name: 'kernel',
     canDemote: (node) => preferred[node].length > 0,
+    targets: (node) => all[node],
     batchTargets(node: number, rng: RandomSource, out: Int32Array): number {
       const pref = preferred[node];
       if (pref.length === 0) return 0;

@@ -11,6 +11,7 @@ export function oneWayDemotion(topo: HostTopology, config: DemotionPolicyConfig)
   return {
     name: 'one-way',
     canDemote: (node) => paths[node].length > 0,
+    targets: (node) => [...paths[node]],
     batchTargets(node, _rng, out) {
       out.set(paths[node]);
       return paths[node].length;

@@ -16,6 +16,7 @@ export function singleDemotion(topo: HostTopology, config: DemotionPolicyConfig)
   return {
     name: 'single',
     canDemote: (node) => target[node] >= 0,
+    targets: (node) => (target[node] >= 0 ? [target[node]] : []),
     batchTargets(node, _rng, out) {
       if (target[node] < 0) return 0;
       out[0] = target[node];

@@ -20,6 +20,8 @@ export interface DemotionPolicy {
    * is the target; the rest are the fallback allowed for the allocation.
    */
   batchTargets(node: number, rng: RandomSource, out: Int32Array): number;
+  /** Every node batchTargets() may return for `node` (the kernel's allowed targets). */
+  targets(node: number): readonly number[];
   /**
    * Optional per-page veto: may global virtual page `g` be demoted into `n`? `hasLeft(g, n)`
    * tells whether the page already left `n` by demotion in its current cycle.
