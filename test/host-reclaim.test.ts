@@ -12,7 +12,7 @@ import {
   RECLAIM_DIRECT,
   RECLAIM_KSWAPD,
 } from '../src/host/pte.js';
-import { inactiveIsLow, inactiveRatio, kswapdStep, shrinkNode } from '../src/host/reclaim.js';
+import { directReclaim, inactiveIsLow, inactiveRatio, kswapdStep, shrinkNode } from '../src/host/reclaim.js';
 import { VM } from '../src/host/vmstat.js';
 import { smallHost, touch } from './host-support.js';
 
@@ -293,6 +293,36 @@ describe('walks over the memcg tree (shrink_node_memcgs)', () => {
     assert.ok(shrinkNode(host, 0, 32, 0, kswapd) >= 32);
     const after = usage(host);
     assert.ok(after[0] < before[0] && after[1] < before[1], `both groups reclaimed: ${before} -> ${after}`);
+    assert.equal(host.verify(), null);
+  });
+});
+
+describe('a hopeless kswapd (kswapd_failures)', () => {
+  it('sleeps after 16 runs without progress, and a successful direct reclaim revives it', () => {
+    // Anon only, no swap, no demotion target: kswapd can reclaim nothing from the full node.
+    const host = smallHost({
+      nodes: [{ pages: 1024, cpu: true, wmarks: [16, 32, 48, 64] }],
+      spaces: [{ pages: 1000 }, { pages: 200, filePages: 200 }],
+    });
+    const woken: number[] = [];
+    host.events.wakeKswapd = (n) => woken.push(n);
+    touch(host, 0, 0, 1000);
+    let failures = 0;
+    for (let step = 0; step < 16 * 12 && failures < 16; step++) if (kswapdStep(host, 0) < 0) failures++;
+    assert.equal(failures, 16, 'every run from priority 12 down to 1 failed');
+    host.kswapdFailures[0] = failures; // as the engine counts them
+    host.kswapdAwake[0] = 0;
+    woken.length = 0; // filling the node woke it before
+    host.wakeKswapd(0);
+    assert.deepEqual(woken, [], 'a hopeless node is left to direct reclaim');
+    // Page cache appears (the file-backed process), and direct reclaim can drop it.
+    for (let v = 0; v < 200; v++)
+      if (host.pt[host.spaces[1].base + v] < 0) host.fault(host.spaces[1], v, false);
+    for (let g = 0; g < host.pt.length; g++) if (host.pt[g] >= 0) host.pt[g] &= ~PTE_YOUNG;
+    assert.ok(directReclaim(host, Int32Array.of(0), -1) > 0);
+    assert.equal(host.kswapdFailures[0], 0, 'progress resets kswapd_failures');
+    host.wakeKswapd(0);
+    assert.deepEqual(woken, [0], 'kswapd wakes again');
     assert.equal(host.verify(), null);
   });
 });

@@ -351,13 +351,12 @@ export class Simulation {
     }
     const r = kswapdStep(host, node);
     this.kswapdNs[node] += host.reclaimCostNs;
-    if (r < 0) {
-      // A whole run without progress: after MAX_RECLAIM_RETRIES of them the node is hopeless.
-      if (++host.kswapdFailures[node] >= 16) {
-        host.kswapdAwake[node] = 0;
-        return;
-      }
-    } else if (r > 0) host.kswapdFailures[node] = 0;
+    // A whole run without progress: after MAX_RECLAIM_RETRIES of them the node is hopeless
+    // until some reclaim on it makes progress (shrinkNode resets the count).
+    if (r < 0 && ++host.kswapdFailures[node] >= 16) {
+      host.kswapdAwake[node] = 0;
+      return;
+    }
     if (host.nodeBalanced(node)) {
       this.kswapdSleep(node);
       return;

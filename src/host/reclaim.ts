@@ -154,6 +154,9 @@ export function shrinkNode(
   }
   // A walk that reached the end of the tree starts the next one from its root.
   if (partial && i >= scope.length) cg.reclaimPosition[cursor] = -1;
+  // Progress by anyone revives a kswapd that gave up on this node (shrink_node(): "a
+  // successful direct reclaim run will revive a dormant kswapd").
+  if (reclaimed > 0) host.kswapdFailures[node] = 0;
   return reclaimed;
 }
 
