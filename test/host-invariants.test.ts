@@ -40,6 +40,8 @@ const hostShape = fc.record({
   max1: fc.option(fc.integer({ min: 64, max: 1500 }), { nil: undefined }),
   max2: fc.option(fc.integer({ min: 64, max: 1500 }), { nil: undefined }),
   low1: fc.integer({ min: 0, max: 300 }),
+  min2: fc.integer({ min: 0, max: 600 }),
+  minExtra: fc.integer({ min: 0, max: 300 }),
   filePages: fc.integer({ min: 0, max: 600 }),
   seed: fc.integer({ min: 1, max: 1000 }),
 });
@@ -55,8 +57,20 @@ describe('host invariants (property-based)', () => {
             { pages: shape.slow, cpu: false },
           ],
           cgroups: [
-            { path: '/a', memoryMax: shape.max1 ?? Infinity, memoryHigh: Infinity, memoryLow: shape.low1 },
-            { path: '/a/b', memoryMax: shape.max2 ?? Infinity, memoryHigh: Infinity, memoryLow: 0 },
+            {
+              path: '/a',
+              memoryMax: shape.max1 ?? Infinity,
+              memoryHigh: Infinity,
+              memoryLow: shape.low1,
+              memoryMin: shape.min2 + shape.minExtra,
+            },
+            {
+              path: '/a/b',
+              memoryMax: shape.max2 ?? Infinity,
+              memoryHigh: Infinity,
+              memoryLow: 0,
+              memoryMin: shape.min2,
+            },
           ],
           spaces: [
             { pages: 1800, memcg: 1, cpuNode: 0, filePages: shape.filePages },
@@ -72,6 +86,8 @@ describe('host invariants (property-based)', () => {
         for (const o of ops) {
           // Node of every mapped virtual page before the operation.
           const nodeBefore = new Int16Array(host.pt.length).fill(-1);
+          const usageB = host.cgroups.usage[2];
+          const alive = host.spaces.map((as) => as.alive);
           for (let g = 0; g < host.pt.length; g++)
             if (host.pt[g] >= 0) nodeBefore[g] = host.frames.nodeOf(host.pfnAt(g));
           switch (o.kind) {
@@ -110,6 +126,23 @@ describe('host invariants (property-based)', () => {
             assert.ok(
               host.cgroups.usage[c] <= host.cgroups.memoryMax[c],
               `memory.max of ${host.cgroups.paths[c]} exceeded`,
+            );
+          }
+          // memory.min: /a protects at least what /a/b asks for, so /a/b's effective min is
+          // min(usage, memory.min). Within it, no reclaim but /a/b's own takes anything (an OOM
+          // kill may free it).
+          const reclaimFromAbove =
+            o.kind === 'kswapd' ||
+            o.kind === 'shrink' ||
+            ((o.kind === 'memcg' || o.kind === 'proactive') && o.memcg !== 2);
+          if (
+            reclaimFromAbove &&
+            usageB <= shape.min2 &&
+            host.spaces.every((as, i) => as.alive === alive[i])
+          ) {
+            assert.ok(
+              host.cgroups.usage[2] >= usageB,
+              `memory.min: /a/b went from ${usageB} to ${host.cgroups.usage[2]}`,
             );
           }
           // Reclaim never moves a page up a tier (promotion is not part of these operations).
