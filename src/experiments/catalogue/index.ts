@@ -2,6 +2,7 @@ import type { Experiment } from '../types.js';
 import { demotionOrder } from './demotion-order.js';
 import { demotionVsSwap } from './demotion-vs-swap.js';
 import { dentryPlacement } from './dentry-placement.js';
+import { memoryLow } from './memory-low.js';
 import { memoryMode } from './memory-mode.js';
 import { promotionFilters } from './promotion-filters.js';
 import { ratioStrategies } from './ratio-strategies.js';
@@ -16,4 +17,5 @@ export const EXPERIMENTS: readonly Experiment[] = [
   memoryMode,
   demotionVsSwap,
   tieringVsNoPromotion,
+  memoryLow,
 ];
