@@ -10,11 +10,12 @@ import type { DemotionPolicy, DemotionPolicyConfig } from './types.js';
  */
 export function distanceListDemotion(topo: HostTopology, config: DemotionPolicyConfig): DemotionPolicy {
   const order = topo.nodes.map((_, i) => Int32Array.from(topo.nodes[i].zonelist.filter((n) => n !== i)));
+  const targets = order.map((o) => [...o]);
   const history = config.history === true;
   const policy: DemotionPolicy = {
     name: history ? 'distance-list+history' : 'distance-list',
     canDemote: (node) => order[node].length > 0,
-    targets: (node) => [...order[node]],
+    targets: (node) => targets[node],
     batchTargets(node, _rng, out) {
       out.set(order[node]);
       return order[node].length;

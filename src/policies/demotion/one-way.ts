@@ -8,10 +8,11 @@ import type { DemotionPolicy, DemotionPolicyConfig } from './types.js';
  */
 export function oneWayDemotion(topo: HostTopology, config: DemotionPolicyConfig): DemotionPolicy {
   const paths = topo.nodes.map((_, i) => Int32Array.from(config.paths?.get(i) ?? []));
+  const targets = paths.map((p) => [...p]);
   return {
     name: 'one-way',
     canDemote: (node) => paths[node].length > 0,
-    targets: (node) => [...paths[node]],
+    targets: (node) => targets[node],
     batchTargets(node, _rng, out) {
       out.set(paths[node]);
       return paths[node].length;

@@ -13,10 +13,11 @@ export function singleDemotion(topo: HostTopology, config: DemotionPolicyConfig)
     if (configured !== undefined) return configured.length > 0 ? configured[0] : -1;
     return n.demotionPreferred.length > 0 ? n.demotionPreferred[0] : -1;
   });
+  const targets = target.map((t) => (t >= 0 ? [t] : []));
   return {
     name: 'single',
     canDemote: (node) => target[node] >= 0,
-    targets: (node) => (target[node] >= 0 ? [target[node]] : []),
+    targets: (node) => targets[node],
     batchTargets(node, _rng, out) {
       if (target[node] < 0) return 0;
       out[0] = target[node];
