@@ -121,6 +121,12 @@ describe('numatier simulate', () => {
     const file = Object.values(cg.numa_stat.file).reduce((x, y) => x + y, 0);
     assert.equal(anon + file, cg.memory_current);
     assert.ok(cg.memory_current <= 96 * 2 ** 20, 'memory.max holds');
+    // memory.stat sums its groups' events: the root's promotions are the host's. Node-only
+    // counters (pgpromote_candidate drives the per-node rate limit) are not in memory.stat.
+    const root = r.summary.cgroups.find((c) => c.path === '/');
+    assert.equal(root?.memory_stat.pgpromote_success, v.pgpromote_success);
+    assert.ok(v.pgpromote_candidate > 0);
+    assert.equal(root?.memory_stat.pgpromote_candidate, undefined);
   });
 
   it("memory.numa_stat has the kernel's keys in order and one N<id>= field per memory node (SPEC CE-6.3)", () => {

@@ -144,11 +144,14 @@ export function memoryStat(
   for (const name of VMSTAT_ITEMS) {
     if (name.startsWith('numa_hit') || name.startsWith('numa_miss') || name.startsWith('numa_foreign'))
       continue;
+    // Node-only counters: memory.stat has no per-memcg copy of these (pgpromote_candidate
+    // drives the per-node rate limit and threshold; memory.stat lists pgpromote_success only).
     if (
       name === 'numa_local' ||
       name === 'numa_other' ||
       name === 'numa_interleave' ||
-      name === 'kswapd_wakeup'
+      name === 'kswapd_wakeup' ||
+      name === 'pgpromote_candidate'
     )
       continue;
     let v = 0;
