@@ -49,6 +49,7 @@ function vmSummary(v: VmShape, i: number, withMigrations: boolean): VmSummary {
     writes: 8_000_000 + i * 1_000_000,
     amat_ns: v.amat,
     kernel_ns_per_access: 1.25 + i,
+    memory_high_throttle_ms: 0,
     slowdown: 1.1 + 0.35 * i,
     fast_tier_hit_ratio: 0.93 - 0.2 * i,
     busy_ms: 2900,

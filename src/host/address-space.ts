@@ -43,6 +43,10 @@ export class AddressSpace {
   readonly rssByNode: Float64Array;
   alive = true;
   killedAtNs = -1;
+  /** Pages charged while a group was over memory.high, not yet handled (memcg_nr_pages_over_high). */
+  pagesOverHigh = 0;
+  /** Time this task slept, throttled for memory.high (ns). */
+  highThrottleNs = 0;
 
   constructor(id: number, base: number, spec: AddressSpaceSpec, nodes: number) {
     this.id = id;

@@ -15,6 +15,14 @@ import { MigrationLedger } from './migration-ledger.js';
 import type { DemotionPolicy, RandomSource } from '../policies/demotion/types.js';
 
 import { PTE_DIRTY, PTE_FILE_SHADOW, PTE_NONE, PTE_PFN_MASK, PTE_SWAP, PTE_YOUNG } from './pte.js';
+import {
+  HZ,
+  MEMCG_CHARGE_BATCH,
+  MEMCG_MAX_HIGH_DELAY_JIFFIES,
+  MEMCG_MIN_HIGH_DELAY_JIFFIES,
+  highDelayJiffies,
+  maxOverage,
+} from './memcg-high.js';
 import { directReclaim, memcgReclaim } from './reclaim.js';
 
 const SWAP_CLUSTER_MAX_PAGES = 32;
@@ -259,7 +267,7 @@ export class Host {
     cost += this.lastAllocCost;
     if (pte === PTE_SWAP) this.swapUsed--;
     this.installPage(as, g, pfn, isFile, isWrite);
-    cost += this.reclaimOverHigh(as, memcg);
+    cost += this.handleOverHigh(as, memcg);
     return cost;
   }
 
@@ -400,14 +408,47 @@ export class Host {
     }
   }
 
-  /** memory.high: reclaim the excess on the way back to user space (mem_cgroup_handle_over_high). */
-  private reclaimOverHigh(as: AddressSpace, memcg: number): number {
-    const over = this.cgroups.overHigh(memcg);
-    if (over < 0) return 0;
-    this.cgroups.event(over, 'high');
-    const excess = this.cgroups.usage[over] - this.cgroups.memoryHigh[over];
-    memcgReclaim(this, over, Math.max(32, excess), as.cpuNode);
-    return this.reclaimCostNs;
+  /**
+   * memory.high, after a fault's charge. try_charge() marks the task when the charge leaves
+   * its group or an ancestor over memory.high. The kernel charges MEMCG_CHARGE_BATCH pages
+   * at a time, so the handling on the way back to user space (mem_cgroup_handle_over_high)
+   * comes once per batch of pages charged over high. It reclaims (reclaim_high), and keeps
+   * reclaiming while that makes progress and the groups are still far enough over to owe a
+   * sleep; if reclaim stops making progress (16 tries), the task sleeps for the penalty
+   * (memcg-high.ts). Returns the cost in ns, reclaim and sleep together.
+   */
+  private handleOverHigh(as: AddressSpace, memcg: number): number {
+    const cg = this.cgroups;
+    if (cg.overHigh(memcg) < 0) return 0;
+    if (++as.pagesOverHigh < MEMCG_CHARGE_BATCH) return 0;
+    const nrPages = as.pagesOverHigh;
+    as.pagesOverHigh = 0;
+    let cost = 0;
+    let retries = 16; // MAX_RECLAIM_RETRIES
+    let inRetry = false;
+    for (;;) {
+      // reclaim_high(): every group from the task's up to the root's child that is over.
+      let reclaimed = 0;
+      for (let c = memcg; c > 0; c = cg.parent[c]) {
+        if (cg.usage[c] <= cg.memoryHigh[c]) continue;
+        cg.event(c, 'high');
+        reclaimed += memcgReclaim(this, c, inRetry ? SWAP_CLUSTER_MAX_PAGES : nrPages, as.cpuNode);
+        cost += this.reclaimCostNs;
+      }
+      const penalty = Math.min(
+        highDelayJiffies(maxOverage(cg, memcg), nrPages),
+        MEMCG_MAX_HIGH_DELAY_JIFFIES,
+      );
+      if (penalty <= MEMCG_MIN_HIGH_DELAY_JIFFIES) return cost;
+      // Reclaim that makes progress is preferred to throttling.
+      if (reclaimed > 0 || retries-- > 0) {
+        inRetry = true;
+        continue;
+      }
+      const sleepNs = (penalty * 1e9) / HZ;
+      as.highThrottleNs += sleepNs;
+      return cost + sleepNs;
+    }
   }
 
   /** Scratch result of the last reclaim call: work done, in ns, by whoever called it. */

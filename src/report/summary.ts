@@ -29,6 +29,8 @@ export interface VmSummary extends Partial<VmRatioFields> {
   writes: number;
   amat_ns: number;
   kernel_ns_per_access: number;
+  /** Time the VM slept, throttled for its group's memory.high (part of its kernel time). */
+  memory_high_throttle_ms: number;
   slowdown: number;
   fast_tier_hit_ratio: number;
   busy_ms: number;
@@ -140,6 +142,7 @@ export function buildSummary(run: BuiltRun): Summary {
       writes: s.writes,
       amat_ns: round(s.accesses > 0 ? s.latencyNs / s.accesses : 0, 3),
       kernel_ns_per_access: round(s.accesses > 0 ? s.kernelNs / s.accesses : 0, 3),
+      memory_high_throttle_ms: round(t.as.highThrottleNs / 1e6, 6),
       slowdown: round(s.idealNs > 0 ? busy / s.idealNs : 1),
       fast_tier_hit_ratio: round(s.accesses > 0 ? fastHits / s.accesses : 0),
       busy_ms: round(busy / 1e6, 6),
