@@ -11,6 +11,8 @@ export interface CgroupSpec {
   memoryLow: number;
   /** memory.min in pages (default 0). */
   memoryMin?: number;
+  /** memory.swap.max in pages (default Infinity, "max"). */
+  swapMax?: number;
 }
 
 /**
@@ -55,6 +57,9 @@ export class CgroupTree {
   readonly memoryHigh: Float64Array;
   readonly memoryLow: Float64Array;
   readonly memoryMin: Float64Array;
+  /** memory.swap.max and memory.swap.current (hierarchical), in pages. */
+  readonly swapMax: Float64Array;
+  readonly swapUsage: Float64Array;
   /**
    * Effective memory.min and memory.low (the kernel's emin, elow), recomputed by
    * calculateProtection() as reclaim visits each group; like the kernel's, a value is left as
@@ -93,6 +98,8 @@ export class CgroupTree {
     this.memoryHigh = new Float64Array(n);
     this.memoryLow = new Float64Array(n);
     this.memoryMin = new Float64Array(n);
+    this.swapMax = new Float64Array(n);
+    this.swapUsage = new Float64Array(n);
     this.emin = new Float64Array(n);
     this.elow = new Float64Array(n);
     this.usage = new Float64Array(n);
@@ -114,6 +121,7 @@ export class CgroupTree {
       this.memoryHigh[i] = s.memoryHigh;
       this.memoryLow[i] = s.memoryLow;
       this.memoryMin[i] = s.memoryMin ?? 0;
+      this.swapMax[i] = s.swapMax ?? Infinity;
     });
     this.index = index;
   }
@@ -143,6 +151,25 @@ export class CgroupTree {
 
   uncharge(memcg: number, nr: number): void {
     for (let c = memcg; c >= 0; c = this.parent[c]) this.usage[c] -= nr;
+  }
+
+  /**
+   * mem_cgroup_get_nr_swap_pages() without the global part: the swap pages `memcg` may still
+   * use under its own and its ancestors' memory.swap.max.
+   */
+  swapRoom(memcg: number): number {
+    let room = Infinity;
+    for (let c = memcg; c > 0; c = this.parent[c]) room = Math.min(room, this.swapMax[c] - this.swapUsage[c]);
+    return room;
+  }
+
+  /** Charges one swap page to `memcg` and its ancestors (the caller checked swapRoom). */
+  chargeSwap(memcg: number): void {
+    for (let c = memcg; c >= 0; c = this.parent[c]) this.swapUsage[c]++;
+  }
+
+  unchargeSwap(memcg: number): void {
+    for (let c = memcg; c >= 0; c = this.parent[c]) this.swapUsage[c]--;
   }
 
   /** The deepest ancestor-or-self over memory.high, or -1. */

@@ -265,7 +265,7 @@ export class Host {
       return -1;
     }
     cost += this.lastAllocCost;
-    if (pte === PTE_SWAP) this.swapUsed--;
+    if (pte === PTE_SWAP) this.freeSwapSlot(memcg);
     this.installPage(as, g, pfn, isFile, isWrite);
     cost += this.handleOverHigh(as, memcg);
     return cost;
@@ -456,6 +456,34 @@ export class Host {
 
   // ---------------------------------------------------------------- freeing, OOM
 
+  /**
+   * can_reclaim_anon_pages()'s swap half: is there a free swap slot, and room under the
+   * memory.swap.max of `memcg` and its ancestors?
+   */
+  canSwap(memcg: number): boolean {
+    return this.swapUsed < this.swapPages && this.cgroups.swapRoom(memcg) > 0;
+  }
+
+  /**
+   * add_to_swap() for anon page `p`: takes a swap slot, charges it to the page's memcg
+   * (mem_cgroup_try_charge_swap) and unmaps the page. Returns false, changing nothing, when
+   * there is no free slot or the charge would break a memory.swap.max.
+   */
+  swapOut(p: number): boolean {
+    const memcg = this.memcgOfPage(p);
+    if (!this.canSwap(memcg)) return false;
+    this.freeUserPage(p, PTE_SWAP);
+    this.swapUsed++;
+    this.cgroups.chargeSwap(memcg);
+    return true;
+  }
+
+  /** A swap slot of `memcg` is freed (swap-in, or its mapping went away). */
+  private freeSwapSlot(memcg: number): void {
+    this.swapUsed--;
+    this.cgroups.unchargeSwap(memcg);
+  }
+
   /** Unmaps and frees a user page; `pte` is what the page-table entry becomes. */
   freeUserPage(p: number, pte: number): void {
     const fr = this.frames;
@@ -507,7 +535,7 @@ export class Host {
       const pte = this.pt[g];
       if (pte >= 0) this.freeUserPage(pte & PTE_PFN_MASK, PTE_NONE);
       else if (pte === PTE_SWAP) {
-        this.swapUsed--;
+        this.freeSwapSlot(as.memcg);
         this.pt[g] = PTE_NONE;
       }
     }
@@ -604,6 +632,7 @@ export class Host {
     const nodePages = new Float64Array(this.cgroups.count * this.nodes);
     const rss = this.spaces.map(() => new Float64Array(this.nodes));
     let swap = 0;
+    const swapOwn = new Float64Array(this.cgroups.count);
     for (const as of this.spaces) {
       for (let v = 0; v < as.pages; v++) {
         const e = this.pt[as.base + v];
@@ -617,7 +646,10 @@ export class Host {
           const isFile = v >= as.anonPages;
           if (((fr.flagsOf(pte) & PF_FILE) !== 0) !== isFile)
             return `pfn ${pte} file flag disagrees with its mapping`;
-        } else if (e === PTE_SWAP) swap++;
+        } else if (e === PTE_SWAP) {
+          swap++;
+          swapOwn[as.memcg]++;
+        }
       }
     }
     for (let p = 0; p < fr.totalFrames; p++) {
@@ -649,6 +681,12 @@ export class Host {
       for (const ch of this.cgroups.children[c]) sub += this.cgroups.usage[ch];
       if (sub !== this.cgroups.usage[c])
         return `memory.current of ${this.cgroups.paths[c]} ${this.cgroups.usage[c]} != ${sub}`;
+      let swapSub = swapOwn[c];
+      for (const ch of this.cgroups.children[c]) swapSub += this.cgroups.swapUsage[ch];
+      if (swapSub !== this.cgroups.swapUsage[c])
+        return `memory.swap.current of ${this.cgroups.paths[c]} ${this.cgroups.swapUsage[c]} != ${swapSub}`;
+      if (this.cgroups.swapUsage[c] > this.cgroups.swapMax[c])
+        return `memory.swap.max of ${this.cgroups.paths[c]} exceeded`;
     }
     return null;
   }

@@ -11,7 +11,7 @@ import {
 } from './frames.js';
 import type { Host } from './host.js';
 import { MR } from './migration-ledger.js';
-import { PTE_FILE_SHADOW, PTE_SWAP } from './pte.js';
+import { PTE_FILE_SHADOW } from './pte.js';
 import { PROMOTE_KEEP_FLAGS, PROMOTE_KEEP_PTE, demoteMemcg } from './reclaim.js';
 import { tierOrdered, type TierRatio } from './tier-ratio.js';
 import { VM } from './vmstat.js';
@@ -330,9 +330,7 @@ export class TenantHints {
         if (host.pageDirty(p)) cost += host.costs.fileWritebackNs;
         host.freeUserPage(p, PTE_FILE_SHADOW);
         this.stats.pagedOut++;
-      } else if (host.swapUsed < host.swapPages) {
-        host.freeUserPage(p, PTE_SWAP);
-        host.swapUsed++;
+      } else if (host.swapOut(p)) {
         host.vmstat.add(as.memcg, node, VM.pswpout, 1);
         cost += host.costs.swapOutNs;
         this.stats.pagedOut++;

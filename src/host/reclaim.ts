@@ -11,7 +11,6 @@ import type { Host } from './host.js';
 import {
   PTE_DIRTY,
   PTE_FILE_SHADOW,
-  PTE_SWAP,
   PTE_YOUNG,
   RECLAIM_DIRECT,
   RECLAIM_KSWAPD,
@@ -184,7 +183,7 @@ function shrinkLruvec(
   const demote = canDemote(host, node, memcg, req);
   if (req.demoteOnly === true && !demote) return 0;
   // can_reclaim_anon_pages(): swap space left, or a demotion target.
-  const anonOk = host.swapUsed < host.swapPages || demote;
+  const anonOk = host.canSwap(memcg) || demote;
   // get_scan_count(): with equal recent costs, SCAN_FRACT weights anon by swappiness and file
   // by 200 - swappiness; SCAN_FILE when anon cannot be reclaimed; SCAN_ANON when there is no file.
   let anonFrac: number;
@@ -366,16 +365,16 @@ function pageout(host: Host, p: number, inactiveList: number, activeList: number
     host.freeUserPage(p, PTE_FILE_SHADOW);
     return 1;
   }
-  if (host.swapUsed < host.swapPages) {
-    const node = fr.nodeOf(p);
-    const memcg = host.memcgOfPage(p);
-    fr.addHead(inactiveList, p);
-    host.freeUserPage(p, PTE_SWAP);
-    host.swapUsed++;
+  const node = fr.nodeOf(p);
+  const memcg = host.memcgOfPage(p);
+  fr.addHead(inactiveList, p); // swapOut unlinks it from its list
+  if (host.swapOut(p)) {
     host.vmstat.add(memcg, node, VM.pswpout, 1);
     host.reclaimCostNs += host.costs.swapOutNs;
     return 1;
   }
+  // add_to_swap() failed: activate_locked.
+  fr.remove(inactiveList, p);
   fr.setFlags(p, f | PF_ACTIVE);
   fr.addHead(activeList, p);
   return 0;

@@ -80,6 +80,8 @@ export interface Summary {
     /** memory.low and memory.min as set, in bytes (docs/cgroups.md). */
     memory_low: number;
     memory_min: number;
+    memory_swap_current: number;
+    memory_swap_max: number | 'max';
     numa_stat: Record<string, Record<string, number>>;
     memory_stat: Record<string, number>;
     memory_events: Record<string, number>;
@@ -200,6 +202,8 @@ export function buildSummary(run: BuiltRun): Summary {
         memory_high: Number.isFinite(cg.memoryHigh[c]) ? cg.memoryHigh[c] * PAGE_SIZE : 'max',
         memory_low: cg.memoryLow[c] * PAGE_SIZE,
         memory_min: cg.memoryMin[c] * PAGE_SIZE,
+        memory_swap_current: cg.swapUsage[c] * PAGE_SIZE,
+        memory_swap_max: Number.isFinite(cg.swapMax[c]) ? cg.swapMax[c] * PAGE_SIZE : 'max',
         numa_stat: ns,
         memory_stat: memoryStat(host, c, ns),
         memory_events: {

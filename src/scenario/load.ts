@@ -228,6 +228,7 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
         c['memory.low'] === undefined ? 0 : bytesToPages(parseSize(c['memory.low'], `${f}.memory.low`)),
       memoryMin:
         c['memory.min'] === undefined ? 0 : bytesToPages(parseSize(c['memory.min'], `${f}.memory.min`)),
+      swapMax: limitPages(c['memory.swap.max'], `${f}.memory.swap.max`, Infinity),
     });
     if (c['memory.tier_ratio'] !== undefined) {
       tierRatios.push({

@@ -29,15 +29,22 @@ const cgroupSchema = z.strictObject({
   'memory.high': sizeOrMax.optional(),
   'memory.low': z.string().optional().describe('best-effort protection: a size with a unit'),
   'memory.min': z.string().optional().describe('hard protection: a size with a unit'),
+  'memory.swap.max': sizeOrMax.optional(),
   'memory.tier_ratio': z
     .union([z.string(), z.number()])
     .optional()
     .describe('fast share of the group\'s memory: "0.25", a fast:slow pair "1:3", or "max" (docs/ratios.md)'),
 });
 
-/** Field names with a dot in them (the cgroup control files), which `--set` paths keep whole. */
+/**
+ * Field names with a dot in them (the cgroup control files), and their leading parts
+ * (`memory.swap` of `memory.swap.max`), which `--set` paths keep whole.
+ */
 export const DOTTED_KEYS: ReadonlySet<string> = new Set(
-  Object.keys(cgroupSchema.shape).filter((k) => k.includes('.')),
+  Object.keys(cgroupSchema.shape)
+    .filter((k) => k.includes('.'))
+    .flatMap((k) => k.split('.').map((_, i, parts) => parts.slice(0, i + 1).join('.')))
+    .filter((k) => k.includes('.')),
 );
 
 const madviseSchema = z.strictObject({
