@@ -44,6 +44,13 @@ describe('memory.swap.max (kernel selftest test_memcg_swap_max)', () => {
     assert.equal(cg.eventCount(1, 'oom_kill'), fx.first_expect.oom_kill);
     assert.equal(cg.usage[1], 0, 'the killed task left nothing charged');
     assert.equal(cg.swapUsage[1], 0, 'nor any swap');
+    // As the selftest reads memory.peak and memory.swap.peak: both limits were reached.
+    assert.ok(valuesClose(cg.peak[1] / MIB, fx['memory.max'], 3), `memory.peak ${cg.peak[1] / MIB}M`);
+    assert.ok(
+      valuesClose(cg.swapPeak[1] / MIB, fx['memory.swap.max'], 3),
+      `memory.swap.peak ${cg.swapPeak[1] / MIB}M`,
+    );
+    assert.ok(cg.peak[1] <= cg.memoryMax[1] && cg.swapPeak[1] <= cg.swapMax[1]);
     assert.equal(host.verify(), null);
   });
 

@@ -137,6 +137,8 @@ function makeRun(
       memory_min: 0,
       memory_swap_current: 0,
       memory_swap_max: 'max' as const,
+      memory_peak: v.rss * 4096,
+      memory_swap_peak: 0,
       numa_stat: { anon: { N0: v.rss * 4096 } },
       memory_stat: { anon: v.rss * 4096 },
       memory_events: { low: 0, high: 0, max: 0, oom: 0, oom_kill: 0 },

@@ -60,6 +60,9 @@ export class CgroupTree {
   /** memory.swap.max and memory.swap.current (hierarchical), in pages. */
   readonly swapMax: Float64Array;
   readonly swapUsage: Float64Array;
+  /** memory.peak and memory.swap.peak: the highest usage since the group was created, in pages. */
+  readonly peak: Float64Array;
+  readonly swapPeak: Float64Array;
   /**
    * Effective memory.min and memory.low (the kernel's emin, elow), recomputed by
    * calculateProtection() as reclaim visits each group; like the kernel's, a value is left as
@@ -100,6 +103,8 @@ export class CgroupTree {
     this.memoryMin = new Float64Array(n);
     this.swapMax = new Float64Array(n);
     this.swapUsage = new Float64Array(n);
+    this.peak = new Float64Array(n);
+    this.swapPeak = new Float64Array(n);
     this.emin = new Float64Array(n);
     this.elow = new Float64Array(n);
     this.usage = new Float64Array(n);
@@ -145,7 +150,10 @@ export class CgroupTree {
     for (let c = memcg; c >= 0; c = this.parent[c]) {
       if (this.usage[c] + nr > this.memoryMax[c]) return c;
     }
-    for (let c = memcg; c >= 0; c = this.parent[c]) this.usage[c] += nr;
+    for (let c = memcg; c >= 0; c = this.parent[c]) {
+      this.usage[c] += nr;
+      if (this.usage[c] > this.peak[c]) this.peak[c] = this.usage[c];
+    }
     return -1;
   }
 
@@ -165,7 +173,10 @@ export class CgroupTree {
 
   /** Charges one swap page to `memcg` and its ancestors (the caller checked swapRoom). */
   chargeSwap(memcg: number): void {
-    for (let c = memcg; c >= 0; c = this.parent[c]) this.swapUsage[c]++;
+    for (let c = memcg; c >= 0; c = this.parent[c]) {
+      this.swapUsage[c]++;
+      if (this.swapUsage[c] > this.swapPeak[c]) this.swapPeak[c] = this.swapUsage[c];
+    }
   }
 
   unchargeSwap(memcg: number): void {

@@ -687,6 +687,11 @@ export class Host {
         return `memory.swap.current of ${this.cgroups.paths[c]} ${this.cgroups.swapUsage[c]} != ${swapSub}`;
       if (this.cgroups.swapUsage[c] > this.cgroups.swapMax[c])
         return `memory.swap.max of ${this.cgroups.paths[c]} exceeded`;
+      if (
+        this.cgroups.peak[c] < this.cgroups.usage[c] ||
+        this.cgroups.swapPeak[c] < this.cgroups.swapUsage[c]
+      )
+        return `memory.peak of ${this.cgroups.paths[c]} below its current usage`;
     }
     return null;
   }

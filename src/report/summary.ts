@@ -82,6 +82,9 @@ export interface Summary {
     memory_min: number;
     memory_swap_current: number;
     memory_swap_max: number | 'max';
+    /** memory.peak and memory.swap.peak, in bytes. */
+    memory_peak: number;
+    memory_swap_peak: number;
     numa_stat: Record<string, Record<string, number>>;
     memory_stat: Record<string, number>;
     memory_events: Record<string, number>;
@@ -204,6 +207,8 @@ export function buildSummary(run: BuiltRun): Summary {
         memory_min: cg.memoryMin[c] * PAGE_SIZE,
         memory_swap_current: cg.swapUsage[c] * PAGE_SIZE,
         memory_swap_max: Number.isFinite(cg.swapMax[c]) ? cg.swapMax[c] * PAGE_SIZE : 'max',
+        memory_peak: cg.peak[c] * PAGE_SIZE,
+        memory_swap_peak: cg.swapPeak[c] * PAGE_SIZE,
         numa_stat: ns,
         memory_stat: memoryStat(host, c, ns),
         memory_events: {
