@@ -448,27 +448,44 @@ function demoteBatch(
 }
 
 /**
- * try_to_free_pages(): direct reclaim over the allocation's nodes, priority 12 → 0, until
- * SWAP_CLUSTER_MAX pages are reclaimed. The cost lands in host.reclaimCostNs.
+ * do_try_to_free_pages(): shrinkNode over `nodes` in order, priority 12 → 0, until `goal`
+ * pages are reclaimed. After a run that reclaimed nothing because memory.low held ("untapped
+ * cgroup reserves? Don't OOM, retry"), one more run reclaims the protected groups too.
  */
-export function directReclaim(host: Host, nodes: Int32Array, targetMemcg: number): number {
-  host.reclaimCostNs = 0;
+function doTryToFreePages(
+  host: Host,
+  nodes: ArrayLike<number>,
+  goal: number,
+  reclaimer: number,
+  targetMemcg: number,
+): number {
   const req: ReclaimRequest = {
-    reclaimer: RECLAIM_DIRECT,
+    reclaimer,
     targetMemcg,
     memcgLowReclaim: false,
     memcgLowSkipped: false,
     noDemotion: false,
   };
   let reclaimed = 0;
-  do {
-    for (let prio = DEF_PRIORITY; prio >= 0 && reclaimed < SWAP_CLUSTER_MAX; prio--) {
-      for (let i = 0; i < nodes.length && reclaimed < SWAP_CLUSTER_MAX; i++) {
-        reclaimed += shrinkNode(host, nodes[i], SWAP_CLUSTER_MAX - reclaimed, prio, req);
+  for (;;) {
+    for (let prio = DEF_PRIORITY; prio >= 0 && reclaimed < goal; prio--) {
+      for (let i = 0; i < nodes.length && reclaimed < goal; i++) {
+        reclaimed += shrinkNode(host, nodes[i], goal - reclaimed, prio, req);
       }
     }
-  } while (retryBelowLow(req, reclaimed));
-  return reclaimed;
+    if (reclaimed > 0 || req.memcgLowReclaim || req.memcgLowSkipped !== true) return reclaimed;
+    req.memcgLowReclaim = true;
+    req.memcgLowSkipped = false;
+  }
+}
+
+/**
+ * try_to_free_pages(): direct reclaim over the allocation's nodes until SWAP_CLUSTER_MAX
+ * pages are reclaimed. The cost lands in host.reclaimCostNs.
+ */
+export function directReclaim(host: Host, nodes: Int32Array, targetMemcg: number): number {
+  host.reclaimCostNs = 0;
+  return doTryToFreePages(host, nodes, SWAP_CLUSTER_MAX, RECLAIM_DIRECT, targetMemcg);
 }
 
 /**
@@ -478,34 +495,7 @@ export function directReclaim(host: Host, nodes: Int32Array, targetMemcg: number
 export function memcgReclaim(host: Host, memcg: number, nrPages: number, cpuNode: number): number {
   host.reclaimCostNs = 0;
   const nodes = host.topo.nodes[cpuNode].zonelist;
-  const req: ReclaimRequest = {
-    reclaimer: RECLAIM_DIRECT,
-    targetMemcg: memcg,
-    memcgLowReclaim: false,
-    memcgLowSkipped: false,
-    noDemotion: false,
-  };
-  const want = Math.max(nrPages, SWAP_CLUSTER_MAX);
-  let reclaimed = 0;
-  do {
-    for (let prio = DEF_PRIORITY; prio >= 0 && reclaimed < want; prio--) {
-      for (let i = 0; i < nodes.length && reclaimed < want; i++) {
-        reclaimed += shrinkNode(host, nodes[i], want - reclaimed, prio, req);
-      }
-    }
-  } while (retryBelowLow(req, reclaimed));
-  return reclaimed;
-}
-
-/**
- * do_try_to_free_pages()'s "untapped cgroup reserves? Don't OOM, retry": after a run that
- * reclaimed nothing because memory.low held, arms the retry that reclaims protected groups.
- */
-function retryBelowLow(req: ReclaimRequest, reclaimed: number): boolean {
-  if (reclaimed > 0 || req.memcgLowReclaim || req.memcgLowSkipped !== true) return false;
-  req.memcgLowReclaim = true;
-  req.memcgLowSkipped = false;
-  return true;
+  return doTryToFreePages(host, nodes, Math.max(nrPages, SWAP_CLUSTER_MAX), RECLAIM_DIRECT, memcg);
 }
 
 /**
@@ -540,26 +530,14 @@ export function kswapdStep(host: Host, node: number): number {
   return -1;
 }
 
-/** memory.reclaim: proactive reclaim of `nrPages` from a memcg over all nodes. */
+/**
+ * memory.reclaim: proactive reclaim of `nrPages` from a memcg over all nodes, through
+ * try_to_free_mem_cgroup_pages() (so with the same retry past memory.low as memcg reclaim).
+ */
 export function proactiveReclaim(host: Host, memcg: number, nrPages: number): number {
   host.reclaimCostNs = 0;
-  const req: ReclaimRequest = {
-    reclaimer: RECLAIM_PROACTIVE,
-    targetMemcg: memcg,
-    memcgLowReclaim: false,
-    memcgLowSkipped: false,
-    noDemotion: false,
-  };
-  let reclaimed = 0;
-  // try_to_free_mem_cgroup_pages(), so the same retry past memory.low as memcg reclaim.
-  do {
-    for (let prio = DEF_PRIORITY; prio >= 0 && reclaimed < nrPages; prio--) {
-      for (let n = 0; n < host.nodes && reclaimed < nrPages; n++) {
-        reclaimed += shrinkNode(host, n, nrPages - reclaimed, prio, req);
-      }
-    }
-  } while (retryBelowLow(req, reclaimed));
-  return reclaimed;
+  const allNodes = Int32Array.from({ length: host.nodes }, (_, n) => n);
+  return doTryToFreePages(host, allNodes, nrPages, RECLAIM_PROACTIVE, memcg);
 }
 
 /**
