@@ -107,6 +107,11 @@ export interface Summary {
   };
 }
 
+/** A cgroup limit in pages as its control file reads: bytes, or "max" when unlimited. */
+function limitBytes(pages: number): number | 'max' {
+  return Number.isFinite(pages) ? pages * PAGE_SIZE : 'max';
+}
+
 function round(x: number, digits = 6): number {
   if (!Number.isFinite(x)) return x;
   const f = 10 ** digits;
@@ -201,12 +206,12 @@ export function buildSummary(run: BuiltRun): Summary {
       return {
         path,
         memory_current: cg.usage[c] * PAGE_SIZE,
-        memory_max: Number.isFinite(cg.memoryMax[c]) ? cg.memoryMax[c] * PAGE_SIZE : 'max',
-        memory_high: Number.isFinite(cg.memoryHigh[c]) ? cg.memoryHigh[c] * PAGE_SIZE : 'max',
+        memory_max: limitBytes(cg.memoryMax[c]),
+        memory_high: limitBytes(cg.memoryHigh[c]),
         memory_low: cg.memoryLow[c] * PAGE_SIZE,
         memory_min: cg.memoryMin[c] * PAGE_SIZE,
         memory_swap_current: cg.swapUsage[c] * PAGE_SIZE,
-        memory_swap_max: Number.isFinite(cg.swapMax[c]) ? cg.swapMax[c] * PAGE_SIZE : 'max',
+        memory_swap_max: limitBytes(cg.swapMax[c]),
         memory_peak: cg.peak[c] * PAGE_SIZE,
         memory_swap_peak: cg.swapPeak[c] * PAGE_SIZE,
         numa_stat: ns,
