@@ -75,21 +75,25 @@ export function experimentJson(run: ExperimentRun): Record<string, unknown> {
 }
 
 /** Writes results.json, table.txt and report.html for one experiment into `dir`. */
-export function writeExperiment(dir: string, run: ExperimentRun): void {
+export function writeExperiment(dir: string, run: ExperimentRun, force = false): void {
   const e = run.experiment;
-  writeOutputDir(dir, {
-    'results.json': JSON.stringify(experimentJson(run), null, 2) + '\n',
-    'table.txt': formatExperiment(run) + '\n',
-    'report.html': renderReport({
-      title: `numatier experiment: ${e.name}, seed ${run.seed}`,
-      runs: run.results.map((r) => ({ label: r.label, summary: r.summary, series: r.series })),
-      notes: [
-        e.question,
-        e.setup,
-        ...run.conclusions.map((c) => `${c.holds ? 'holds' : 'fails'}: ${c.claim} (${c.detail})`),
-      ],
-    }),
-  });
+  writeOutputDir(
+    dir,
+    {
+      'results.json': JSON.stringify(experimentJson(run), null, 2) + '\n',
+      'table.txt': formatExperiment(run) + '\n',
+      'report.html': renderReport({
+        title: `numatier experiment: ${e.name}, seed ${run.seed}`,
+        runs: run.results.map((r) => ({ label: r.label, summary: r.summary, series: r.series })),
+        notes: [
+          e.question,
+          e.setup,
+          ...run.conclusions.map((c) => `${c.holds ? 'holds' : 'fails'}: ${c.claim} (${c.detail})`),
+        ],
+      }),
+    },
+    { kind: 'experiment', force },
+  );
 }
 
 export function defaultExperimentDir(base: string | undefined, name: string, seed: number): string {

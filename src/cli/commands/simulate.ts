@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { writeOutputDir } from '../../report/output.js';
+import { checkOutputDir, writeOutputDir } from '../../report/output.js';
 import { formatSummary } from '../../report/summary.js';
 import { renderReport } from '../../report/html.js';
 import { DEFAULT_SCENARIO } from '../../scenario/default.js';
@@ -33,6 +33,7 @@ export function registerSimulateCommand(program: Command): void {
     .argument('[scenario]', 'scenario file (YAML or JSON)')
     .option('--seed <n>', "random seed (default: the scenario's, else 1)")
     .option('--out <dir>', 'output directory (default ./numatier-out/<scenario>-<seed>)')
+    .option('--force', 'replace what is at --out even if it is not an earlier numatier result')
     .option('--json', 'print summary.json to stdout instead of the table')
     .option(
       '--set <key=value>',
@@ -40,28 +41,36 @@ export function registerSimulateCommand(program: Command): void {
       collect,
       [],
     )
-    .action((file: string | undefined, o: ScenarioOptions & { out?: string; json?: boolean }) => {
-      const sc = scenarioFromArgs(file, o);
-      const seed = o.seed !== undefined ? parseSeed(o.seed) : sc.seed;
-      const out = resolve(o.out ?? `numatier-out/${sc.name}-${seed}`);
-      const progress = progressReporter(`simulating ${sc.name}`);
-      let result;
-      try {
-        result = runScenario(sc, seed, { onProgress: progress.update });
-      } finally {
-        progress.stop();
-      }
-      const summaryText = JSON.stringify(result.summary, null, 2) + '\n';
-      writeOutputDir(out, {
-        'summary.json': summaryText,
-        'timeseries.csv': result.series.toCSV(),
-        'scenario.json': JSON.stringify(sc.input, null, 2) + '\n',
-        'report.html': renderReport({
-          title: `numatier simulate: ${sc.name}, seed ${seed}`,
-          runs: [{ label: sc.name, summary: result.summary, series: result.series }],
-        }),
-      });
-      if (o.json) process.stdout.write(summaryText);
-      else process.stdout.write(`${formatSummary(result.summary)}\n\nwrote ${displayPath(out)}\n`);
-    });
+    .action(
+      (file: string | undefined, o: ScenarioOptions & { out?: string; json?: boolean; force?: boolean }) => {
+        const sc = scenarioFromArgs(file, o);
+        const seed = o.seed !== undefined ? parseSeed(o.seed) : sc.seed;
+        const out = resolve(o.out ?? `numatier-out/${sc.name}-${seed}`);
+        // Refuse a path that is not ours before spending the run's time, not after.
+        checkOutputDir(out, o.force === true);
+        const progress = progressReporter(`simulating ${sc.name}`);
+        let result;
+        try {
+          result = runScenario(sc, seed, { onProgress: progress.update });
+        } finally {
+          progress.stop();
+        }
+        const summaryText = JSON.stringify(result.summary, null, 2) + '\n';
+        writeOutputDir(
+          out,
+          {
+            'summary.json': summaryText,
+            'timeseries.csv': result.series.toCSV(),
+            'scenario.json': JSON.stringify(sc.input, null, 2) + '\n',
+            'report.html': renderReport({
+              title: `numatier simulate: ${sc.name}, seed ${seed}`,
+              runs: [{ label: sc.name, summary: result.summary, series: result.series }],
+            }),
+          },
+          { kind: 'simulate', force: o.force === true },
+        );
+        if (o.json) process.stdout.write(summaryText);
+        else process.stdout.write(`${formatSummary(result.summary)}\n\nwrote ${displayPath(out)}\n`);
+      },
+    );
 }
