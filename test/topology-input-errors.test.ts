@@ -128,7 +128,16 @@ const cases: Array<[string, unknown, string | RegExp]> = [
   ['string node id', edit((d) => (node(d, 0).id = 'zero')), 'nodes[0].id: expected number'],
   ['fractional node id', edit((d) => (node(d, 0).id = 0.5)), 'nodes[0].id: expected an integer'],
   ['negative node id', edit((d) => (node(d, 0).id = -1)), 'nodes[0].id'],
-  ['cpus as a string', edit((d) => (node(d, 0).cpus = '0-3')), 'nodes[0].cpus: expected a list'],
+  [
+    'cpus as a malformed CPU list',
+    edit((d) => (node(d, 0).cpus = '0-3x')),
+    'nodes[0].cpus: expected a CPU list such as "0-3,8-11"',
+  ],
+  [
+    'cpus as a backward range',
+    edit((d) => (node(d, 0).cpus = '3-0')),
+    'nodes[0].cpus: range "3-0" ends before',
+  ],
   ['negative adist', edit((d) => (node(d, 2).adist = -5)), 'nodes[2].adist'],
   ['unknown class', edit((d) => (node(d, 2).class = 'nvme')), 'nodes[2].class: expected one of'],
   ['unknown zone', edit((d) => (node(d, 2).zone = 'dma32')), 'nodes[2].zone'],

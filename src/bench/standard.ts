@@ -1,6 +1,7 @@
 import { BYTES_PER_FRAME } from '../host/frames.js';
 import { VM } from '../host/vmstat.js';
 import { buildRun } from '../scenario/build.js';
+import { MAX_DURATION_MS } from '../scenario/limits.js';
 import { resolveScenario } from '../scenario/load.js';
 
 /**
@@ -56,7 +57,8 @@ export function benchScenario(o: BenchOptions): unknown {
   return {
     name: 'bench-zipf-16g',
     seed: o.seed,
-    duration_ms: 1e9,
+    // As long as a run may be: the bench ends on its access counts, long before.
+    duration_ms: MAX_DURATION_MS,
     sample_interval_ms: 1e6,
     topology: {
       nodes: [

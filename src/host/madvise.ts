@@ -259,7 +259,8 @@ export class TenantHints {
       if (p >= 0 && host.toptier[host.frames.nodeOf(p)] === 0) slow.push(p);
     }
     let want = slow.length;
-    const exempt = r.exempt[memcg] !== 0;
+    // No group above it sets a ratio (a sibling may): nothing to keep the hints within.
+    const exempt = r.exempt[memcg] !== 0 || r.governing(memcg) < 0;
     if (!exempt) {
       for (const g of r.constrainedAncestors(memcg))
         want = Math.min(want, Math.max(0, r.quota(g) - this.hintedFast(g, true)));

@@ -1,16 +1,26 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
-import YAML from 'yaml';
 import { DEFAULT_KERNEL_COSTS, type KernelCosts } from '../host/costs.js';
-import { MAX_HOST_NODES } from '../host/frames.js';
+import { MAX_HOST_NODES, NODE_CHUNK_SHIFT } from '../host/frames.js';
+import { checkHostBounds, checkVmBounds } from './limits.js';
 import { parseMempolicy, type Mempolicy } from '../host/mempolicy.js';
 import type { CgroupSpec } from '../host/cgroups.js';
 import { DEFAULT_LATENCY_MODEL, type LatencyModelOptions } from '../engine/cost-model.js';
 import { loadTopologyFile, normalizeTopology, parseTopologyText } from '../topology/load.js';
 import { buildTopologyModel, type TopologyModel } from '../topology/model.js';
+import type { Topology } from '../topology/types.js';
 import { InputError } from '../util/errors.js';
 import { bytesToPages, parseSize } from '../util/units.js';
 import { parseWith } from '../util/validate.js';
+import {
+  FORBIDDEN_KEYS,
+  MAX_DOCUMENT_DEPTH,
+  checkDocument,
+  forbiddenKeyMessage,
+  parseYaml,
+  quoteForMessage,
+  tooDeep,
+} from '../util/document.js';
 import { footprintPagesOf, type WorkloadSpec } from '../workloads/schema.js';
 import { createAccessStream } from '../workloads/create.js';
 import type { AccessStream } from '../workloads/types.js';
@@ -114,21 +124,27 @@ export function applyOverrides(raw: unknown, sets: readonly string[]): unknown {
     if (eq <= 0)
       throw new InputError(`--set ${JSON.stringify(s)}: expected key=value, e.g. kernel.swappiness=10`);
     const key = s.slice(0, eq);
+    const shownKey = quoteForMessage(key).slice(1, -1);
+    const text = s.slice(eq + 1);
     let value: unknown;
     try {
-      value = YAML.parse(s.slice(eq + 1));
-    } catch {
-      throw new InputError(
-        `--set ${key}: value ${JSON.stringify(s.slice(eq + 1))} is not a valid YAML value`,
-      );
+      value = parseYaml(text);
+    } catch (e) {
+      if (tooDeep(e))
+        throw new InputError(`--set ${shownKey}: value nested more than ${MAX_DOCUMENT_DEPTH} levels deep`);
+      throw new InputError(`--set ${shownKey}: value ${quoteForMessage(text)} is not a valid YAML value`);
     }
     const segs: string[] = [];
     for (const part of key.replace(/\[(\d+)\]/g, '.$1').split('.')) {
       if (part === '') continue;
+      if (FORBIDDEN_KEYS.has(part)) throw new InputError(`--set ${shownKey}: ${forbiddenKeyMessage(part)}`);
       const joined = `${segs[segs.length - 1]}.${part}`;
       if (segs.length > 0 && DOTTED_KEYS.has(joined)) segs[segs.length - 1] = joined;
       else segs.push(part);
     }
+    if (segs.length > MAX_DOCUMENT_DEPTH)
+      throw new InputError(`--set ${shownKey}: more than ${MAX_DOCUMENT_DEPTH} levels deep`);
+    checkDocument(value, `--set ${shownKey}`);
     let obj: Record<string, unknown> | unknown[] = root;
     for (let i = 0; i < segs.length; i++) {
       const seg = segs[i];
@@ -136,23 +152,84 @@ export function applyOverrides(raw: unknown, sets: readonly string[]): unknown {
       if (Array.isArray(obj)) {
         const idx = Number(seg);
         if (!Number.isInteger(idx) || idx < 0 || idx >= obj.length) {
-          throw new InputError(`--set ${key}: "${seg}" is not an index of a list of ${obj.length}`);
+          throw new InputError(
+            `--set ${shownKey}: ${quoteForMessage(seg)} is not an index of a list of ${obj.length}`,
+          );
         }
         if (last) obj[idx] = value;
-        else {
-          if (obj[idx] === null || typeof obj[idx] !== 'object') obj[idx] = {};
-          obj = obj[idx] as Record<string, unknown>;
-        }
+        else obj = descend(obj, idx, segs.slice(0, i + 1), shownKey);
       } else {
         if (last) obj[seg] = value;
-        else {
-          if (obj[seg] === null || typeof obj[seg] !== 'object') obj[seg] = {};
-          obj = obj[seg] as Record<string, unknown>;
-        }
+        else obj = descend(obj, seg, segs.slice(0, i + 1), shownKey);
       }
     }
   }
   return root;
+}
+
+/**
+ * The map or list at `parent[seg]` for a --set path to go through, created when missing. A
+ * value already there that is neither (a number, a string) is not replaced by a map: the user
+ * meant something else, e.g. a field of a topology that is a file name.
+ */
+function descend(
+  parent: Record<string, unknown> | unknown[],
+  seg: string | number,
+  path: readonly string[],
+  shownKey: string,
+): Record<string, unknown> | unknown[] {
+  const rec = parent as Record<string | number, unknown>;
+  const v = rec[seg];
+  if (v === undefined || v === null) {
+    rec[seg] = {};
+    return rec[seg] as Record<string, unknown>;
+  }
+  if (typeof v === 'object') return v as Record<string, unknown>;
+  const where = path.join('.').replace(/\.(\d+)(?=\.|$)/g, '[$1]');
+  if (where === 'topology' && typeof v === 'string') {
+    throw new InputError(
+      `--set ${shownKey}: the scenario's topology is the file ${quoteForMessage(v)}, so its fields cannot be set one by one; ` +
+        `point to another file (--set topology=OTHER.yaml) or copy the file and edit it`,
+    );
+  }
+  throw new InputError(
+    `--set ${shownKey}: ${where} is ${typeof v === 'string' ? quoteForMessage(v) : String(v)}, not a map or list to set a field in`,
+  );
+}
+
+/**
+ * A scenario's `topology` field: a file name (relative to the scenario's directory) or an
+ * inline topology, whose field errors are named from the scenario's top (`topology.nodes[0]`).
+ */
+export function scenarioTopology(field: unknown, baseDir: string): Topology {
+  if (typeof field === 'string') return loadTopologyFile(resolve(baseDir, field));
+  try {
+    return normalizeTopology(field);
+  } catch (e) {
+    if (e instanceof InputError) {
+      const m = e.message;
+      throw new InputError(
+        m.startsWith('(top level)') ? `topology${m.slice('(top level)'.length)}` : `topology.${m}`,
+      );
+    }
+    throw e;
+  }
+}
+
+/** Control files the kernel creates only in non-root groups. */
+const ROOT_LESS_FILES = ['memory.max', 'memory.high', 'memory.low', 'memory.min', 'memory.swap.max'] as const;
+
+function resolveCgroupLimits(c: NonNullable<ScenarioInput['cgroups']>[number], f: string): CgroupSpec {
+  return {
+    path: c.path,
+    memoryMax: limitPages(c['memory.max'], `${f}.memory.max`, Infinity),
+    memoryHigh: limitPages(c['memory.high'], `${f}.memory.high`, Infinity),
+    memoryLow:
+      c['memory.low'] === undefined ? 0 : bytesToPages(parseSize(c['memory.low'], `${f}.memory.low`)),
+    memoryMin:
+      c['memory.min'] === undefined ? 0 : bytesToPages(parseSize(c['memory.min'], `${f}.memory.min`)),
+    swapMax: limitPages(c['memory.swap.max'], `${f}.memory.swap.max`, Infinity),
+  };
 }
 
 function limitPages(v: string | undefined, field: string, dflt: number): number {
@@ -168,22 +245,7 @@ function limitPages(v: string | undefined, field: string, dflt: number): number 
 export function resolveScenario(raw: unknown, baseDir: string, defaultName: string): ResolvedScenario {
   const input = parseWith(scenarioSchema, raw);
   const k = input.kernel ?? {};
-  let topo;
-  if (typeof input.topology === 'string') {
-    topo = loadTopologyFile(resolve(baseDir, input.topology));
-  } else {
-    try {
-      topo = normalizeTopology(input.topology);
-    } catch (e) {
-      if (e instanceof InputError) {
-        const m = e.message;
-        throw new InputError(
-          m.startsWith('(top level)') ? `topology${m.slice('(top level)'.length)}` : `topology.${m}`,
-        );
-      }
-      throw e;
-    }
-  }
+  const topo = scenarioTopology(input.topology, baseDir);
   const model = buildTopologyModel(topo, {
     ...(k.min_free_kbytes !== undefined ? { minFreeKbytes: k.min_free_kbytes } : {}),
     ...(k.watermark_scale_factor !== undefined ? { watermarkScaleFactor: k.watermark_scale_factor } : {}),
@@ -193,6 +255,19 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
       `topology.nodes: a simulated host has at most ${MAX_HOST_NODES} nodes, got ${model.nodes.length}`,
     );
   }
+  const durationNs = input.duration_ms * 1e6;
+  const sampleIntervalNs = (input.sample_interval_ms ?? Math.max(1, input.duration_ms / 200)) * 1e6;
+  if (sampleIntervalNs > durationNs) {
+    throw new InputError(
+      `sample_interval_ms: ${input.sample_interval_ms} is longer than duration_ms ${input.duration_ms}`,
+    );
+  }
+  checkHostBounds({
+    durationMs: input.duration_ms,
+    sampleIntervalMs: sampleIntervalNs / 1e6,
+    nodePages: model.nodes.map((n) => n.capacityPages),
+    chunkPages: 2 ** NODE_CHUNK_SHIFT,
+  });
   const nodeIds = model.nodes.map((n) => n.id);
   const idList = nodeIds.join(', ');
   const cpuNodes = model.nodes.filter((n) => n.cpus.length > 0).map((n) => n.id);
@@ -203,9 +278,10 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
   const cgroups: CgroupSpec[] = [];
   const tierRatios: { path: string; setting: TierRatioSetting }[] = [];
   const seen = new Set<string>(['/']);
-  const cgInputs = [...(input.cgroups ?? [])].sort(
-    (a, b) => a.path.split('/').length - b.path.split('/').length,
-  );
+  let rootListed = false;
+  // Listed in any order: resolved by depth ("/" is depth 0, "/vms" 1, "/vms/web" 2).
+  const depth = (path: string): number => (path === '/' ? 0 : path.split('/').length - 1);
+  const cgInputs = [...(input.cgroups ?? [])].sort((a, b) => depth(a.path) - depth(b.path));
   for (const c of cgInputs) {
     const i = (input.cgroups ?? []).indexOf(c);
     const f = `cgroups[${i}]`;
@@ -214,22 +290,23 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
         `${f}.path: expected an absolute cgroup path such as /vms/web, got ${JSON.stringify(c.path)}`,
       );
     }
-    if (seen.has(c.path) && c.path !== '/') throw new InputError(`${f}.path: ${c.path} is listed twice`);
+    if (seen.has(c.path) && (c.path !== '/' || rootListed))
+      throw new InputError(`${f}.path: ${c.path} is listed twice`);
     const parent = c.path === '/' ? null : c.path.slice(0, c.path.lastIndexOf('/')) || '/';
     if (parent !== null && !seen.has(parent)) {
       throw new InputError(`${f}.path: parent cgroup ${parent} of ${c.path} is not listed`);
     }
-    seen.add(c.path);
-    cgroups.push({
-      path: c.path,
-      memoryMax: limitPages(c['memory.max'], `${f}.memory.max`, Infinity),
-      memoryHigh: limitPages(c['memory.high'], `${f}.memory.high`, Infinity),
-      memoryLow:
-        c['memory.low'] === undefined ? 0 : bytesToPages(parseSize(c['memory.low'], `${f}.memory.low`)),
-      memoryMin:
-        c['memory.min'] === undefined ? 0 : bytesToPages(parseSize(c['memory.min'], `${f}.memory.min`)),
-      swapMax: limitPages(c['memory.swap.max'], `${f}.memory.swap.max`, Infinity),
-    });
+    if (c.path === '/') {
+      rootListed = true;
+      // The root group always exists; the kernel gives it no memory.max, .high, .low, .min or
+      // .swap.max file (Documentation/admin-guide/cgroup-v2.rst: "exists on non-root cgroups").
+      const file = ROOT_LESS_FILES.find((k) => c[k] !== undefined);
+      if (file !== undefined)
+        throw new InputError(`${f}.${file}: the root cgroup / has no ${file} file; set it on a child group`);
+    } else {
+      seen.add(c.path);
+      cgroups.push(resolveCgroupLimits(c, f));
+    }
     if (c['memory.tier_ratio'] !== undefined) {
       tierRatios.push({
         path: c.path,
@@ -361,13 +438,7 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
 
   const swap = k.swap ?? '16GiB';
   const swapPages = swap === 'none' ? 0 : bytesToPages(parseSize(swap, 'kernel.swap'));
-  const durationNs = input.duration_ms * 1e6;
-  const sampleIntervalNs = (input.sample_interval_ms ?? Math.max(1, input.duration_ms / 200)) * 1e6;
-  if (sampleIntervalNs > durationNs) {
-    throw new InputError(
-      `sample_interval_ms: ${input.sample_interval_ms} is longer than duration_ms ${input.duration_ms}`,
-    );
-  }
+  checkVmBounds(vms.map((v) => v.footprintPages));
   return {
     name: input.name ?? defaultName,
     seed: input.seed ?? 1,

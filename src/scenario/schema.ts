@@ -75,7 +75,7 @@ const vmSchema = z.strictObject({
   file_backed: z
     .string()
     .optional()
-    .describe('trailing part of the footprint backed by files (page cache), e.g. "512MiB"'),
+    .describe('size of the trailing part of the footprint backed by files (page cache), e.g. "512MiB"'),
   mlp: z
     .number()
     .positive()

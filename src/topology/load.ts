@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import YAML from 'yaml';
+import { parseDocumentText } from '../util/document.js';
+import { parseCpulist } from './nodemask.js';
 import { InputError, fieldPath } from '../util/errors.js';
 import { PAGE_SIZE, parseSize } from '../util/units.js';
 import { PERF_KEYS, type RawNode, type RawTopology, parseRawTopology } from './schema.js';
@@ -18,14 +19,7 @@ const MAX_SLIT_DISTANCE = 255;
 
 /** Parses YAML or JSON: by extension (.json / .yaml / .yml), otherwise by the first character. */
 export function parseTopologyText(text: string, source: string): unknown {
-  const ext = extname(source).toLowerCase();
-  const looksJson = ext === '.json' || (ext !== '.yaml' && ext !== '.yml' && /^\s*[[{]/.test(text));
-  try {
-    return looksJson ? JSON.parse(text) : YAML.parse(text, { prettyErrors: false });
-  } catch (e) {
-    const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0];
-    throw new InputError(`${source}: not valid ${looksJson ? 'JSON' : 'YAML'}: ${msg}`);
-  }
+  return parseDocumentText(text, source, extname(source).toLowerCase());
 }
 
 /** Reads and validates a topology file. */
@@ -72,21 +66,29 @@ function assignCpus(raws: ReadonlyArray<{ raw: RawNode; index: number }>): Map<n
     }
     if (raw.cpus === undefined && raw.cpu === undefined) {
       throw new InputError(
-        `${fieldPath(['nodes', index, 'cpus'])}: required (a list of CPU ids, [] for a CPU-less node, or "cpu: true|false")`,
+        `${fieldPath(['nodes', index, 'cpus'])}: required (a list of CPU ids or a CPU list such as "0-15", [] for a CPU-less node, or "cpu: true|false")`,
       );
     }
     if (raw.cpus === undefined) continue;
-    raw.cpus.forEach((cpu, j) => {
+    let list: number[];
+    if (typeof raw.cpus === 'string') {
+      const parsed = parseCpulist(raw.cpus);
+      if (typeof parsed === 'string')
+        throw new InputError(`${fieldPath(['nodes', index, 'cpus'])}: ${parsed}`);
+      list = parsed;
+    } else list = raw.cpus;
+    list.forEach((cpu, j) => {
       const prev = owner.get(cpu);
       if (prev !== undefined) {
         const where = prev === raw.id ? 'listed twice on this node' : `already on node ${prev}`;
-        throw new InputError(`${fieldPath(['nodes', index, 'cpus', j])}: CPU ${cpu} is ${where}`);
+        const at = typeof raw.cpus === 'string' ? ['nodes', index, 'cpus'] : ['nodes', index, 'cpus', j];
+        throw new InputError(`${fieldPath(at)}: CPU ${cpu} is ${where}`);
       }
       owner.set(cpu, raw.id);
     });
     out.set(
       raw.id,
-      [...raw.cpus].sort((a, b) => a - b),
+      [...list].sort((a, b) => a - b),
     );
   }
   let next = 0;

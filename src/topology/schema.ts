@@ -25,7 +25,8 @@ export const RawNodeSchema = z.strictObject({
     .int()
     .min(0)
     .max(MAX_NUMNODES - 1),
-  cpus: z.array(z.number().int().min(0).max(INT_MAX)).optional(),
+  // A list of ids, or the kernel's cpulist text ("0-15", "0-3,8-11"), parsed in load.ts.
+  cpus: z.union([z.array(z.number().int().min(0).max(INT_MAX)), z.string()]).optional(),
   cpu: z.boolean().optional(),
   // Any type is let through here so that parseSize() can explain what a size must look like.
   size: z.unknown().optional(),

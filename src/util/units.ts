@@ -1,3 +1,4 @@
+import { quoteForMessage } from './document.js';
 import { InputError } from './errors.js';
 
 export const PAGE_SHIFT = 12;
@@ -27,26 +28,26 @@ const SIZE_RE = /^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*$/;
 export function parseSize(value: unknown, field: string): number {
   if (typeof value !== 'string') {
     throw new InputError(
-      `${field}: expected a size with a unit such as "64GiB" or "512MiB", got ${JSON.stringify(value)}`,
+      `${field}: expected a size with a unit such as "64GiB" or "512MiB", got ${typeof value === 'number' || value === undefined ? String(value) : JSON.stringify(value)?.slice(0, 60)}`,
     );
   }
   const m = SIZE_RE.exec(value);
   if (!m) {
     const hint = /^\s*-/.test(value) ? 'a size cannot be negative' : 'expected a number followed by a unit';
     throw new InputError(
-      `${field}: ${hint} (B, KiB, MiB, GiB, TiB, kB, MB, GB, TB), got ${JSON.stringify(value)}`,
+      `${field}: ${hint} (B, KiB, MiB, GiB, TiB, kB, MB, GB, TB), got ${quoteForMessage(value)}`,
     );
   }
   const unit = m[2];
   const mult = BINARY[unit] ?? DECIMAL[unit];
   if (mult === undefined) {
     throw new InputError(
-      `${field}: unknown unit "${unit}" in ${JSON.stringify(value)}; allowed: B, KiB, MiB, GiB, TiB, kB, MB, GB, TB`,
+      `${field}: unknown unit ${quoteForMessage(unit)} in ${quoteForMessage(value)}; allowed: B, KiB, MiB, GiB, TiB, kB, MB, GB, TB`,
     );
   }
   const bytes = Number(m[1]) * mult;
   if (!Number.isFinite(bytes) || bytes <= 0) {
-    throw new InputError(`${field}: size must be greater than zero, got ${JSON.stringify(value)}`);
+    throw new InputError(`${field}: size must be greater than zero, got ${quoteForMessage(value)}`);
   }
   return Math.floor(bytes);
 }

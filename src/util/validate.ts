@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { quoteForMessage } from './document.js';
 import { InputError, fieldPath } from './errors.js';
 
 /**
@@ -32,19 +33,24 @@ export function describeValue(v: unknown): string {
   if (Array.isArray(v)) return 'a list';
   if (v === null) return 'null';
   if (typeof v === 'object') return 'a map';
-  return JSON.stringify(v);
+  // JSON would print NaN and ±Infinity as null, and a long string in full.
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'string') return quoteForMessage(v);
+  return JSON.stringify(v) ?? String(v);
 }
 
-/** The keys an object schema allows at `path`, looking through optional/array/union wrappers. */
-export function allowedKeysAt(
+/** The schema that validates the value at `path`, looking through optional/array/union wrappers. */
+export function schemaAt(
   schema: z.ZodType,
   path: ReadonlyArray<PropertyKey>,
   root: unknown,
-): string[] | null {
+  unwrapLast = true,
+): unknown {
   let s: unknown = schema;
   let value: unknown = root;
   const unwrap = (x: unknown): unknown => {
     for (;;) {
+      if (x === null || typeof x !== 'object') return x;
       const def = (x as { _zod?: { def?: { type?: string; innerType?: unknown } } })._zod?.def;
       if (
         def &&
@@ -59,24 +65,49 @@ export function allowedKeysAt(
     const def = (x as { _zod?: { def?: { type?: string; options?: unknown[] } } })._zod?.def;
     if (def?.type === 'union' && def.options) {
       const objs = def.options.map(unwrap).filter((o) => (o as z.ZodObject).shape !== undefined);
-      if (objs.length === 1 || typeof v !== 'object') return objs[0];
-      return objs.find((o) => Object.keys(v as object).some((k) => k in (o as z.ZodObject).shape)) ?? objs[0];
+      if (objs.length === 0) return x;
+      if (objs.length === 1 || v === null || typeof v !== 'object') return objs[0];
+      // The alternative that knows most of the value's keys is the one the user meant.
+      const known = (o: unknown): number =>
+        Object.keys(v).filter((k) => Object.hasOwn((o as z.ZodObject).shape, k)).length;
+      return objs.reduce((best, o) => (known(o) > known(best) ? o : best), objs[0]);
     }
     return x;
   };
   for (const seg of path) {
+    if (s === undefined) return undefined;
     s = pickObject(unwrap(s), value);
     const def = (
       s as { _zod?: { def?: { type?: string; element?: unknown; shape?: Record<string, unknown> } } }
     )._zod?.def;
     if (def?.type === 'array' && typeof seg === 'number') s = def.element;
-    else if (def?.type === 'object' && def.shape) s = def.shape[String(seg)];
-    else return null;
+    else if (def?.type === 'object' && def.shape && Object.hasOwn(def.shape, String(seg)))
+      s = def.shape[String(seg)];
+    else return undefined;
     value = (value as Record<PropertyKey, unknown> | undefined)?.[seg];
   }
-  s = pickObject(unwrap(s), value);
-  const shape = (s as z.ZodObject | undefined)?.shape;
+  return s === undefined || !unwrapLast ? s : pickObject(unwrap(s), value);
+}
+
+/** The keys an object schema allows at `path`, or null where no object schema is found. */
+export function allowedKeysAt(
+  schema: z.ZodType,
+  path: ReadonlyArray<PropertyKey>,
+  root: unknown,
+): string[] | null {
+  const shape = (schemaAt(schema, path, root) as z.ZodObject | undefined)?.shape;
   return shape ? Object.keys(shape) : null;
+}
+
+/** The field's own description in the schema (what `numatier schema` shows), or ''. */
+function descriptionAt(schema: z.ZodType, path: ReadonlyArray<PropertyKey>, root: unknown): string {
+  // .optional().describe() and .describe().optional() both occur: look through the wrappers.
+  type Described = { description?: string; _zod?: { def?: { innerType?: unknown } } };
+  for (let s = schemaAt(schema, path, root, false) as Described | undefined; s;) {
+    if (s.description !== undefined) return s.description;
+    s = s._zod?.def?.innerType as Described | undefined;
+  }
+  return '';
 }
 
 export function formatZodIssue(
@@ -96,6 +127,12 @@ export function formatZodIssue(
     case 'invalid_type':
       if (got === undefined) return `${where}: required`;
       if (issue.expected === 'int') return `${where}: expected an integer, got ${describeValue(got)}`;
+      if (issue.expected === 'number' && typeof got === 'number')
+        return `${where}: expected a finite number, got ${describeValue(got)}`;
+      if (issue.expected === 'string' && /\bsize\b/.test(descriptionAt(schema, issue.path, input))) {
+        const eg = typeof got === 'number' ? `"${got}GiB"` : '"4GiB"';
+        return `${where}: expected a size with a unit as a string, e.g. ${eg}, got ${describeValue(got)}`;
+      }
       return `${where}: expected ${issue.expected === 'array' ? 'a list' : issue.expected}, got ${describeValue(got)}`;
     case 'too_small':
       if (issue.origin === 'array')
