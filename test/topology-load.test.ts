@@ -7,7 +7,7 @@ import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadTopologyFile, normalizeTopology, parseTopologyText } from '../src/topology/load.js';
 import { buildTopologyModel } from '../src/topology/model.js';
-import { formatNodelist } from '../src/topology/nodemask.js';
+import { formatNodelist, parseCpulist } from '../src/topology/nodemask.js';
 import { calculateMinFreeKbytes, intSqrt } from '../src/topology/watermarks.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -108,6 +108,67 @@ describe('topology file formats', () => {
         [3, []],
       ],
     );
+  });
+});
+
+describe('CPU lists as the kernel writes them', () => {
+  it('"0-3,8-11" and a stride "0-15:2/4" give the CPUs bitmap_parselist() gives', () => {
+    assert.deepEqual(parseCpulist('0-3,8-11'), [0, 1, 2, 3, 8, 9, 10, 11]);
+    // first 2 of every 4 CPUs in 0-15 (Documentation/admin-guide/kernel-parameters.rst, cpu lists)
+    assert.deepEqual(parseCpulist('0-15:2/4'), [0, 1, 4, 5, 8, 9, 12, 13]);
+    assert.deepEqual(parseCpulist('7'), [7]);
+    assert.deepEqual(parseCpulist(''), []);
+    assert.match(String(parseCpulist('0-')), /expected a CPU list/);
+    assert.match(String(parseCpulist('1-15:5/4')), /stride/);
+  });
+
+  it("a node's cpus may be a CPU list, the same topology as the list of ids", () => {
+    const d = (cpus: unknown) => ({
+      nodes: [
+        { id: 0, cpus },
+        { id: 1, cpus: [] },
+      ],
+      distance: [
+        [10, 20],
+        [20, 10],
+      ],
+    });
+    assert.deepEqual(normalizeTopology(d('0-3,6')), normalizeTopology(d([0, 1, 2, 3, 6])));
+  });
+});
+
+describe('numatier topology of a scenario', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'numatier-topology-scenario-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const topo = (...args: string[]) =>
+    spawnSync(process.execPath, [cli, 'topology', ...args], { encoding: 'utf8' });
+
+  it('shows the host of a scenario whose topology is a file, as `topology FILE` does', () => {
+    const file = resolve(root, 'examples/topologies/cxl-expander.yaml');
+    writeFileSync(
+      join(dir, 's.yaml'),
+      `name: s\nduration_ms: 10\ntopology: ${file}\nvms: [{ name: a, workload: { footprint: 1MiB, pattern: uniform } }]\n`,
+    );
+    const a = topo(join(dir, 's.yaml'));
+    const b = topo(file);
+    assert.equal(a.status, 0, a.stderr);
+    assert.equal(a.stdout, b.stdout);
+  });
+
+  it("applies the scenario's watermark_scale_factor; the built-in scenario's host without a file", () => {
+    const file = resolve(root, 'examples/topologies/cxl-expander.yaml');
+    writeFileSync(
+      join(dir, 'w.yaml'),
+      `name: w\nduration_ms: 10\ntopology: ${file}\nkernel: { watermark_scale_factor: 100 }\nvms: [{ name: a, workload: { footprint: 1MiB, pattern: uniform } }]\n`,
+    );
+    const scaled = topo(join(dir, 'w.yaml'), '--json');
+    const flag = topo(file, '--json', '--watermark-scale-factor', '100');
+    assert.equal(scaled.status, 0, scaled.stderr);
+    assert.equal(scaled.stdout, flag.stdout);
+    assert.notEqual(scaled.stdout, topo(file, '--json').stdout);
+    const builtIn = topo();
+    assert.equal(builtIn.status, 0, builtIn.stderr);
+    assert.match(builtIn.stdout, /^available: 4 nodes \(0-3\)$/m);
   });
 });
 
