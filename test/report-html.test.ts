@@ -419,7 +419,7 @@ function loadInChromium(name: string, html: string): PageState {
   const bin = findChromium();
   assert.ok(
     bin !== null,
-    "chromium not found: this test needs Debian's chromium (.ci/run installs it; locally: apt-get install -y chromium)",
+    "chromium not found: this test needs Debian's chromium (npm test installs it as root; otherwise: apt-get install -y chromium)",
   );
   const file = join(tmp, `${name}.html`);
   writeFileSync(file, html);
