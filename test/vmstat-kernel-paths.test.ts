@@ -5,7 +5,7 @@ import { NumaTiering } from '../src/engine/numa-tiering.js';
 import { Simulation } from '../src/engine/simulation.js';
 import { buildPlacement } from '../src/host/mempolicy-placement.js';
 import { NUMA_BALANCING_DEFAULTS } from '../src/host/numa-balancing/constants.js';
-import { PTE_PROTNONE } from '../src/host/pte.js';
+import { PTE_PFN_MASK, PTE_PROTNONE } from '../src/host/pte.js';
 import { VM, VMSTAT_ITEMS, zoneItem } from '../src/host/vmstat.js';
 import { alwaysFilter } from '../src/policies/promotion/always.js';
 import type { AccessStream } from '../src/workloads/types.js';
@@ -189,4 +189,22 @@ test('kswapd wake-ups are numatier’s own count, not a vmstat item', () => {
   touch(host, 0, 0, 993); // the first allocation below LOW takes the slow path and wakes kswapd
   assert.equal(host.kswapdWakeups[0], 1);
   assert.equal(host.kswapdAwake[0], 1);
+});
+
+test('last_cpupid: a new page starts unset (page_cpupid_reset_last), a tier-crossing migration resets it', () => {
+  const host = smallHost({
+    nodes: [
+      { pages: 4096, cpu: true },
+      { pages: 4096, cpu: false },
+    ],
+    spaces: [{ pages: 4, order: [1] }],
+    numaBalancing: 2,
+  });
+  touch(host, 0, 0, 4);
+  const p = host.pt[host.spaces[0].base] & PTE_PFN_MASK;
+  assert.equal(host.frames.stampOf(p), 2 ** 21 - 1, 'CPUPID_UNSET for NR_CPUS_BITS 13');
+  host.frames.setStamp(p, 1234); // a scan time, as the tiering scanner records it
+  const q = host.migratePage(p, 0, 0xff, 0);
+  // folio_migrate_flags(): slow → top tier in tiering mode resets the field.
+  assert.equal(host.frames.stampOf(q), 2 ** 21 - 1);
 });

@@ -24,6 +24,8 @@ import {
   maxOverage,
 } from './memcg-high.js';
 import { directReclaim, memcgReclaim } from './reclaim.js';
+import { NUMA_BALANCING_MEMORY_TIERING } from './numa-balancing/constants.js';
+import { DEFAULT_CPUPID_LAYOUT } from './numa-balancing/cpupid.js';
 
 const SWAP_CLUSTER_MAX_PAGES = 32;
 
@@ -87,6 +89,10 @@ export class Host {
   readonly wmarkHigh: Float64Array;
   readonly wmarkPromo: Float64Array;
   readonly toptier: Uint8Array;
+  /** nr_cpu_ids: one more than the highest CPU id of any node. */
+  readonly nrCpuIds: number;
+  /** cpu_to_node() as a dense node index for every CPU id below nrCpuIds (-1: no such CPU). */
+  readonly cpuToNode: Int32Array;
   /** Per node: 1 when its (single) zone is ZONE_MOVABLE, else ZONE_NORMAL. */
   readonly zoneMovable: Uint8Array;
   readonly swapPages: number;
@@ -140,6 +146,9 @@ export class Host {
     this.wmarkPromo = Float64Array.from(o.topology.nodes, (n) => n.wmarkPromo);
     this.toptier = Uint8Array.from(o.topology.nodes, (n) => (n.toptier ? 1 : 0));
     this.zoneMovable = Uint8Array.from(o.topology.nodes, (n) => (n.movable ? 1 : 0));
+    this.nrCpuIds = o.topology.nodes.reduce((m, n) => Math.max(m, ...n.cpus.map((c) => c + 1)), 0);
+    this.cpuToNode = new Int32Array(this.nrCpuIds).fill(-1);
+    o.topology.nodes.forEach((n, i) => n.cpus.forEach((c) => (this.cpuToNode[c] = i)));
     this.swapPages = o.swapPages;
     this.swappiness = o.swappiness;
     this.demotionEnabled = o.demotionEnabled;
@@ -297,7 +306,8 @@ export class Host {
     // faulted them in sets the PTE's accessed bit (and dirty bit on a write).
     fr.setFlags(pfn, isFile ? PF_FILE : 0);
     fr.setRmap(pfn, g);
-    fr.setStamp(pfn, 0);
+    // A freed page's last_cpupid is reset (free_pages_prepare → page_cpupid_reset_last()).
+    fr.setStamp(pfn, DEFAULT_CPUPID_LAYOUT.CPUPID_UNSET);
     fr.addHead(fr.listId(as.memcg, node, isFile ? LRU_INACTIVE_FILE : LRU_INACTIVE_ANON), pfn);
     this.pt[g] = pfn | PTE_YOUNG | (isWrite ? PTE_DIRTY : 0);
     as.rssByNode[node]++;
@@ -627,7 +637,13 @@ export class Host {
     const as = this.spaceOf(g);
     const src = fr.nodeOf(p);
     const f = fr.flagsOf(p) & keepFlags;
-    const stamp = fr.stampOf(p);
+    // folio_migrate_flags(): last_cpupid moves with the page, except in memory-tiering mode
+    // between a top-tier and a slow node, where it is reset: on the slow side it holds a scan time.
+    const crossesTiers = this.toptier[src] !== this.toptier[dst];
+    const stamp =
+      crossesTiers && (this.numaBalancing & NUMA_BALANCING_MEMORY_TIERING) !== 0
+        ? DEFAULT_CPUPID_LAYOUT.CPUPID_UNSET
+        : fr.stampOf(p);
     fr.remove(fr.listId(as.memcg, src, lruOfFlags(fr.flagsOf(p))), p);
     const q = fr.takeFree(dst);
     fr.setFlags(q, f);
