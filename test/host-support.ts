@@ -28,6 +28,8 @@ export interface NodeShape {
   wmarks?: [number, number, number, number];
   toptier?: boolean;
   preferred?: number[];
+  /** The node's zone is ZONE_MOVABLE. */
+  movable?: boolean;
 }
 
 export function makeTopology(shapes: NodeShape[], distance?: number[][]): HostTopology {
@@ -50,6 +52,7 @@ export function makeTopology(shapes: NodeShape[], distance?: number[][]): HostTo
       hasCpu: s.cpu,
       cpus: s.cpu ? [i] : [],
       capacityPages: s.pages,
+      movable: s.movable ?? false,
       wmarkMin: min,
       wmarkLow: low,
       wmarkHigh: high,
@@ -74,6 +77,7 @@ export function fixedPlacement(order: number[]): Placement {
     primary: Int32Array.from(order),
     primaryNoDirectReclaim: false,
     secondary: null,
+    interleaveNid: -1,
   };
   return { candidates: () => c };
 }

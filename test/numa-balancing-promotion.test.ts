@@ -390,7 +390,7 @@ test('hot-threshold filter: the scan time kept in a frame wraps at 2^21 ms, as P
   });
   const fault = (scanMs: number, faultMs: number): number => {
     host.frames.setStamp(p, scanMs & ACCESS_TIME_MASK); // as the scanner records it
-    return filter.decide({ host, nowMs: faultMs, p, src: 1, dst: 0, task: 0 });
+    return filter.decide({ host, nowMs: faultMs, p, src: 1, dst: 0, task: 0, cpupid: 0 });
   };
   assert.equal(ACCESS_TIME_MASK, 2 ** 21 - 1);
   assert.equal(fault(1000, 1005), PROMOTE, '5 ms after the scan: hot');

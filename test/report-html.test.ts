@@ -127,6 +127,7 @@ function makeRun(
       ...n,
       free_pages: rows[samples - 1][1 + i],
       kswapd_ms: n.toptier ? 12.5 : 0,
+      kswapd_wakeups: n.toptier ? 3 : 0,
     })),
     cgroups: vms.map((v) => ({
       path: `/vms/${v.name}`,

@@ -4,11 +4,14 @@ import type { Host } from '../host/host.js';
 import type { Mempolicy } from '../host/mempolicy.js';
 import { mpolMigrateOnFault } from '../host/mempolicy.js';
 import { MR } from '../host/migration-ledger.js';
+import { type ClassicFaultInput, shouldNumaMigrateMemoryClassicAt } from '../host/numa-balancing/classic.js';
 import {
   NUMA_BALANCING_MEMORY_TIERING,
   NUMA_BALANCING_NORMAL,
+  NUMA_NO_NODE,
   type NumaBalancingTunables,
 } from '../host/numa-balancing/constants.js';
+import { cpuPidToCpupid } from '../host/numa-balancing/cpupid.js';
 import {
   migrateBalancedPgdat,
   newNumaBalancingNodeState,
@@ -65,7 +68,13 @@ export class NumaTieringStats {
 export class NumaTiering implements HintFaultHandler {
   readonly stats = new NumaTieringStats();
   private readonly fault: PromotionFault;
+  private readonly classic: ClassicFaultInput;
   private readonly mof: boolean[];
+  /**
+   * Per task: cpu_pid_to_cpupid(cpu, pid), its cpu being the first CPU of its node (a task is
+   * one thread that stays on its node) and its pid the address-space id.
+   */
+  private readonly cpupid: Int32Array;
 
   /** Per task: p->numa_faults_locality[] and the private faults since the last placement. */
   readonly locality: [number, number, number][];
@@ -75,7 +84,27 @@ export class NumaTiering implements HintFaultHandler {
     private readonly host: Host,
     readonly o: NumaTieringOptions,
   ) {
-    this.fault = { host, nowMs: 0, p: 0, src: 0, dst: 0, task: 0 };
+    this.fault = { host, nowMs: 0, p: 0, src: 0, dst: 0, task: 0, cpupid: 0 };
+    this.classic = {
+      numaBalancingMode: o.mode,
+      srcNid: 0,
+      srcIsToptier: true,
+      dstNid: 0,
+      dstHasMemory: true,
+      lastCpupid: 0,
+      nrCpuIds: host.nrCpuIds,
+      cpuToNode: host.cpuToNode,
+      pid: 0,
+      // task_numa_placement() is not modelled: p->numa_preferred_nid stays unset, so the rule's
+      // early exception holds. For a page only its owner task faults on, which is every page
+      // here, the verdict is the same either way (rules 3 and 5 both pass a private fault).
+      numaPreferredNid: NUMA_NO_NODE,
+      numaScanSeq: 0,
+      group: null,
+    };
+    this.cpupid = Int32Array.from(host.spaces, (as) =>
+      cpuPidToCpupid(host.topo.nodes[as.cpuNode].cpus[0] ?? 0, as.id),
+    );
     this.mof = o.policies.map((p) => mpolMigrateOnFault(p));
     this.locality = o.policies.map(() => [0, 0, 0]);
     this.privateFaults = new Float64Array(o.policies.length);
@@ -121,20 +150,24 @@ export class NumaTiering implements HintFaultHandler {
     host.vmstat.add(memcg, src, VM.numa_hint_faults, 1);
     if (src === t.as.cpuNode) host.vmstat.add(memcg, src, VM.numa_hint_faults_local, 1);
     const dst = this.target(t);
-    if (dst < 0 || dst === src) {
+    if (dst < 0) {
       this.noteFault(t, src, false);
       return cost;
     }
-    const nowMs = Math.floor(host.now / 1e6);
     const tiering = (this.o.mode & NUMA_BALANCING_MEMORY_TIERING) !== 0;
     let verdict: number;
     if (!host.toptier[src]) {
+      if (dst === src) {
+        this.noteFault(t, src, false);
+        return cost;
+      }
       const f = this.fault;
-      f.nowMs = nowMs;
+      f.nowMs = Math.floor(host.now / 1e6);
       f.p = p;
       f.src = src;
       f.dst = dst;
       f.task = t.as.id;
+      f.cpupid = this.cpupid[t.as.id];
       const state = this.o.states[dst];
       const candidatesBefore = state.pgpromote_candidate;
       verdict = this.o.filter.decide(f);
@@ -143,10 +176,20 @@ export class NumaTiering implements HintFaultHandler {
       const counted = state.pgpromote_candidate - candidatesBefore;
       if (counted !== 0) host.vmstat.add(memcg, dst, VM.pgpromote_candidate, counted);
     } else {
-      // Classic locality balancing between top-tier nodes: the two-reference rule on last_cpupid.
-      const last = fr.stampOf(p);
-      fr.setStamp(p, ((dst + 1) << 8) | (t.as.id & 0xff));
-      verdict = last >>> 8 === dst + 1 || last === 0 ? PROMOTE : NOT_HOT;
+      // A top-tier page keeps a cpupid in every mode: the kernel's classic rule decides. As in
+      // mpol_misplaced(), it runs (and swaps the page's last_cpupid) for a local fault too,
+      // which then migrates nowhere.
+      const c = this.classic;
+      c.srcNid = src;
+      c.dstNid = dst;
+      c.dstHasMemory = fr.nodePages(dst) > 0;
+      c.pid = t.as.id;
+      const migrate = shouldNumaMigrateMemoryClassicAt(fr, p, this.cpupid[t.as.id], c);
+      if (dst === src) {
+        this.noteFault(t, src, false);
+        return cost;
+      }
+      verdict = migrate ? PROMOTE : NOT_HOT;
     }
     if (verdict === NOT_HOT || verdict === RATE_LIMITED) {
       if (verdict === NOT_HOT) this.stats.notHot++;

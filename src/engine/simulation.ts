@@ -451,6 +451,9 @@ function runAccesses(sim: Simulation, t: Task, from: number, to: number): void {
     if ((e & PTE_PROTNONE) !== 0) {
       host.now = t.clockNs + lat / LAT_SCALE / t.mlp + kernel + (i - from) * t.computeNs;
       pt[g] = e & ~PTE_PROTNONE;
+      // A NUMA hint fault is a page fault: handle_mm_fault() → do_numa_page(), then
+      // mm_account_fault() counts PGFAULT (never PGMAJFAULT: it is not VM_FAULT_MAJOR).
+      host.mmAccountFault(t.as);
       const h = sim.hintFaults;
       if (h !== null) kernel += h.hintFault(sim, t, e & PTE_PFN_MASK);
       e = pt[g];

@@ -10,6 +10,12 @@ export interface PlacementCandidates {
   primaryNoDirectReclaim: boolean;
   /** A second pass (preferred_many falls back to every node), or null. */
   secondary: Int32Array | null;
+  /**
+   * The node an interleave policy chose for this fault (interleave_nid() /
+   * weighted_interleave_nid()), where NUMA_INTERLEAVE_HIT is counted if the page lands on it;
+   * -1 (NUMA_NO_NODE) for every other policy.
+   */
+  interleaveNid: number;
 }
 
 /** Where a fault at interleave index `ilx` (the virtual page number) may allocate. */

@@ -10,7 +10,7 @@ import {
   lruOfFlags,
 } from './frames.js';
 import type { HostTopology } from './host-topology.js';
-import { VM, Vmstat } from './vmstat.js';
+import { VM, Vmstat, zoneItem } from './vmstat.js';
 import { MigrationLedger } from './migration-ledger.js';
 import type { DemotionPolicy, RandomSource } from '../policies/demotion/types.js';
 
@@ -24,6 +24,8 @@ import {
   maxOverage,
 } from './memcg-high.js';
 import { directReclaim, memcgReclaim } from './reclaim.js';
+import { NUMA_BALANCING_MEMORY_TIERING } from './numa-balancing/constants.js';
+import { DEFAULT_CPUPID_LAYOUT } from './numa-balancing/cpupid.js';
 
 const SWAP_CLUSTER_MAX_PAGES = 32;
 
@@ -87,6 +89,12 @@ export class Host {
   readonly wmarkHigh: Float64Array;
   readonly wmarkPromo: Float64Array;
   readonly toptier: Uint8Array;
+  /** nr_cpu_ids: one more than the highest CPU id of any node. */
+  readonly nrCpuIds: number;
+  /** cpu_to_node() as a dense node index for every CPU id below nrCpuIds (-1: no such CPU). */
+  readonly cpuToNode: Int32Array;
+  /** Per node: 1 when its (single) zone is ZONE_MOVABLE, else ZONE_NORMAL. */
+  readonly zoneMovable: Uint8Array;
   readonly swapPages: number;
   swapUsed = 0;
   swappiness: number;
@@ -108,6 +116,11 @@ export class Host {
   readonly ledger: MigrationLedger;
   /** Whether kswapd of a node has been woken and not yet gone back to sleep. */
   readonly kswapdAwake: Uint8Array;
+  /**
+   * numatier's own count of kswapd wake-ups per node (wakeKswapd() calls that woke it). The
+   * kernel has no such /proc/vmstat counter, only the mm_vmscan_wakeup_kswapd tracepoint.
+   */
+  readonly kswapdWakeups: Float64Array;
   /** Consecutive kswapd runs without progress (kswapd_failures). */
   readonly kswapdFailures: Uint8Array;
   /** kswapd's current scan priority per node (DEF_PRIORITY 12 down to 1). */
@@ -132,6 +145,10 @@ export class Host {
     this.wmarkHigh = Float64Array.from(o.topology.nodes, (n) => n.wmarkHigh);
     this.wmarkPromo = Float64Array.from(o.topology.nodes, (n) => n.wmarkPromo);
     this.toptier = Uint8Array.from(o.topology.nodes, (n) => (n.toptier ? 1 : 0));
+    this.zoneMovable = Uint8Array.from(o.topology.nodes, (n) => (n.movable ? 1 : 0));
+    this.nrCpuIds = o.topology.nodes.reduce((m, n) => Math.max(m, ...n.cpus.map((c) => c + 1)), 0);
+    this.cpuToNode = new Int32Array(this.nrCpuIds).fill(-1);
+    o.topology.nodes.forEach((n, i) => n.cpus.forEach((c) => (this.cpuToNode[c] = i)));
     this.swapPages = o.swapPages;
     this.swappiness = o.swappiness;
     this.demotionEnabled = o.demotionEnabled;
@@ -140,6 +157,7 @@ export class Host {
     this.costs = o.costs;
     this.rng = o.rng;
     this.kswapdAwake = new Uint8Array(this.nodes);
+    this.kswapdWakeups = new Float64Array(this.nodes);
     this.kswapdFailures = new Uint8Array(this.nodes);
     this.kswapdPriority = new Uint8Array(this.nodes).fill(12);
 
@@ -220,7 +238,7 @@ export class Host {
     if (this.kswapdAwake[node] !== 0 || this.nodeBalanced(node)) return;
     if (this.kswapdFailures[node] >= 16) return; // MAX_RECLAIM_RETRIES: node considered hopeless
     this.kswapdAwake[node] = 1;
-    this.vmstat.add(0, node, VM.kswapd_wakeup, 1);
+    this.kswapdWakeups[node]++;
     this.events.wakeKswapd(node);
   }
 
@@ -230,6 +248,16 @@ export class Host {
   }
 
   // ---------------------------------------------------------------- faults and allocation
+
+  /**
+   * mm_account_fault()'s PGFAULT: handle_mm_fault() ends with it for every fault that is not
+   * retried, failed ones included, whatever the fault was (a missing page, a swap-in, or a NUMA
+   * hint fault through do_numa_page()). PGFAULT is a per-CPU event, so it goes on the task's
+   * CPU node; the memcg is the mm's (count_memcg_event_mm).
+   */
+  mmAccountFault(as: AddressSpace): void {
+    this.vmstat.add(as.memcg, as.cpuNode, VM.pgfault, 1);
+  }
 
   /**
    * Handles a fault on a non-present page of `as` at `vpn`: charges, allocates, installs, and
@@ -242,7 +270,7 @@ export class Host {
     const memcg = as.memcg;
     let cost: number;
     const statNode = as.cpuNode;
-    this.vmstat.add(memcg, statNode, VM.pgfault, 1);
+    this.mmAccountFault(as);
     if (pte === PTE_SWAP) {
       cost = this.costs.swapInNs;
       this.vmstat.add(memcg, statNode, VM.pgmajfault, 1);
@@ -278,7 +306,8 @@ export class Host {
     // faulted them in sets the PTE's accessed bit (and dirty bit on a write).
     fr.setFlags(pfn, isFile ? PF_FILE : 0);
     fr.setRmap(pfn, g);
-    fr.setStamp(pfn, 0);
+    // A freed page's last_cpupid is reset (free_pages_prepare → page_cpupid_reset_last()).
+    fr.setStamp(pfn, DEFAULT_CPUPID_LAYOUT.CPUPID_UNSET);
     fr.addHead(fr.listId(as.memcg, node, isFile ? LRU_INACTIVE_FILE : LRU_INACTIVE_ANON), pfn);
     this.pt[g] = pfn | PTE_YOUNG | (isWrite ? PTE_DIRTY : 0);
     as.rssByNode[node]++;
@@ -295,9 +324,9 @@ export class Host {
   allocUserFrame(as: AddressSpace, ilx: number): number {
     this.lastAllocCost = 0;
     const c = as.placement.candidates(ilx);
-    let p = this.allocFrom(c.primary, as, !c.primaryNoDirectReclaim);
+    let p = this.allocFrom(c.primary, as, !c.primaryNoDirectReclaim, c.interleaveNid);
     if (p >= 0 || !as.alive) return p;
-    if (c.secondary !== null) p = this.allocFrom(c.secondary, as, true);
+    if (c.secondary !== null) p = this.allocFrom(c.secondary, as, true, c.interleaveNid);
     if (p >= 0 || !as.alive) return p;
     this.oomKill(as, 0, 'global');
     return -1;
@@ -345,39 +374,50 @@ export class Host {
 
   private readonly hasLeft = (g: number, n: number): boolean => this.ledger.hasLeft(g, n);
 
-  private allocFrom(nodes: Int32Array, as: AddressSpace, mayReclaim: boolean): number {
+  private allocFrom(nodes: Int32Array, as: AddressSpace, mayReclaim: boolean, ilNid: number): number {
     const memcg = as.memcg;
     const preferred = nodes.length > 0 ? nodes[0] : -1;
     let n = this.pickNode(nodes, memcg);
-    if (n >= 0) return this.takeFrame(n, preferred, as);
+    if (n >= 0) return this.takeFrame(n, preferred, as, ilNid);
     if (!mayReclaim) return -1;
     // Direct reclaim, then retry at MIN, up to MAX_RECLAIM_RETRIES without progress.
     const free = this.frames.freeCount;
     let noProgress = 0;
     while (noProgress < 16) {
-      this.vmstat.add(memcg, as.cpuNode, VM.allocstall, 1);
+      // do_try_to_free_pages() counts ALLOCSTALL in zone sc->reclaim_idx = gfp_zone(gfp). A user
+      // page is GFP_HIGHUSER_MOVABLE, whose gfp_zone() is ZONE_MOVABLE whatever zones the
+      // nodes have: allocstall_movable.
+      this.vmstat.add(memcg, as.cpuNode, VM.allocstall_movable, 1);
       const r = directReclaim(this, nodes, -1);
       this.lastAllocCost += this.reclaimCostNs;
       for (let i = 0; i < nodes.length; i++) {
         n = nodes[i];
-        if (free[n] > this.wmarkMin[n] && this.nodeAllowed(memcg, n)) return this.takeFrame(n, preferred, as);
+        if (free[n] > this.wmarkMin[n] && this.nodeAllowed(memcg, n))
+          return this.takeFrame(n, preferred, as, ilNid);
       }
       if (r === 0) noProgress++;
     }
     return -1;
   }
 
-  private takeFrame(n: number, preferred: number, as: AddressSpace): number {
+  /**
+   * Takes a frame of node `n` for a user page and counts what the kernel counts for it:
+   * rmqueue()'s __count_zid_vm_events(PGALLOC, page_zonenum(page)) on the page's zone, and
+   * zone_statistics(): hit/miss against the preferred node, local/other against the CPU's
+   * node. `ilNid` is the node an interleave policy chose (NUMA_NO_NODE = -1 otherwise):
+   * alloc_pages_mpol() counts NUMA_INTERLEAVE_HIT on the page's zone when the page landed there.
+   */
+  private takeFrame(n: number, preferred: number, as: AddressSpace, ilNid: number): number {
     const p = this.frames.takeFree(n);
     const v = this.vmstat;
-    v.add(as.memcg, n, VM.pgalloc, 1);
-    // zone_statistics(): hit/miss against the preferred node, local/other against the CPU's node.
+    v.add(as.memcg, n, zoneItem(VM.pgalloc_normal, this.zoneMovable[n] !== 0), 1);
     if (n === preferred) v.add(as.memcg, n, VM.numa_hit, 1);
     else {
       v.add(as.memcg, n, VM.numa_miss, 1);
       if (preferred >= 0) v.add(as.memcg, preferred, VM.numa_foreign, 1);
     }
     v.add(as.memcg, n, n === as.cpuNode ? VM.numa_local : VM.numa_other, 1);
+    if (n === ilNid) v.add(as.memcg, n, VM.numa_interleave, 1);
     return p;
   }
 
@@ -565,8 +605,10 @@ export class Host {
       if (over >= 0) return -1;
     }
     let n = this.pickNode(nodes, memcg);
-    // GFP_KERNEL may enter direct reclaim (which demotes or swaps user pages) before failing.
+    // GFP_KERNEL may enter direct reclaim (which demotes or swaps user pages) before failing;
+    // do_try_to_free_pages() counts it in gfp_zone(GFP_KERNEL) = ZONE_NORMAL.
     for (let tries = 0; n < 0 && tries < 4; tries++) {
+      if (nodes.length > 0) this.vmstat.add(memcg, nodes[0], VM.allocstall_normal, 1);
       if (directReclaim(this, nodes, -1) === 0) break;
       n = this.pickNode(nodes, memcg);
     }
@@ -595,7 +637,13 @@ export class Host {
     const as = this.spaceOf(g);
     const src = fr.nodeOf(p);
     const f = fr.flagsOf(p) & keepFlags;
-    const stamp = fr.stampOf(p);
+    // folio_migrate_flags(): last_cpupid moves with the page, except in memory-tiering mode
+    // between a top-tier and a slow node, where it is reset: on the slow side it holds a scan time.
+    const crossesTiers = this.toptier[src] !== this.toptier[dst];
+    const stamp =
+      crossesTiers && (this.numaBalancing & NUMA_BALANCING_MEMORY_TIERING) !== 0
+        ? DEFAULT_CPUPID_LAYOUT.CPUPID_UNSET
+        : fr.stampOf(p);
     fr.remove(fr.listId(as.memcg, src, lruOfFlags(fr.flagsOf(p))), p);
     const q = fr.takeFree(dst);
     fr.setFlags(q, f);

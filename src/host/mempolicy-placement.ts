@@ -24,6 +24,8 @@ export interface PlacementCandidates {
   readonly primaryNoDirectReclaim: boolean;
   /** Second attempt with the original gfp (preferred_many only), else null. */
   readonly secondary: Int32Array | null;
+  /** interleave / weighted_interleave: the node chosen for the fault's ilx; else -1. */
+  readonly interleaveNid: number;
 }
 
 /**
@@ -67,8 +69,8 @@ class PolicyPlacement implements Placement {
       return zl;
     };
     const cpuZonelist = zonelistOf(cpuNode);
-    const single = (primary: Int32Array): PlacementCandidates =>
-      Object.freeze({ primary, primaryNoDirectReclaim: false, secondary: null });
+    const single = (primary: Int32Array, interleaveNid = -1): PlacementCandidates =>
+      Object.freeze({ primary, primaryNoDirectReclaim: false, secondary: null, interleaveNid });
     const nodes = policy.nodes;
     this.perNode = [];
     this.ilxToIndex = new Int32Array(0);
@@ -96,13 +98,14 @@ class PolicyPlacement implements Placement {
           primary: zl.filter((n) => mask.has(n)),
           primaryNoDirectReclaim: true,
           secondary: zl,
+          interleaveNid: -1,
         });
         break;
       }
       case 'interleave':
       case 'weighted_interleave': {
         this.fixed = null;
-        this.perNode = nodes.map((n) => single(inCpuset(zonelistOf(n))));
+        this.perNode = nodes.map((n) => single(inCpuset(zonelistOf(n)), n));
         if (policy.mode === 'interleave') {
           this.ilxToIndex = Int32Array.from(nodes, (_, i) => i);
         } else {

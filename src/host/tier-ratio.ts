@@ -124,6 +124,7 @@ export function tierOrdered(
         primary: order(c.primary, fast),
         primaryNoDirectReclaim: c.primaryNoDirectReclaim,
         secondary: c.secondary === null ? null : order(c.secondary, fast),
+        interleaveNid: c.interleaveNid,
       });
     pair = [make(true), make(false)];
     ALL_TIERS_CACHE.set(c, pair);

@@ -1,16 +1,24 @@
 /**
- * Event counters with the kernel's names. They are kept per (memcg, node) — the kernel's lruvec
- * granularity — so that /proc/vmstat (sum of all), nodeN/vmstat (sum over memcgs) and
- * memory.stat / memory.numa_stat (sum over nodes, or per node) are all views of one array.
- * Events that have no node of their own (a page fault) are accounted on the node of the page
- * involved, or on the faulting task's CPU node when there is no page.
+ * Event counters with the kernel's /proc/vmstat names (mm/vmstat.c vmstat_text), and only
+ * those: numatier's own counters live elsewhere (e.g. Host.kswapdWakeups). They are kept per
+ * (memcg, node) — the kernel's lruvec granularity — so that /proc/vmstat (sum of all),
+ * nodeN/vmstat (sum over memcgs) and memory.stat / memory.numa_stat (sum over nodes, or per
+ * node) are all views of one array. Events the kernel counts per CPU (a page fault) are
+ * accounted on the node of the faulting task's CPU.
+ *
+ * Per-zone events (PGALLOC, ALLOCSTALL: include/linux/vm_event_item.h FOR_ALL_ZONES) print one
+ * line per zone type; the simulator has ZONE_NORMAL and ZONE_MOVABLE only (one zone per node,
+ * src/topology ZoneKind), so the _dma, _dma32 and _device lines the kernel also prints are left
+ * out rather than shown as zeros.
  */
 export const VMSTAT_ITEMS = [
   'pgfault',
   'pgmajfault',
-  'pgalloc',
+  'pgalloc_normal',
+  'pgalloc_movable',
   'pgfree',
-  'allocstall',
+  'allocstall_normal',
+  'allocstall_movable',
   'pgscan_kswapd',
   'pgscan_direct',
   'pgscan_proactive',
@@ -46,7 +54,6 @@ export const VMSTAT_ITEMS = [
   'numa_local',
   'numa_other',
   'numa_interleave',
-  'kswapd_wakeup',
   'oom_kill',
 ] as const;
 
@@ -57,6 +64,15 @@ export const NR_VMSTAT_ITEMS = VMSTAT_ITEMS.length;
 export const VM = Object.fromEntries(VMSTAT_ITEMS.map((name, i) => [name, i])) as {
   readonly [K in VmstatItem]: number;
 };
+
+/**
+ * __count_zid_vm_events(item, zid): the per-zone copy of a FOR_ALL_ZONES event for a zone of
+ * kind `movable` (ZONE_MOVABLE) or not (ZONE_NORMAL). `normalItem` is the _normal index; the
+ * _movable one follows it in VMSTAT_ITEMS, as in the kernel's enum.
+ */
+export function zoneItem(normalItem: number, movable: boolean): number {
+  return movable ? normalItem + 1 : normalItem;
+}
 
 export class Vmstat {
   readonly nodes: number;

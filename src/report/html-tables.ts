@@ -133,6 +133,7 @@ function nodeTable(s: Summary): string {
         n.capacity_pages > 0 ? num((100 * (n.capacity_pages - n.free_pages)) / n.capacity_pages, 1) : '–',
     },
     { head: 'kswapd ms', cell: (n) => num(n.kswapd_ms, 1) },
+    { head: 'kswapd wake-ups', cell: (n) => num(n.kswapd_wakeups) },
   ];
   return table('NUMA nodes at the end of the run', cols, s.nodes);
 }
@@ -163,7 +164,8 @@ function cgroupTable(s: Summary): string {
 export const KEY_VMSTAT = [
   'pgfault',
   'pgmajfault',
-  'allocstall',
+  'allocstall_normal',
+  'allocstall_movable',
   'pgscan_kswapd',
   'pgscan_direct',
   'pgsteal_kswapd',
@@ -180,7 +182,6 @@ export const KEY_VMSTAT = [
   'numa_pages_migrated',
   'pgmigrate_success',
   'pgmigrate_fail',
-  'kswapd_wakeup',
   'oom_kill',
 ];
 

@@ -145,13 +145,15 @@ export function memoryStat(
     if (name.startsWith('numa_hit') || name.startsWith('numa_miss') || name.startsWith('numa_foreign'))
       continue;
     // Node-only counters: memory.stat has no per-memcg copy of these (pgpromote_candidate
-    // drives the per-node rate limit and threshold; memory.stat lists pgpromote_success only).
+    // drives the per-node rate limit and threshold; memory.stat lists pgpromote_success only),
+    // nor of the per-zone pgalloc_* and allocstall_* events (mm/memcontrol.c memcg_vm_event_stat).
     if (
       name === 'numa_local' ||
       name === 'numa_other' ||
       name === 'numa_interleave' ||
-      name === 'kswapd_wakeup' ||
-      name === 'pgpromote_candidate'
+      name === 'pgpromote_candidate' ||
+      name.startsWith('pgalloc_') ||
+      name.startsWith('allocstall_')
     )
       continue;
     let v = 0;

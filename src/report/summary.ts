@@ -70,6 +70,8 @@ export interface Summary {
     capacity_pages: number;
     free_pages: number;
     kswapd_ms: number;
+    /** numatier's own count of kswapd wake-ups (the kernel has no /proc/vmstat counter for it). */
+    kswapd_wakeups: number;
     memory_side_cache?: { size_pages: number; hits: number; misses: number; hit_ratio: number };
   }[];
   cgroups: {
@@ -190,6 +192,7 @@ export function buildSummary(run: BuiltRun): Summary {
       capacity_pages: n.capacityPages,
       free_pages: host.frames.freeCount[i],
       kswapd_ms: round(sim.kswapdNs[i] / 1e6, 6),
+      kswapd_wakeups: host.kswapdWakeups[i],
       ...(n.sideCache
         ? {
             memory_side_cache: {

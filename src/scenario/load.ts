@@ -509,8 +509,9 @@ function resolveTiering(input: ScenarioInput, nodeIds: number[], idList: string)
         `tiering.demotion_paths: the one-way graph has a cycle ${cycle.join(' -> ')}; one-way paths must be acyclic`,
       );
   }
-  // Without the MEMORY_TIERING bit the kernel judges slow-tier hint faults by the classic
-  // two-reference rule; the hot threshold exists only in tiering mode.
+  // Without the MEMORY_TIERING bit the kernel judges slow-tier hint faults by the classic rule;
+  // the default filter then is the two-reference variant of it (idea S21, see
+  // docs/numa-balancing.md for how it differs). The hot threshold exists only in tiering mode.
   const tieringMode = ((k.numa_balancing ?? 0) & 2) !== 0;
   if (t.promotion_filter === 'hot-threshold' && !tieringMode) {
     throw new InputError(

@@ -5,6 +5,8 @@
  * Kernel source: torvalds/linux kernel/sched/fair.c should_numa_migrate_memory() (after the
  * tiering branch), cpupid_valid(), group_faults(), group_faults_cpu(); include/linux/mm.h cpupid
  * helpers. Runs per hint fault: takes one reused input object and does not allocate.
+ * Used by the engine for hint faults on top-tier pages (engine/numa-tiering.ts) and by the
+ * two-reference promotion filter (policies/promotion/two-reference.ts).
  */
 import { ACTIVE_NODE_FRACTION, NUMA_BALANCING_MEMORY_TIERING, NUMA_NO_NODE } from './constants.js';
 import {
@@ -107,4 +109,31 @@ export function shouldNumaMigrateMemoryClassic(
   if (!ng) return true;
   if (ng.faultsCpuDst > ng.faultsCpuSrc * ACTIVE_NODE_FRACTION) return true;
   return ng.faultsCpuDst * ng.faultsMemSrc * 3 > ng.faultsCpuSrc * ng.faultsMemDst * 4;
+}
+
+/** Where pages keep their last_cpupid field (FrameTable's stamp). */
+export interface LastCpupidStore {
+  stampOf(p: number): number;
+  setStamp(p: number, s: number): void;
+}
+
+/**
+ * should_numa_migrate_memory() for a page that uses last_cpupid (not a slow-tier page in
+ * tiering mode), with the field's exchange done where the kernel does it: after the
+ * memoryless-destination check, folio_xchg_last_cpupid(folio, this_cpupid) stores the faulting
+ * task's cpupid and the value it replaced becomes input.lastCpupid. `thisCpupid` is
+ * cpuPidToCpupid(dst_cpu, pid). Every caller of the classic rule goes through this function,
+ * so the page's field always holds the kernel's encoding.
+ */
+export function shouldNumaMigrateMemoryClassicAt(
+  store: LastCpupidStore,
+  p: number,
+  thisCpupid: number,
+  input: ClassicFaultInput,
+  layout: CpupidLayout = DEFAULT_CPUPID_LAYOUT,
+): boolean {
+  if (!input.dstHasMemory) return false;
+  input.lastCpupid = store.stampOf(p);
+  store.setStamp(p, thisCpupid);
+  return shouldNumaMigrateMemoryClassic(input, layout);
 }

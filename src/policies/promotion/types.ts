@@ -20,6 +20,8 @@ export interface PromotionFault {
   dst: number;
   /** Address-space id of the faulting task (its "pid"). */
   task: number;
+  /** cpu_pid_to_cpupid(dst_cpu, pid) of the faulting task: what the classic rule stores. */
+  cpupid: number;
 }
 
 /**
