@@ -249,6 +249,11 @@ export class TraceReader {
       );
     }
     const total = readU64(b, p + 8);
+    if (total < 0) {
+      // readU64 says -1 for counts past 2^53 - 1; the message shows the stored value itself.
+      const stored64 = new DataView(b.buffer, b.byteOffset + p + 8, 8).getBigUint64(0, true);
+      this.fail(at + 8, `end marker counts ${stored64} records but the blocks hold ${this.recordsRead}`);
+    }
     if (total !== this.recordsRead) {
       this.fail(at + 8, `end marker counts ${total} records but the blocks hold ${this.recordsRead}`);
     }

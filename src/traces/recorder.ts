@@ -289,11 +289,16 @@ async function recordWithTool(
     ],
   });
   let accesses: number | null = null;
+  let writeFailed = false;
   const messages = collectLines(child.stdio[3] as Readable, (line) => {
     const m = SUMMARY.exec(line);
     if (m) {
       accesses = Number(m[1]);
       if (Number(m[3]) > 0) log(`numatier: ${m[3]} accesses at addresses >= 2^56 were not recorded`);
+      if (line.includes('WRITE FAILED')) writeFailed = true;
+    } else if (WRITE_FAILED.test(line)) {
+      // Said once more below, with the reason; the tool's own line names no errno.
+      writeFailed = true;
     } else if (line.trim() !== '') {
       log(line);
     }
@@ -304,6 +309,7 @@ async function recordWithTool(
     if (!fs.existsSync(tmp)) {
       throw new InputError(`trace record: valgrind ended (${describeExit(exit)}) without writing a trace`, 1);
     }
+    if (writeFailed) throw new InputError(`trace record: ${writeFailure(tmp)}`, 1);
     const records = verify(tmp);
     await moveInto(tmp, opts.out);
     return { method: 'numatrace', exitCode: exit.code, signal: exit.signal, records, accesses };
@@ -376,6 +382,26 @@ async function collectLines(input: Readable, onLine: (line: string) => void): Pr
   if (carry !== '') onLine(carry);
 }
 
+/** The tool's line when a write() of the trace failed (nt_main.c, write_all()). */
+const WRITE_FAILED = /^numatrace: write to .* failed/;
+
+/**
+ * Why the tool could not write `file`. Its write() failed without telling the errno, so the
+ * file system is asked: a device with (almost) no room left is ENOSPC, the usual cause.
+ */
+function writeFailure(file: string): string {
+  const dir = path.dirname(path.resolve(file));
+  try {
+    const st = fs.statfsSync(dir);
+    if (st.bavail * st.bsize < 1 << 20)
+      return `no space left on the device holding ${dir} (ENOSPC); free some space or record to another --out`;
+    if (st.ffree === 0) return `no free inodes on the device holding ${dir} (ENOSPC)`;
+  } catch {
+    // fall through to the general message
+  }
+  return `writing the trace to ${dir} failed (the device refused a write: quota, I/O error or a full disk)`;
+}
+
 /** Reads the whole recording (checksums, end marker); returns its record count. */
 function verify(file: string): number {
   let reader: TraceReader;
@@ -410,6 +436,8 @@ async function moveInto(tmp: string, out: string): Promise<void> {
   try {
     await pipeline(fs.createReadStream(tmp), zlib.createGzip(), fs.createWriteStream(gzTmp));
     fs.renameSync(gzTmp, out);
+  } catch (e) {
+    throw new InputError(`${out}: cannot write trace: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 1);
   } finally {
     fs.rmSync(gzTmp, { force: true });
   }
