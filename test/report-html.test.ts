@@ -154,6 +154,7 @@ function makeRun(
       rate_limited: 56,
       promote_free_space: 0,
       failed_watermark: 3,
+      refused_by_quota: 0,
       pgpromote_candidate_by_node: { '0': 0, '1': 0, '2': 4000 },
       hot_threshold_ms_by_node: { '0': 0, '1': 0, '2': 1000 },
     },
@@ -343,6 +344,19 @@ describe('report.html (static checks)', () => {
     assert.ok(html.includes('var uPlot='), 'uPlot code inlined');
     assert.ok(html.length > 50_000);
     assert.match(html, /data-plots-expected="7" data-plots-drawn="0" data-errors=""/);
+  });
+
+  it('the kernel table shows promotions refused by the ratio quota, and labels free-space promotions as allowed', () => {
+    const input = singleInput();
+    const t = input.runs[0].summary.tiering;
+    t.refused_by_quota = 1_060_321;
+    t.promote_free_space = 4_242;
+    const html = renderReport(input);
+    const row = (label: string): string | undefined =>
+      new RegExp(`<td[^>]*>${label}</td>\\s*<td[^>]*>([^<]*)</td>`).exec(html)?.[1];
+    assert.equal(row('not promoted: ratio quota'), '1,060,321');
+    assert.equal(row('promotion allowed: fast node had free space'), '4,242');
+    assert.equal(row('not promoted: no free space'), undefined, 'free-space promotions are not refusals');
   });
 
   it('is deterministic: the same input gives the same bytes', () => {
