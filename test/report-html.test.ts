@@ -60,6 +60,7 @@ function vmSummary(v: VmShape, i: number, withMigrations: boolean): VmSummary {
     hits_by_node: { '0': 30_000_000, '1': 0, '2': 10_000_000 },
     oom_killed: false,
     finished: v.stopsAt !== undefined,
+    finished_ms: v.stopsAt ?? null,
     migrations,
     promoted_pages: withMigrations ? v.promoted : 0,
     demoted_pages: withMigrations ? v.demoted : 0,

@@ -41,6 +41,8 @@ export interface VmSummary extends Partial<VmRatioFields> {
   hits_by_node: Record<string, number>;
   oom_killed: boolean;
   finished: boolean;
+  /** Exact simulated time at which the VM finished (its workload ended, or it was OOM-killed); null while running. */
+  finished_ms: number | null;
   /** Pages migrated, by the mechanism that moved them. */
   migrations: Record<string, number>;
   promoted_pages: number;
@@ -172,6 +174,7 @@ export function buildSummary(run: BuiltRun): Summary {
       hits_by_node: hitsByNode,
       oom_killed: !t.as.alive,
       finished: t.finished,
+      finished_ms: t.finished ? round(t.finishedNs / 1e6, 6) : null,
       migrations,
       promoted_pages: up,
       demoted_pages: L.down[t.as.id],
