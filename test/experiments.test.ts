@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { EXPERIMENTS } from '../src/experiments/catalogue/index.js';
 import { runExperiment } from '../src/experiments/run.js';
+import { verdictOf } from '../src/experiments/types.js';
 
 /**
  * Every experiment of the catalogue runs (quick scale) and the conclusions the debate predicts
@@ -18,8 +19,13 @@ describe('experiment catalogue', () => {
       const run = runExperiment(e, 1, 'quick');
       assert.equal(run.results.length, e.variants('quick').length);
       const predictions = run.conclusions.filter((c) => c.kind === 'prediction');
-      assert.ok(predictions.length > 0, 'an experiment asserts at least one prediction');
-      for (const c of predictions) assert.ok(c.holds, `${c.claim}: ${c.detail}`);
+      // A prediction the runs say nothing about (not applicable) is not a failure; but each
+      // experiment must confirm at least one.
+      for (const c of predictions) assert.notEqual(verdictOf(c), 'fails', `${c.claim}: ${c.detail}`);
+      assert.ok(
+        predictions.some((c) => verdictOf(c) === 'holds'),
+        'an experiment confirms at least one prediction',
+      );
       // Same workload and seed across variants: the VMs and their footprints match.
       const names = run.results.map((r) => r.summary.vms.map((v) => v.name).join(','));
       assert.equal(new Set(names).size, 1);

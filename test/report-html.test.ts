@@ -60,6 +60,7 @@ function vmSummary(v: VmShape, i: number, withMigrations: boolean): VmSummary {
     hits_by_node: { '0': 30_000_000, '1': 0, '2': 10_000_000 },
     oom_killed: false,
     finished: v.stopsAt !== undefined,
+    finished_ms: v.stopsAt ?? null,
     migrations,
     promoted_pages: withMigrations ? v.promoted : 0,
     demoted_pages: withMigrations ? v.demoted : 0,
@@ -155,6 +156,7 @@ function makeRun(
       rate_limited: 56,
       promote_free_space: 0,
       failed_watermark: 3,
+      refused_by_quota: 0,
       pgpromote_candidate_by_node: { '0': 0, '1': 0, '2': 4000 },
       hot_threshold_ms_by_node: { '0': 0, '1': 0, '2': 1000 },
     },
@@ -344,6 +346,19 @@ describe('report.html (static checks)', () => {
     assert.ok(html.includes('var uPlot='), 'uPlot code inlined');
     assert.ok(html.length > 50_000);
     assert.match(html, /data-plots-expected="7" data-plots-drawn="0" data-errors=""/);
+  });
+
+  it('the kernel table shows promotions refused by the ratio quota, and labels free-space promotions as allowed', () => {
+    const input = singleInput();
+    const t = input.runs[0].summary.tiering;
+    t.refused_by_quota = 1_060_321;
+    t.promote_free_space = 4_242;
+    const html = renderReport(input);
+    const row = (label: string): string | undefined =>
+      new RegExp(`<td[^>]*>${label}</td>\\s*<td[^>]*>([^<]*)</td>`).exec(html)?.[1];
+    assert.equal(row('not promoted: ratio quota'), '1,060,321');
+    assert.equal(row('promotion allowed: fast node had free space'), '4,242');
+    assert.equal(row('not promoted: no free space'), undefined, 'free-space promotions are not refusals');
   });
 
   it('is deterministic: the same input gives the same bytes', () => {

@@ -6,7 +6,7 @@ import * as zlib from 'node:zlib';
 import fc from 'fast-check';
 import { crc32, crc32Portable } from '../src/traces/crc32.js';
 import { BLOCK_HEADER_LEN, MAGIC, MAX_UNIT } from '../src/traces/format.js';
-import { gunzipToTemp } from '../src/traces/gunzip.js';
+import { GunzipFile } from '../src/traces/gunzip.js';
 import { TraceReader } from '../src/traces/reader.js';
 import { TraceWriter } from '../src/traces/writer.js';
 import { InputError } from '../src/util/errors.js';
@@ -136,30 +136,80 @@ describe('trace format: round trip', () => {
     assert.equal(second, recs.length);
   });
 
-  it('large gzip files are decompressed by a streaming child process, with the same result and errors', () => {
-    const plain = tmp('child.ntrace');
-    writeTrace(
-      plain,
-      [
-        { unit: 7, write: true },
-        { unit: 2 ** 40, write: false },
-      ],
-      { source: 'child' },
-    );
-    const gz = tmp('child.ntrace.gz');
-    const packed = zlib.gzipSync(fs.readFileSync(plain));
-    fs.writeFileSync(gz, packed);
-    const d = gunzipToTemp(gz, 0);
-    assert.deepEqual(fs.readFileSync(d.path), fs.readFileSync(plain));
-    d.cleanup();
-    assert.equal(fs.existsSync(d.path), false);
-    const cut = tmp('cut.ntrace.gz');
-    fs.writeFileSync(cut, packed.subarray(0, packed.length - 12));
+  it('gzip is decompressed in process as gunzipSync does, whatever the read and input chunk sizes', () => {
+    const rng = { s: 12345 };
+    const next = (): number => (rng.s = (Math.imul(rng.s, 1103515245) + 12345) >>> 0);
+    // Compressible text with some noise, so that every block type and long matches occur.
+    const data = Buffer.alloc(300_000);
+    for (let i = 0; i < data.length; i++) data[i] = next() % 7 === 0 ? next() & 0xff : 97 + ((i >> 6) % 5);
+    const members = [
+      zlib.gzipSync(data.subarray(0, 100_000), { level: 0 }),
+      zlib.gzipSync(data.subarray(100_000, 200_000), { level: 9 }),
+      zlib.gzipSync(Buffer.alloc(0)),
+      zlib.gzipSync(data.subarray(200_000), { strategy: zlib.constants.Z_HUFFMAN_ONLY }),
+    ];
+    const packed = Buffer.concat([...members, Buffer.alloc(5)]); // zero padding, as gunzip allows
+    assert.deepEqual(zlib.gunzipSync(packed), data);
+    const file = tmp('members.gz');
+    fs.writeFileSync(file, packed);
+    for (const inputChunk of [1, 7, members[0].length, 4096, 1 << 20]) {
+      for (const readLen of [1, 999, 65536, 1 << 20]) {
+        if (inputChunk * readLen === 1) continue; // byte by byte: slow and nothing new
+        const g = new GunzipFile(fs.openSync(file, 'r'), file, inputChunk);
+        const out = Buffer.alloc(data.length + 10);
+        let at = 0;
+        for (let n; (n = g.read(out, at, Math.min(readLen, out.length - at), at)) > 0;) at += n;
+        assert.equal(at, data.length, `input chunk ${inputChunk}, reads of ${readLen}`);
+        assert.deepEqual(out.subarray(0, at), data);
+        // A read at an earlier position starts again; one at a later position skips ahead.
+        const part = Buffer.alloc(1000);
+        assert.equal(g.read(part, 0, 1000, 150_000), 1000);
+        assert.deepEqual(part, data.subarray(150_000, 151_000));
+        assert.equal(g.read(part, 0, 1000, 299_500), 500);
+        assert.deepEqual(part.subarray(0, 500), data.subarray(299_500));
+        assert.equal(g.read(part, 0, 1000, data.length), 0);
+        g.close();
+      }
+    }
+  });
+
+  it('damaged gzip is refused with the compressed offset, and close() closes the file', () => {
+    const data = Buffer.from('numatier '.repeat(20_000));
+    const packed = zlib.gzipSync(data);
+    const readAllOf = (bytes: Uint8Array): void => {
+      const file = tmp('bad.gz');
+      fs.writeFileSync(file, bytes);
+      const fd = fs.openSync(file, 'r');
+      const g = new GunzipFile(fd, file, 256);
+      try {
+        const out = Buffer.alloc(1 << 16);
+        let at = 0;
+        for (let n; (n = g.read(out, 0, out.length, at)) > 0;) at += n;
+      } finally {
+        g.close();
+        assert.throws(() => fs.fstatSync(fd), { code: 'EBADF' });
+      }
+    };
+    readAllOf(packed);
     assert.throws(
-      () => gunzipToTemp(cut, 0),
+      () => readAllOf(packed.subarray(0, packed.length - 12)),
       (e: unknown) =>
         e instanceof InputError &&
-        /cannot decompress gzip: compressed byte \d+: unexpected end of file/.test(e.message),
+        e.message.includes(
+          `cannot decompress gzip: compressed byte ${packed.length - 12}: unexpected end of file (truncated gzip file?)`,
+        ),
+    );
+    const flipped = Buffer.from(packed);
+    flipped[packed.length - 6] ^= 0x01; // the CRC-32 of the data
+    assert.throws(
+      () => readAllOf(flipped),
+      (e: unknown) =>
+        e instanceof InputError && /compressed bytes \d+\.\.\d+: incorrect data check/.test(e.message),
+    );
+    assert.throws(
+      () => readAllOf(Buffer.concat([packed, Buffer.from('junk')])),
+      (e: unknown) =>
+        e instanceof InputError && /cannot decompress gzip: compressed bytes \d+\.\.\d+: /.test(e.message),
     );
   });
 

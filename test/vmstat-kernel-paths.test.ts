@@ -42,6 +42,7 @@ function scripted(vpns: number[], footprintPages: number): AccessStream {
       while (n < max && i < vpns.length) buf[n++] = vpns[i++] << 1;
       return n;
     },
+    close() {},
   };
 }
 

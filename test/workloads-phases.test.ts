@@ -107,7 +107,13 @@ describe('phases', () => {
     assert.throws(() => new PhasesStream([], false, 10), RangeError);
     assert.throws(() => new PhasesStream([{ name: 'a', accesses: 0, stream: u(10) }], false, 10), RangeError);
     assert.throws(() => new PhasesStream([{ name: 'a', accesses: 5, stream: u(20) }], false, 10), RangeError);
-    const ended: AccessStream = { footprintPages: 10, phase: 'x', computeNsPerAccess: 0, fill: () => 0 };
+    const ended: AccessStream = {
+      footprintPages: 10,
+      phase: 'x',
+      computeNsPerAccess: 0,
+      fill: () => 0,
+      close: () => {},
+    };
     const s = new PhasesStream(
       [
         { name: 'gone', accesses: 5, stream: ended },

@@ -1,6 +1,6 @@
 import { BYTES_PER_FRAME } from '../host/frames.js';
 import { VM } from '../host/vmstat.js';
-import { buildRun } from '../scenario/build.js';
+import { buildRun, type BuiltRun } from '../scenario/build.js';
 import { MAX_DURATION_MS } from '../scenario/limits.js';
 import { resolveScenario } from '../scenario/load.js';
 
@@ -113,6 +113,14 @@ export function benchScenario(o: BenchOptions): unknown {
 export function runBench(o: BenchOptions): BenchResult {
   const sc = resolveScenario(benchScenario(o), process.cwd(), 'bench');
   const run = buildRun(sc, o.seed);
+  try {
+    return measure(run, o);
+  } finally {
+    run.close();
+  }
+}
+
+function measure(run: BuiltRun, o: BenchOptions): BenchResult {
   const sim = run.sim;
   // Run in simulated-time steps until the access targets are reached.
   const step = 1e6; // 1 ms of simulated time

@@ -98,8 +98,8 @@ export class Task {
   readonly idealWrite: number;
   /** The task's unmovable kernel memory (dentry/inode caches), whose accesses it also pays. */
   kernelMemory: KernelMemoryAccesses | null = null;
-  /** [clock ns, compute ns per access]: doubles in a typed array for the same reason as TaskStats. */
-  private readonly t = new Float64Array(2);
+  /** [clock ns, compute ns per access, finish ns]: doubles in a typed array for the same reason as TaskStats. */
+  private readonly t = new Float64Array(3);
   constructor(spec: TaskSpec, lat: LatencyModel, nodes: number) {
     this.as = spec.as;
     this.stream = spec.stream;
@@ -122,6 +122,13 @@ export class Task {
   }
   set computeNs(x: number) {
     this.t[1] = x;
+  }
+  /** Simulated time at which the task finished (stream ended, or OOM-killed); valid once `finished`. */
+  get finishedNs(): number {
+    return this.t[2];
+  }
+  set finishedNs(x: number) {
+    this.t[2] = x;
   }
 }
 
@@ -372,9 +379,24 @@ export class Simulation {
     host.kswapdPriority[node] = 12;
   }
 
+  /**
+   * Marks `t` finished at `atNs`. When it was the last task running, the run ends right there, with
+   * a final sample at that time: rounding the end up to the next sample would credit the run with
+   * time in which nothing ran (and skew every rate computed over the run's length).
+   */
+  private finishTask(t: Task, atNs: number): void {
+    t.finished = true;
+    t.finishedNs = atNs;
+    // Samples come last among events of one time, so this one cannot repeat a sample's time.
+    if (this.tasks.every((x) => x.finished)) {
+      this.ended = true;
+      this.opts.onSample?.(this, this.now);
+    }
+  }
+
   private runTask(t: Task): void {
     if (!t.as.alive) {
-      t.finished = true;
+      this.finishTask(t, this.now);
       return;
     }
     if (t.pos >= t.len) {
@@ -382,7 +404,8 @@ export class Simulation {
       t.pos = 0;
       t.computeNs = t.stream.computeNsPerAccess;
       if (t.len === 0) {
-        t.finished = true;
+        // The task's clock is where its last access ended.
+        this.finishTask(t, t.clockNs);
         return;
       }
     }
@@ -400,7 +423,7 @@ export class Simulation {
     t.clockNs += memNs + loopOut[1] + n * t.computeNs;
     if (t.kernelMemory !== null) t.clockNs += t.kernelMemory.accountChunk(t, n);
     if (!t.as.alive) {
-      t.finished = true;
+      this.finishTask(t, this.now);
       return;
     }
     this.q.push(t.clockNs, PRIO_TASK, { kind: 0, task: t });

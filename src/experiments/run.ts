@@ -5,7 +5,13 @@ import { resolveScenario } from '../scenario/load.js';
 import { runScenario } from '../scenario/run.js';
 import { InputError } from '../util/errors.js';
 import { EXPERIMENTS } from './catalogue/index.js';
-import type { Conclusion, Experiment, ExperimentResult, ExperimentScale } from './types.js';
+import {
+  verdictOf,
+  type Conclusion,
+  type Experiment,
+  type ExperimentResult,
+  type ExperimentScale,
+} from './types.js';
 
 export function findExperiment(name: string): Experiment {
   const e = EXPERIMENTS.find((x) => x.name === name);
@@ -52,8 +58,7 @@ export function formatExperiment(run: ExperimentRun): string {
   for (const r of all)
     lines.push(r.map((x, i) => (i === 0 ? x.padEnd(widths[i]) : x.padStart(widths[i]))).join('  '));
   lines.push('');
-  for (const c of run.conclusions)
-    lines.push(`${c.holds ? '[holds]' : '[fails]'} (${c.kind}) ${c.claim} — ${c.detail}`);
+  for (const c of run.conclusions) lines.push(`[${verdictOf(c)}] (${c.kind}) ${c.claim} — ${c.detail}`);
   return lines.join('\n');
 }
 
@@ -69,7 +74,11 @@ export function experimentJson(run: ExperimentRun): Record<string, unknown> {
       variant: r.label,
       ...Object.fromEntries(e.columns.map((c) => [c.header, c.value(r)])),
     })),
-    conclusions: run.conclusions,
+    // `holds` is true only for the verdict "holds", so that a reader of `holds` alone is not misled.
+    conclusions: run.conclusions.map((c) => {
+      const verdict = verdictOf(c);
+      return { claim: c.claim, verdict, holds: verdict === 'holds', detail: c.detail, kind: c.kind };
+    }),
     summaries: Object.fromEntries(run.results.map((r) => [r.label, r.summary])),
   };
 }
@@ -88,7 +97,7 @@ export function writeExperiment(dir: string, run: ExperimentRun, force = false):
         notes: [
           e.question,
           e.setup,
-          ...run.conclusions.map((c) => `${c.holds ? 'holds' : 'fails'}: ${c.claim} (${c.detail})`),
+          ...run.conclusions.map((c) => `${verdictOf(c)}: ${c.claim} (${c.detail})`),
         ],
       }),
     },

@@ -27,6 +27,12 @@ export interface Conclusion {
   /** The claim, e.g. "hot-threshold promotes several-fold fewer pages than always". */
   claim: string;
   holds: boolean;
+  /**
+   * False when the runs say nothing about the claim, e.g. the quantity it compares is zero on
+   * both sides ("0 → 0" is no cut): the verdict is then "not applicable", whatever `holds` says.
+   * Default true.
+   */
+  applicable?: boolean;
   /** The figures behind it. */
   detail: string;
   /**
@@ -49,4 +55,12 @@ export interface Experiment {
   variants(scale: ExperimentScale): ExperimentVariant[];
   columns: ExperimentColumn[];
   conclusions(results: ExperimentResult[]): Conclusion[];
+}
+
+/** What a conclusion's runs say about its claim. */
+export type Verdict = 'holds' | 'fails' | 'not applicable';
+
+export function verdictOf(c: Conclusion): Verdict {
+  if (c.applicable === false) return 'not applicable';
+  return c.holds ? 'holds' : 'fails';
 }

@@ -193,8 +193,10 @@ function kernelTable(s: Summary): string {
     ['promotion filter', t.promotion_filter === null ? '–' : escapeHtml(t.promotion_filter)],
     ['not promoted: not hot', num(t.not_hot)],
     ['not promoted: rate limited', num(t.rate_limited)],
-    ['not promoted: no free space', num(t.promote_free_space)],
+    // PROMOTE_FREE_SPACE lets a page through the filter; it is not a refusal.
+    ['promotion allowed: fast node had free space', num(t.promote_free_space)],
     ['not promoted: watermark', num(t.failed_watermark)],
+    ['not promoted: ratio quota', num(t.refused_by_quota)],
     ['swap used / total MiB', `${mib(s.swap.used_pages)} / ${mib(s.swap.total_pages)}`],
     ...KEY_VMSTAT.filter((k) => k in s.vmstat).map((k): [string, string] => [k, num(s.vmstat[k])]),
   ];

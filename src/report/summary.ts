@@ -41,6 +41,8 @@ export interface VmSummary extends Partial<VmRatioFields> {
   hits_by_node: Record<string, number>;
   oom_killed: boolean;
   finished: boolean;
+  /** Exact simulated time at which the VM finished (its workload ended, or it was OOM-killed); null while running. */
+  finished_ms: number | null;
   /** Pages migrated, by the mechanism that moved them. */
   migrations: Record<string, number>;
   promoted_pages: number;
@@ -100,10 +102,19 @@ export interface Summary {
     demotion_policy: string;
     numa_balancing: number;
     promotion_filter: string | null;
+    /** Hint faults the promotion filter turned down: page not hot enough. */
     not_hot: number;
+    /** … turned down by the promotion rate limit. */
     rate_limited: number;
+    /**
+     * Promotions the filter allowed without the hotness test because the fast node had free
+     * space (the kernel's PROMOTE_FREE_SPACE path); they may still be refused below.
+     */
     promote_free_space: number;
+    /** Allowed promotions refused because the fast node was not above its high watermark. */
     failed_watermark: number;
+    /** Allowed promotions refused by the group's fast-memory quota (memory.tier_ratio). */
+    refused_by_quota: number;
     pgpromote_candidate_by_node: Record<string, number>;
     hot_threshold_ms_by_node: Record<string, number>;
   };
@@ -165,6 +176,7 @@ export function buildSummary(run: BuiltRun): Summary {
       hits_by_node: hitsByNode,
       oom_killed: !t.as.alive,
       finished: t.finished,
+      finished_ms: t.finished ? round(t.finishedNs / 1e6, 6) : null,
       migrations,
       promoted_pages: up,
       demoted_pages: L.down[t.as.id],
@@ -240,6 +252,7 @@ export function buildSummary(run: BuiltRun): Summary {
       rate_limited: run.numa?.stats.rateLimited ?? 0,
       promote_free_space: run.numa?.stats.promoteFreeSpace ?? 0,
       failed_watermark: run.numa?.stats.failedWatermark ?? 0,
+      refused_by_quota: run.numa?.stats.refusedByQuota ?? 0,
       pgpromote_candidate_by_node: Object.fromEntries(
         ids.map((id, i) => [String(id), run.numa?.o.states[i].pgpromote_candidate ?? 0]),
       ),

@@ -12,6 +12,7 @@ import { NumaTiering } from '../engine/numa-tiering.js';
 import { KernelMemory } from '../engine/kernel-memory.js';
 import { kmemNodeOrder } from '../policies/kmem/index.js';
 import { Rng } from '../util/rng.js';
+import type { AccessStream } from '../workloads/types.js';
 import { toHostTopology } from './host-topology.js';
 import type { ResolvedScenario } from './load.js';
 import { installTierControl, type TierControl } from '../policies/ratio/index.js';
@@ -32,6 +33,8 @@ export interface BuiltRun {
   numa: NumaTiering | null;
   /** memory.tier_ratio enforcement and tenant hints (docs/ratios.md), or null when unused. */
   tierControl: TierControl | null;
+  /** Closes the VMs' access streams (trace files); whoever builds a run calls it in a `finally`. */
+  close(): void;
 }
 
 export interface BuildOptions {
@@ -104,58 +107,67 @@ export function buildRun(sc: ResolvedScenario, seed: number, opts: BuildOptions 
     });
   }
   const lat = new LatencyModel(topo, sc.latency);
-  const tasks: TaskSpec[] = sc.vms.map((vm, i) => ({
-    as: host.spaces[i],
-    stream: vm.openStream(rng.fork(`vm:${vm.name}`)),
-    mlp: vm.mlp,
-    startNs: vm.startNs,
-  }));
-  const run = { scenario: sc, seed, topo, host, lat, dense, numa } as BuiltRun;
-  const daemons: Daemon[] = [...(opts.daemons ?? [])];
-  run.tierControl = installTierControl({
-    host,
-    vms: sc.vms.map((vm, i) => ({
-      as: host.spaces[i],
-      policy: { ...vm.mempolicy, nodes: toDense(vm.mempolicy.nodes) },
-      cpuset: vm.cpusetMems === null ? null : toDense(vm.cpusetMems),
-    })),
-    zonelists,
-    rng: rng.fork('ratio'),
-    ratios: sc.tierRatios.map((t) => ({ memcg: cgPaths.indexOf(t.path), setting: t.setting })),
-    options: sc.ratio,
-    schedule: sc.schedule,
-    madvise: sc.vms.map((vm) => vm.madvise),
-    chargeTask: (asId, ns) => {
-      const t = run.sim.tasks[asId];
-      t.clockNs += ns;
-      t.stats.kernelNs += ns;
-    },
-  });
-  if (run.tierControl !== null) daemons.push(...run.tierControl.daemons);
-  run.sim = new Simulation(host, lat, tasks, {
-    durationNs: sc.durationNs,
-    sampleIntervalNs: sc.sampleIntervalNs,
-    epochNs: 1e6,
-    daemons,
-    hintFaults: opts.hintFaults ?? numa,
-    onSample: (_s, now) => {
-      run.tierControl?.monitor?.sample(now);
-      opts.onSample?.(run, now);
-    },
-    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-  });
-  if (numa !== null) daemons.push(...numa.scanners(run.sim));
-  run.kernelMemory = sc.vms.map((vm, i) => {
-    if (vm.kernelMemory === null) return null;
-    const task = run.sim.tasks[i];
-    const km = new KernelMemory(host, lat, task, {
-      pages: vm.kernelMemory.pages,
-      accessShare: vm.kernelMemory.accessShare,
-      growMs: vm.kernelMemory.growMs,
-      order: kmemNodeOrder(vm.kernelMemory.placement, topo, task.as.cpuNode),
+  // From the first stream opened on, a failure must not leave the streams open.
+  const streams: AccessStream[] = [];
+  const closeStreams = (): void => {
+    for (const st of streams.splice(0)) st.close();
+  };
+  try {
+    const tasks: TaskSpec[] = sc.vms.map((vm, i) => {
+      const stream = vm.openStream(rng.fork(`vm:${vm.name}`));
+      streams.push(stream);
+      return { as: host.spaces[i], stream, mlp: vm.mlp, startNs: vm.startNs };
     });
-    daemons.push(km);
-    return km;
-  });
-  return run;
+    const run = { scenario: sc, seed, topo, host, lat, dense, numa, close: closeStreams } as BuiltRun;
+    const daemons: Daemon[] = [...(opts.daemons ?? [])];
+    run.tierControl = installTierControl({
+      host,
+      vms: sc.vms.map((vm, i) => ({
+        as: host.spaces[i],
+        policy: { ...vm.mempolicy, nodes: toDense(vm.mempolicy.nodes) },
+        cpuset: vm.cpusetMems === null ? null : toDense(vm.cpusetMems),
+      })),
+      zonelists,
+      rng: rng.fork('ratio'),
+      ratios: sc.tierRatios.map((t) => ({ memcg: cgPaths.indexOf(t.path), setting: t.setting })),
+      options: sc.ratio,
+      schedule: sc.schedule,
+      madvise: sc.vms.map((vm) => vm.madvise),
+      chargeTask: (asId, ns) => {
+        const t = run.sim.tasks[asId];
+        t.clockNs += ns;
+        t.stats.kernelNs += ns;
+      },
+    });
+    if (run.tierControl !== null) daemons.push(...run.tierControl.daemons);
+    run.sim = new Simulation(host, lat, tasks, {
+      durationNs: sc.durationNs,
+      sampleIntervalNs: sc.sampleIntervalNs,
+      epochNs: 1e6,
+      daemons,
+      hintFaults: opts.hintFaults ?? numa,
+      onSample: (_s, now) => {
+        run.tierControl?.monitor?.sample(now);
+        opts.onSample?.(run, now);
+      },
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    });
+    if (numa !== null) daemons.push(...numa.scanners(run.sim));
+    run.kernelMemory = sc.vms.map((vm, i) => {
+      if (vm.kernelMemory === null) return null;
+      const task = run.sim.tasks[i];
+      const km = new KernelMemory(host, lat, task, {
+        pages: vm.kernelMemory.pages,
+        accessShare: vm.kernelMemory.accessShare,
+        growMs: vm.kernelMemory.growMs,
+        order: kmemNodeOrder(vm.kernelMemory.placement, topo, task.as.cpuNode),
+      });
+      daemons.push(km);
+      return km;
+    });
+    return run;
+  } catch (e) {
+    closeStreams();
+    throw e;
+  }
 }

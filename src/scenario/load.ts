@@ -362,7 +362,7 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
       const field = ['vms', i, 'workload'];
       const probe = createTraceWorkload(v.workload, baseDir, field);
       footprintPages = probe.footprintPages;
-      (probe as { close?: () => void }).close?.();
+      probe.close();
       const spec = v.workload;
       openStream = () => createTraceWorkload(spec, baseDir, field);
     } else {

@@ -17,6 +17,10 @@ export function runScenario(
 ): RunResult {
   const series = new TimeSeries();
   const run = buildRun(sc, seed, { ...opts, onSample: (r, now) => series.sample(r, now) });
-  run.sim.run();
-  return { run, summary: buildSummary(run), series };
+  try {
+    run.sim.run();
+    return { run, summary: buildSummary(run), series };
+  } finally {
+    run.close();
+  }
 }

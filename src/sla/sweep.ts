@@ -191,16 +191,20 @@ function runPoint(
     base.name,
   );
   const run = buildRun(sc, seed);
-  const idx = sc.vms.findIndex((v) => v.name === o.vm);
-  const task = run.sim.tasks[idx];
-  if (accesses === null) {
-    run.sim.run();
-  } else {
-    // Neighbours never finish: stop when this VM has replayed its accesses.
-    const step = sc.sampleIntervalNs;
-    for (let t = step; !task.finished && task.as.alive && t < sc.durationNs + step; t += step)
-      run.sim.runUntil(t);
-    run.sim.finish();
+  try {
+    const idx = sc.vms.findIndex((v) => v.name === o.vm);
+    const task = run.sim.tasks[idx];
+    if (accesses === null) {
+      run.sim.run();
+    } else {
+      // Neighbours never finish: stop when this VM has replayed its accesses.
+      const step = sc.sampleIntervalNs;
+      for (let t = step; !task.finished && task.as.alive && t < sc.durationNs + step; t += step)
+        run.sim.runUntil(t);
+      run.sim.finish();
+    }
+    return { vm: buildSummary(run).vms[idx] };
+  } finally {
+    run.close();
   }
-  return { vm: buildSummary(run).vms[idx] };
 }

@@ -1,111 +1,165 @@
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { InputError } from '../util/errors.js';
 
 /**
- * Gzip-compressed traces must be readable synchronously (the engine's fill() is synchronous) and
- * in bounded memory. node:zlib has no public synchronous incremental decompressor: gunzipSync
- * needs the whole input and output in memory, and the streaming Gunzip is asynchronous only. So a
- * compressed trace is first decompressed, streaming, into a temporary file by a child Node process
- * that this process waits for (spawnSync), and the plain file is then read like any other. The
- * cost is disk space for the decompressed trace while it is in use; the file is removed by
- * `cleanup()` or, at the latest, when this process exits. Small files (up to 8 MiB compressed and
- * 128 MiB decompressed) skip the child process, whose start-up costs a good fraction of a second,
- * and are decompressed in memory with gunzipSync.
+ * Synchronous, streaming decompression of a gzip file, in process and in bounded memory.
+ *
+ * The trace reader must be synchronous (the engine's fill() is), and node:zlib's public API has no
+ * synchronous incremental decompressor: gunzipSync needs the whole input and output in memory, and
+ * the Gunzip stream is asynchronous. The Gunzip stream's native handle, though, has a synchronous
+ * writeSync(flush, in, inOff, inLen, out, outOff, outLen) — the call zlib.gunzipSync itself makes
+ * in a loop — that inflates into a buffer we own and reports what is left of both buffers in
+ * `_writeState`. Driving it directly decompresses straight into the reader's buffer: no temporary
+ * file, no child process, no allocation per call. The handle is internal to Node, so its shape is
+ * checked whenever one is made (an Error, not silent misbehaviour, should a future Node change it),
+ * and the tests compare the output with gunzipSync's.
  */
 
-const IN_PROCESS_MAX_INPUT = 8 << 20;
-const IN_PROCESS_MAX_OUTPUT = 128 << 20;
+/**
+ * Compressed bytes read, and fed to zlib, at a time; this bounds the range of compressed bytes an
+ * error message names.
+ */
+const INPUT_CHUNK = 64 << 10;
 
-const CHILD = `
-const fs = require('node:fs'), zlib = require('node:zlib'), { pipeline } = require('node:stream');
-const [src, dst] = process.argv.slice(1);
-const gz = zlib.createGunzip();
-pipeline(fs.createReadStream(src), gz, fs.createWriteStream(dst, { flags: 'wx' }), (err) => {
-  if (!err) return;
-  process.stderr.write(JSON.stringify({ message: err.message, code: err.code ?? null, consumed: gz.bytesWritten }));
-  process.exitCode = 3;
-});
-`;
-
-const pending = new Set<string>();
-let exitHookInstalled = false;
-
-function removeDir(dir: string): void {
-  try {
-    fs.rmSync(dir, { recursive: true, force: true });
-  } catch {
-    // best effort: a leftover temporary directory is not worth failing for
-  }
-  pending.delete(dir);
+/** What this module uses of a Gunzip stream's internals. */
+interface NativeHandle {
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inOff: number,
+    inLen: number,
+    out: Uint8Array,
+    outOff: number,
+    outLen: number,
+  ): void;
 }
-
-export interface Decompressed {
-  /** The decompressed (native format) file. */
-  readonly path: string;
-  /** Removes the temporary file; idempotent. */
-  cleanup(): void;
+interface GunzipInternals {
+  _handle: NativeHandle | null;
+  /** [output bytes left, input bytes left] after the latest write. */
+  _writeState: Uint32Array;
 }
 
 /**
- * Decompresses the gzip file `file` into a temporary file; InputError if it is not valid gzip.
- * `inProcessMaxInput` overrides the size up to which it is done in memory (0: always stream).
+ * Decompresses the gzip file open as `fd` (owned from now on: close() closes it). `name` is the path
+ * used in messages. Reads are positional, like pread on the decompressed data: sequential reads
+ * stream, and a read at an earlier position (a trace replayed in a loop) starts decompressing again
+ * from the beginning. Concatenated gzip members and trailing zero padding are accepted, as gunzip does.
  */
-export function gunzipToTemp(file: string, inProcessMaxInput = IN_PROCESS_MAX_INPUT): Decompressed {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'numatier-trace-'));
-  pending.add(dir);
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on('exit', () => {
-      for (const d of [...pending]) removeDir(d);
-    });
+export class GunzipFile {
+  readonly name: string;
+  private fd: number;
+  private engine: zlib.Gunzip;
+  private handle: NativeHandle;
+  private state: Uint32Array;
+  private readonly input: Buffer;
+  /** Compressed file offset of input[0], and the unconsumed part of `input`. */
+  private inputBase = 0;
+  private inPos = 0;
+  private inEnd = 0;
+  private inputEof = false;
+  /** Decompressed bytes produced so far: the position the next read continues from. */
+  private produced = 0;
+  /** The decompressed data has ended (its position is `produced`). */
+  private done = false;
+
+  /** `inputChunk` (default 64 KiB) is for tests: it moves where gzip members meet chunk ends. */
+  constructor(fd: number, name: string, inputChunk = INPUT_CHUNK) {
+    this.fd = fd;
+    this.name = name;
+    this.input = Buffer.allocUnsafe(inputChunk);
+    [this.engine, this.handle, this.state] = newEngine();
   }
-  const out = path.join(dir, 'trace.ntrace');
-  if (fs.statSync(file).size <= inProcessMaxInput) {
-    let data: Buffer | null = null;
-    try {
-      data = zlib.gunzipSync(fs.readFileSync(file), { maxOutputLength: IN_PROCESS_MAX_OUTPUT });
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      if (err.code !== 'ERR_BUFFER_TOO_LARGE') {
-        removeDir(dir);
-        throw new InputError(
-          `${file}: cannot decompress gzip: ${err.message}${err.code === 'Z_BUF_ERROR' ? ' (truncated gzip file?)' : ''}`,
-        );
-      }
-      // Too large to hold: stream it through the child below.
+
+  /**
+   * Reads `len` decompressed bytes from decompressed offset `position` into buf[off..] (fewer only
+   * at the end of the data); returns how many. InputError if the data is not valid gzip.
+   */
+  read(buf: Uint8Array, off: number, len: number, position: number): number {
+    if (this.fd < 0) throw new Error(`${this.name}: read after close`);
+    if (position < this.produced) this.restart();
+    // Skip to `position`, decompressing into the caller's buffer (to be overwritten anyway).
+    while (this.produced < position) {
+      const n = this.inflate(buf, off, Math.min(len, position - this.produced));
+      if (n === 0) return 0;
     }
-    if (data !== null) {
-      try {
-        fs.writeFileSync(out, data, { flag: 'wx' });
-      } catch (e) {
-        removeDir(dir);
-        throw new InputError(
-          `${file}: cannot decompress gzip into ${os.tmpdir()}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
-        );
-      }
-      return { path: out, cleanup: () => removeDir(dir) };
+    // Fill the request (not just one zlib call's worth): fewer, larger reads for the caller.
+    let got = 0;
+    while (got < len) {
+      const n = this.inflate(buf, off + got, len - got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got;
+  }
+
+  /** Frees the decompressor and closes the file; idempotent. */
+  close(): void {
+    if (this.fd < 0) return;
+    this.engine.close();
+    fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** Decompresses into buf[off, off+len), at least one byte unless the data has ended. */
+  private inflate(buf: Uint8Array, off: number, len: number): number {
+    for (;;) {
+      if (this.done) return 0;
+      if (this.inPos === this.inEnd && !this.inputEof) this.fillInput();
+      const avail = this.inEnd - this.inPos;
+      // Z_FINISH once the input is exhausted makes zlib report a stream that stops short
+      // ("unexpected end of file"); before that, input may still come.
+      const flush = this.inputEof ? zlib.constants.Z_FINISH : zlib.constants.Z_NO_FLUSH;
+      this.handle.writeSync(flush, this.input, this.inPos, avail, buf, off, len);
+      if (this.engine.errored !== null) this.fail(avail, this.engine.errored);
+      const written = len - this.state[0];
+      const consumed = avail - this.state[1];
+      this.inPos += consumed;
+      this.produced += written;
+      if (written > 0) return written;
+      // No output: either the input was all header/trailer (go on), or zlib made no progress at
+      // all, which with input and output room left means the data has ended (a last member, or
+      // zero padding after it).
+      if (consumed === 0 && (avail > 0 || this.inputEof)) this.done = true;
     }
   }
-  const r = spawnSync(process.execPath, ['-e', CHILD, file, out], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  if (r.error !== undefined || r.status !== 0) {
-    removeDir(dir);
-    let detail = r.error?.message ?? `decompressor exited with status ${String(r.status ?? r.signal)}`;
-    try {
-      const e = JSON.parse(r.stderr) as { message: string; code: string | null; consumed: number };
-      if (e.code === 'ENOSPC') detail = `no space left in ${os.tmpdir()} to decompress it`;
-      else
-        detail = `compressed byte ${e.consumed}: ${e.message}${e.code === 'Z_BUF_ERROR' ? ' (truncated gzip file?)' : ''}`;
-    } catch {
-      // stderr was not our JSON (the child failed to start): keep the generic detail
-    }
-    throw new InputError(`${file}: cannot decompress gzip: ${detail}`);
+
+  private fillInput(): void {
+    this.inputBase += this.inEnd;
+    this.inPos = this.inEnd = 0;
+    const got = fs.readSync(this.fd, this.input, 0, this.input.length, this.inputBase);
+    if (got === 0) this.inputEof = true;
+    this.inEnd = got;
   }
-  return { path: out, cleanup: () => removeDir(dir) };
+
+  private restart(): void {
+    this.engine.close();
+    [this.engine, this.handle, this.state] = newEngine();
+    this.inputBase = this.inPos = this.inEnd = 0;
+    this.inputEof = false;
+    this.produced = 0;
+    this.done = false;
+  }
+
+  private fail(avail: number, err: NodeJS.ErrnoException): never {
+    const from = this.inputBase + this.inPos;
+    // zlib does not say where in the bytes it was given the error lies; name that range.
+    const where = avail === 0 ? `compressed byte ${from}` : `compressed bytes ${from}..${from + avail}`;
+    const hint = err.code === 'Z_BUF_ERROR' ? ' (truncated gzip file?)' : '';
+    throw new InputError(`${this.name}: cannot decompress gzip: ${where}: ${err.message}${hint}`);
+  }
+}
+
+/** A Gunzip stream with the internals GunzipFile drives. */
+function newEngine(): [zlib.Gunzip, NativeHandle, Uint32Array] {
+  const engine = zlib.createGunzip();
+  const internals = engine as unknown as GunzipInternals;
+  if (typeof internals._handle?.writeSync !== 'function' || !(internals._writeState instanceof Uint32Array)) {
+    engine.close();
+    throw new Error(`this Node.js (${process.version}) lacks the zlib internals the gzip trace reader uses`);
+  }
+  // A failed write destroys the stream, which then emits 'error' later; the failure is already
+  // thrown synchronously by read(), so that event must not become an uncaught exception.
+  engine.on('error', () => {});
+  return [engine, internals._handle, internals._writeState];
 }

@@ -19,7 +19,7 @@ import {
   readU64,
   type TraceHeader,
 } from './format.js';
-import { gunzipToTemp, type Decompressed } from './gunzip.js';
+import { GunzipFile } from './gunzip.js';
 
 /** Bytes read per read(2); a whole block (≤ 1 MiB + 12) always fits with room to spare. */
 const CHUNK = 4 << 20;
@@ -29,7 +29,7 @@ const CHUNK = 4 << 20;
  * the decoded block), so traces larger than memory replay fine. Every block's checksum is checked
  * before its records are used, and the end marker must be present and agree with the blocks: a
  * damaged or truncated file is refused with an InputError naming the byte offset, never read short.
- * Gzip files (recognised by their magic bytes) are decompressed to a temporary file first (see
+ * Gzip files (recognised by their magic bytes) are decompressed as they are read, in process (see
  * gunzip.ts); offsets in messages then count decompressed bytes.
  */
 export class TraceReader {
@@ -45,7 +45,8 @@ export class TraceReader {
   /** Records decoded since the start (or the latest rewind). */
   recordsRead = 0;
 
-  private fd: number;
+  /** The open file, plain, or decompressed on the fly; null once closed. */
+  private source: ByteSource | null;
   private readonly buf = Buffer.allocUnsafe(CHUNK);
   /** File offset of buf[0]. */
   private bufBase = 0;
@@ -53,14 +54,12 @@ export class TraceReader {
   private end = 0;
   private eof = false;
   private finished = false;
-  private readonly gunzipped: Decompressed | null;
   private readonly compressed: boolean;
 
-  private constructor(name: string, fd: number, gunzipped: Decompressed | null) {
+  private constructor(name: string, source: ByteSource, compressed: boolean) {
     this.name = name;
-    this.fd = fd;
-    this.gunzipped = gunzipped;
-    this.compressed = gunzipped !== null;
+    this.source = source;
+    this.compressed = compressed;
     this.header = this.readHeader();
   }
 
@@ -72,22 +71,19 @@ export class TraceReader {
     } catch (e) {
       throw new InputError(`${file}: cannot open trace: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
     }
-    let gunzipped: Decompressed | null = null;
+    let source: ByteSource | null = null;
     try {
       if (fs.fstatSync(fd).isDirectory())
         throw new InputError(`${file}: is a directory, expected a trace file`);
       const head = Buffer.alloc(2);
       const n = fs.readSync(fd, head, 0, 2, 0);
-      if (n === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1]) {
-        fs.closeSync(fd);
-        fd = -1;
-        gunzipped = gunzipToTemp(file);
-        fd = fs.openSync(gunzipped.path, 'r');
-      }
-      return new TraceReader(file, fd, gunzipped);
+      const compressed = n === 2 && head[0] === GZIP_MAGIC[0] && head[1] === GZIP_MAGIC[1];
+      source = compressed ? new GunzipFile(fd, file) : new PlainFile(fd);
+      return new TraceReader(file, source, compressed);
     } catch (e) {
-      if (fd >= 0) fs.closeSync(fd);
-      gunzipped?.cleanup();
+      // The source owns the fd once made; a bad header must not leak either.
+      if (source !== null) source.close();
+      else fs.closeSync(fd);
       throw e;
     }
   }
@@ -151,10 +147,10 @@ export class TraceReader {
     this.recordsRead = 0;
   }
 
+  /** Closes the file; idempotent. */
   close(): void {
-    if (this.fd >= 0) fs.closeSync(this.fd);
-    this.fd = -1;
-    this.gunzipped?.cleanup();
+    this.source?.close();
+    this.source = null;
   }
 
   // ---- internals ----------------------------------------------------------------------------
@@ -172,14 +168,10 @@ export class TraceReader {
       this.end -= this.pos;
       this.pos = 0;
     }
+    const source = this.source;
+    if (source === null) throw new Error(`${this.name}: trace read after close()`);
     while (!this.eof && this.end < n) {
-      const got = fs.readSync(
-        this.fd,
-        this.buf,
-        this.end,
-        this.buf.length - this.end,
-        this.bufBase + this.end,
-      );
+      const got = source.read(this.buf, this.end, this.buf.length - this.end, this.bufBase + this.end);
       if (got === 0) this.eof = true;
       this.end += got;
     }
@@ -352,6 +344,27 @@ export class TraceReader {
 
   private fail(at: number, msg: string): never {
     throw new InputError(`${this.name}: ${this.compressed ? 'decompressed ' : ''}byte ${at}: ${msg}`);
+  }
+}
+
+/** Where a reader's bytes come from: pread-like reads at decompressed offsets. */
+interface ByteSource {
+  read(buf: Uint8Array, off: number, len: number, position: number): number;
+  close(): void;
+}
+
+/** An uncompressed trace file. */
+class PlainFile implements ByteSource {
+  private fd: number;
+  constructor(fd: number) {
+    this.fd = fd;
+  }
+  read(buf: Uint8Array, off: number, len: number, position: number): number {
+    return fs.readSync(this.fd, buf, off, len, position);
+  }
+  close(): void {
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.fd = -1;
   }
 }
 

@@ -73,6 +73,9 @@ export class HotsetStream implements AccessStream {
     return this.start;
   }
 
+  /** Holds nothing to release. */
+  close(): void {}
+
   fill(buf: Int32Array, maxCount: number): number {
     checkFillArgs(buf, maxCount);
     let done = 0;

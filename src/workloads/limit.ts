@@ -28,6 +28,10 @@ export class LimitStream implements AccessStream {
     return this.left;
   }
 
+  close(): void {
+    this.inner.close();
+  }
+
   fill(buf: Int32Array, maxCount: number): number {
     checkFillArgs(buf, maxCount);
     if (this.left === 0) return 0;

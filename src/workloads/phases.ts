@@ -54,6 +54,10 @@ export class PhasesStream implements AccessStream {
     return this.index;
   }
 
+  close(): void {
+    for (const p of this.phases) p.stream.close();
+  }
+
   fill(buf: Int32Array, maxCount: number): number {
     checkFillArgs(buf, maxCount);
     // A phase whose generator has ended is skipped; if every phase has ended, so has this stream.

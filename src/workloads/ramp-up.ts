@@ -54,6 +54,10 @@ export class RampUpStream implements AccessStream {
     return this.startPages + Number((grow * BigInt(stepStart)) / BigInt(this.rampAccesses));
   }
 
+  close(): void {
+    this.inner.close();
+  }
+
   fill(buf: Int32Array, maxCount: number): number {
     checkFillArgs(buf, maxCount);
     if (this.done >= this.rampAccesses) {

@@ -38,6 +38,9 @@ export class SequentialStream implements AccessStream {
     warmUp(() => this.fillRange(new Int32Array(1), 0));
   }
 
+  /** Holds nothing to release. */
+  close(): void {}
+
   fill(buf: Int32Array, maxCount: number): number {
     checkFillArgs(buf, maxCount);
     this.fillRange(buf, maxCount);

@@ -16,6 +16,11 @@ export interface AccessStream {
   readonly computeNsPerAccess: number;
   /** Name of the current phase (for time series), e.g. "zipfian". */
   readonly phase: string;
+  /**
+   * Releases what the stream holds (a trace's open file); the stream then ends. Idempotent. Whoever
+   * opens a stream closes it, in a `finally`, however the run ends.
+   */
+  close(): void;
 }
 
 /** Largest footprint a stream may have: encoded accesses (vpn << 1 | w) must stay positive int32. */

@@ -33,6 +33,9 @@ export class UniformStream implements AccessStream {
     );
   }
 
+  /** Holds nothing to release. */
+  close(): void {}
+
   fill(buf: Int32Array, maxCount: number): number {
     checkFillArgs(buf, maxCount);
     if (this.log2Pages >= 0) {

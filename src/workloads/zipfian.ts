@@ -121,6 +121,9 @@ export class ZipfianStream implements AccessStream {
     return this.bucketBase[a] + (rank - lo[a]);
   }
 
+  /** Holds nothing to release. */
+  close(): void {}
+
   fill(buf: Int32Array, maxCount: number): number {
     checkFillArgs(buf, maxCount);
     let i = 0;

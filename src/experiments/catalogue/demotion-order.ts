@@ -107,6 +107,7 @@ export const demotionOrder: Experiment = {
         claim:
           'circling costs: the fallback list migrates more pages than the kernel rule for the same pressure',
         holds: demoted(list) > demoted(byLabel(results, 'kernel')),
+        applicable: demoted(list) > 0 || demoted(byLabel(results, 'kernel')) > 0,
         detail: `${demoted(list)} vs ${demoted(byLabel(results, 'kernel'))}`,
         kind: 'prediction',
       },

@@ -64,7 +64,9 @@ export const demotionVsSwap: Experiment = {
       {
         claim: 'demotion cuts disk reads of evicted pages (the authors reported −71 % for pgbench)',
         holds: cut > 0.5,
-        detail: `${reads(swap)} → ${reads(demote)} (${fmt(-cut * 100, 0)} %)`,
+        applicable: reads(swap) > 0 || reads(demote) > 0,
+        // A change relative to no reads at all is no percentage.
+        detail: `${reads(swap)} → ${reads(demote)}${reads(swap) > 0 ? ` (${fmt(-cut * 100, 0)} %)` : ''}`,
         kind: 'prediction',
       },
       {

@@ -112,6 +112,8 @@ export const memoryLow: Experiment = {
       {
         claim: "memory.low on the tenant's group alone protects nothing: its parent grants none",
         holds: demoted(alone) === demoted(none),
+        // Without demotion in the unprotected run there is nothing to protect from.
+        applicable: demoted(none) > 0,
         detail: `${demoted(alone)} pages demoted, as without it (${demoted(none)})`,
         kind: 'prediction',
       },
@@ -125,6 +127,8 @@ export const memoryLow: Experiment = {
       {
         claim:
           'with promotion, memory.low saves promoting pages again after their demotion, and the tenant runs faster',
+        applicable:
+          tenantStat(promoLow, 'pgpromote_success') > 0 || tenantStat(promo, 'pgpromote_success') > 0,
         holds:
           tenantStat(promoLow, 'pgpromote_success') < tenantStat(promo, 'pgpromote_success') &&
           vm(promoLow, TENANT).slowdown < vm(promo, TENANT).slowdown,

@@ -92,12 +92,14 @@ export const promotionFilters: Experiment = {
       {
         claim: 'naive promotion (always) pulls up more pages than the hot threshold with the rate limit',
         holds: always.promoted_pages > hotRl.promoted_pages,
+        applicable: always.promoted_pages > 0 || hotRl.promoted_pages > 0,
         detail: `${always.promoted_pages} vs ${hotRl.promoted_pages} pages (${fmt(always.promoted_pages / Math.max(1, hotRl.promoted_pages), 2)}×)`,
         kind: 'prediction',
       },
       {
         claim: 'naive promotion thrashes: more ping-pong than the hot threshold with the rate limit',
         holds: always.pingpong_pages > hotRl.pingpong_pages,
+        applicable: always.pingpong_pages > 0 || hotRl.pingpong_pages > 0,
         detail: `${always.pingpong_pages} vs ${hotRl.pingpong_pages} pages`,
         kind: 'prediction',
       },
@@ -119,6 +121,7 @@ export const promotionFilters: Experiment = {
       {
         claim: 'the two-reference rule promotes fewer pages than naive promotion',
         holds: twoRef.promoted_pages < always.promoted_pages,
+        applicable: twoRef.promoted_pages > 0 || always.promoted_pages > 0,
         detail: `${twoRef.promoted_pages} vs ${always.promoted_pages} pages`,
         kind: 'prediction',
       },

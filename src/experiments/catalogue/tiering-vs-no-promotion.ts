@@ -82,12 +82,14 @@ export const tieringVsNoPromotion: Experiment = {
       {
         claim: 'the hot threshold cuts promotion traffic against promoting every sampled page',
         holds: vm(all).promoted_pages > vm(hot).promoted_pages,
+        applicable: vm(all).promoted_pages > 0 || vm(hot).promoted_pages > 0,
         detail: `${vm(all).promoted_pages} vs ${vm(hot).promoted_pages} pages`,
         kind: 'prediction',
       },
       {
         claim: 'several-fold (≥ 3×), as the authors reported',
         holds: vm(all).promoted_pages >= 3 * vm(hot).promoted_pages,
+        applicable: vm(all).promoted_pages > 0 || vm(hot).promoted_pages > 0,
         detail: `${fmt(vm(all).promoted_pages / Math.max(1, vm(hot).promoted_pages), 2)}×`,
         kind: 'report',
       },

@@ -11,10 +11,15 @@ export function byLabel(results: ExperimentResult[], label: string): ExperimentR
   return r;
 }
 
-/** Simulated accesses per simulated second, summed over VMs: a closed-loop throughput. */
+/**
+ * Simulated accesses per simulated second, summed over VMs: a closed-loop throughput. A VM that
+ * finished is timed to its exact finish, not to the end of the run.
+ */
 export function throughput(r: ExperimentResult): number {
-  const total = r.summary.vms.reduce((s, v) => s + v.accesses, 0);
-  return total / (r.summary.simulated_ms / 1000);
+  return r.summary.vms.reduce((sum, v) => {
+    const ms = v.finished_ms ?? r.summary.simulated_ms;
+    return sum + (ms > 0 ? v.accesses / (ms / 1000) : 0);
+  }, 0);
 }
 
 export function fmt(x: number, digits = 3): string {
