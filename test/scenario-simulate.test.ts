@@ -266,6 +266,16 @@ describe('shipped example scenarios', () => {
     assert.deepEqual(file, JSON.parse(JSON.stringify(DEFAULT_SCENARIO)));
   });
 
+  it("`npm start` prints what the README's first block shows, byte for byte", () => {
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const m = /```text\n\$ npm start\n([\s\S]*?)```/.exec(readme);
+    assert.ok(m, 'the README has a "$ npm start" block');
+    const cwd = mkdtempSync(join(tmpdir(), 'nt-readme-'));
+    const r = run(['simulate'], cwd);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, m[1]);
+  });
+
   it('every example scenario without a trace resolves (the README points to them)', () => {
     for (const name of readdirSync(join(root, 'examples', 'scenarios'))) {
       if (name === 'trace-replay.yaml') continue; // needs a recorded trace: traces-replay.test.ts
