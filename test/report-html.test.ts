@@ -44,6 +44,8 @@ function vmSummary(v: VmShape, i: number, withMigrations: boolean): VmSummary {
     name: v.name,
     cgroup: `/vms/${v.name}`,
     cpu_node: v.cpu,
+    footprint_touched: 1,
+    measured: null,
     accesses: 40_000_000 + i * 1_000_000,
     reads: 32_000_000,
     writes: 8_000_000 + i * 1_000_000,
@@ -123,6 +125,7 @@ function makeRun(
     scenario: 'synthetic-cxl-host',
     seed: 7,
     simulated_ms: 3000,
+    measure: 'the whole run',
     vms: vms.map((v, i) => vmSummary(v, i, opts.migrations)),
     nodes: NODES.map((n, i) => ({
       ...n,

@@ -6,6 +6,7 @@ import { kswapdStep } from '../host/reclaim.js';
 import type { AccessStream } from '../workloads/types.js';
 import { LAT_SCALE, type LatencyModel } from './cost-model.js';
 import { EventQueue } from './event-queue.js';
+import type { MeasureWindow } from './measure-window.js';
 
 /** Accesses run per scheduling slice of a task; small enough to interleave tasks finely. */
 export const CHUNK = 4096;
@@ -208,6 +209,8 @@ export class Simulation {
   readonly sideHits: Float64Array;
   readonly sideMisses: Float64Array;
   hintFaults: HintFaultHandler | null;
+  /** The measured window, checked after every task slice (scenario build installs it). */
+  measure: MeasureWindow | null = null;
 
   constructor(host: Host, lat: LatencyModel, tasks: TaskSpec[], opts: SimulationOptions) {
     this.host = host;
@@ -422,6 +425,7 @@ export class Simulation {
     t.pos = reached;
     t.clockNs += memNs + loopOut[1] + n * t.computeNs;
     if (t.kernelMemory !== null) t.clockNs += t.kernelMemory.accountChunk(t, n);
+    if (this.measure !== null) this.measure.check(t);
     if (!t.as.alive) {
       this.finishTask(t, this.now);
       return;

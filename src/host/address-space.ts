@@ -47,6 +47,8 @@ export class AddressSpace {
   placement: Placement;
   /** Resident pages per node (dense index). */
   readonly rssByNode: Float64Array;
+  /** Distinct pages faulted in at least once (first touches): the first pass is over at `pages`. */
+  touchedPages = 0;
   alive = true;
   killedAtNs = -1;
   /** Pages charged while a group was over memory.high, not yet handled (memcg_nr_pages_over_high). */

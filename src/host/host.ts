@@ -295,6 +295,7 @@ export class Host {
     cost += this.lastAllocCost;
     if (pte === PTE_SWAP) this.freeSwapSlot(memcg);
     this.installPage(as, g, pfn, isFile, isWrite);
+    if (pte === PTE_NONE) as.touchedPages++;
     cost += this.handleOverHigh(as, memcg);
     return cost;
   }

@@ -4,6 +4,7 @@ import { MIGRATE_REASONS, MR } from '../host/migration-ledger.js';
 import type { BuiltRun } from '../scenario/build.js';
 import { PAGE_SIZE } from '../util/units.js';
 import { memoryStat, numaStat } from './stats.js';
+import { describeRule } from '../engine/measure-window.js';
 import {
   tierControlSummary,
   vmRatioFields,
@@ -56,6 +57,10 @@ export interface VmSummary extends Partial<VmRatioFields> {
   demote_mib_per_s: number;
   /** Thrashing: ping-pong is at least 10 % of promotions and at least 1000 pages. */
   thrashing: boolean;
+  /** Share of the footprint touched at least once by the end: below 1, the run ended in its first pass. */
+  footprint_touched: number;
+  /** The same figures over the VM's measured window (scenario `measure:`); null if it never opened. */
+  measured: MeasuredFigures | null;
   /** Unmovable kernel memory of the VM (S13): pages per node id, and pages it could not get. */
   kernel_memory: { pages_by_node: Record<string, number>; failed_pages: number } | null;
 }
@@ -64,6 +69,8 @@ export interface Summary {
   scenario: string;
   seed: number;
   simulated_ms: number;
+  /** When each VM's measured window opens, in words ("the whole run" without `measure:`). */
+  measure: string;
   vms: VmSummary[];
   nodes: {
     id: number;
@@ -117,6 +124,42 @@ export interface Summary {
     refused_by_quota: number;
     pgpromote_candidate_by_node: Record<string, number>;
     hot_threshold_ms_by_node: Record<string, number>;
+  };
+}
+
+/** A VM's figures over its measured window: from when it opened to the end of the run. */
+export interface MeasuredFigures {
+  from_ms: number;
+  accesses: number;
+  amat_ns: number;
+  kernel_ns_per_access: number;
+  slowdown: number;
+  fast_tier_hit_ratio: number;
+  busy_ms: number;
+  promoted_pages: number;
+  demoted_pages: number;
+}
+
+function measuredFigures(run: BuiltRun, t: BuiltRun['sim']['tasks'][number]): MeasuredFigures | null {
+  const w = run.sim.measure?.starts[t.as.id] ?? null;
+  if (w === null) return null;
+  const s = t.stats;
+  const accesses = s.accesses - w.accesses;
+  const busy = s.memoryNs + s.kernelNs + s.computeNs - (w.memoryNs + w.kernelNs + w.computeNs);
+  const ideal = s.idealNs - w.idealNs;
+  let fastHits = 0;
+  for (let n = 0; n < run.host.nodes; n++)
+    if (run.host.toptier[n]) fastHits += s.hitsByNode[n] - w.hitsByNode[n];
+  return {
+    from_ms: round(w.atNs / 1e6, 6),
+    accesses,
+    amat_ns: round(accesses > 0 ? (s.latencyNs - w.latencyNs) / accesses : 0, 3),
+    kernel_ns_per_access: round(accesses > 0 ? (s.kernelNs - w.kernelNs) / accesses : 0, 3),
+    slowdown: round(ideal > 0 ? busy / ideal : 1),
+    fast_tier_hit_ratio: round(accesses > 0 ? fastHits / accesses : 0),
+    busy_ms: round(busy / 1e6, 6),
+    promoted_pages: run.host.ledger.up[t.as.id] - w.promoted,
+    demoted_pages: run.host.ledger.down[t.as.id] - w.demoted,
   };
 }
 
@@ -185,6 +228,8 @@ export function buildSummary(run: BuiltRun): Summary {
       promote_mib_per_s: round((up * PAGE_SIZE) / 2 ** 20 / secs, 3),
       demote_mib_per_s: round((L.down[t.as.id] * PAGE_SIZE) / 2 ** 20 / secs, 3),
       thrashing: pingpong >= 1000 && pingpong >= 0.1 * up,
+      footprint_touched: round(t.as.pages > 0 ? t.as.touchedPages / t.as.pages : 1),
+      measured: measuredFigures(run, t),
       kernel_memory: kernelMemoryOf(run.kernelMemory[i] ?? null, ids),
       ...vmRatioFields(run.tierControl, host, t.as.id),
     };
@@ -196,6 +241,7 @@ export function buildSummary(run: BuiltRun): Summary {
     scenario: scenario.name,
     seed: run.seed,
     simulated_ms: round(sim.now / 1e6, 6),
+    measure: describeRule(scenario.measure),
     vms,
     nodes: topo.nodes.map((n, i) => ({
       id: n.id,
@@ -278,19 +324,48 @@ function kernelMemoryOf(km: KernelMemory | null, ids: number[]): VmSummary['kern
 export function formatSummary(s: Summary): string {
   const lines: string[] = [];
   lines.push(`scenario ${s.scenario}, seed ${s.seed}, ${s.simulated_ms.toFixed(1)} ms simulated`);
+  const windowed = s.measure !== undefined && s.measure !== 'the whole run';
+  if (windowed)
+    lines.push(`accesses, amat_ns, slowdown and fast_hit: measured ${s.measure} (summary.json has both)`);
   lines.push('');
-  const head = ['vm', 'accesses', 'amat_ns', 'slowdown', 'fast_hit', 'fast_share', 'rss_MiB', 'status'];
-  const rows = s.vms.map((v) => [
-    v.name,
-    String(v.accesses),
-    v.amat_ns.toFixed(1),
-    v.slowdown.toFixed(3),
-    v.fast_tier_hit_ratio.toFixed(3),
-    v.fast_share.toFixed(3),
-    ((v.rss_pages * PAGE_SIZE) / 2 ** 20).toFixed(0),
-    v.oom_killed ? 'oom-killed' : v.finished ? 'finished' : 'running',
-  ]);
+  const head = [
+    'vm',
+    'accesses',
+    'amat_ns',
+    'slowdown',
+    'fast_hit',
+    'fast_share',
+    'rss_MiB',
+    'touched',
+    'status',
+  ];
+  const rows = s.vms.map((v) => {
+    const m = windowed ? v.measured : v;
+    const fig = (x: number | undefined, d: number) => (m === null || x === undefined ? '-' : x.toFixed(d));
+    return [
+      v.name,
+      m === null ? '-' : String(m.accesses),
+      fig(m?.amat_ns, 1),
+      fig(m?.slowdown, 3),
+      fig(m?.fast_tier_hit_ratio, 3),
+      v.fast_share.toFixed(3),
+      ((v.rss_pages * PAGE_SIZE) / 2 ** 20).toFixed(0),
+      `${Math.floor((v.footprint_touched ?? 1) * 100)}%`,
+      v.oom_killed ? 'oom-killed' : v.finished ? 'finished' : 'running',
+    ];
+  });
   lines.push(...table([head, ...rows]));
+  const partial = s.vms.filter((v) => (v.footprint_touched ?? 1) < 1).map((v) => v.name);
+  if (partial.length > 0) {
+    lines.push(
+      `${partial.join(', ')}: had not touched all of ${partial.length > 1 ? 'their footprints' : 'its footprint'} when the run ended; ` +
+        'the figures include warm-up (run longer, or measure: {after_first_pass: true})',
+    );
+  }
+  if (windowed) {
+    const never = s.vms.filter((v) => v.measured === null).map((v) => v.name);
+    if (never.length > 0) lines.push(`${never.join(', ')}: the measured window never opened ("-")`);
+  }
   lines.push('');
   const nodeRows = s.nodes.map((n) => [
     String(n.id),

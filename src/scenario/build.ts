@@ -16,6 +16,7 @@ import type { AccessStream } from '../workloads/types.js';
 import { toHostTopology } from './host-topology.js';
 import type { ResolvedScenario } from './load.js';
 import { installTierControl, type TierControl } from '../policies/ratio/index.js';
+import { MeasureWindow } from '../engine/measure-window.js';
 
 /** Everything one run needs, wired from a resolved scenario: the model, the engine, the tasks. */
 export interface BuiltRun {
@@ -152,6 +153,10 @@ export function buildRun(sc: ResolvedScenario, seed: number, opts: BuildOptions 
       },
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });
+    run.sim.measure = new MeasureWindow(sc.measure, run.sim.tasks, (id) => ({
+      up: host.ledger.up[id],
+      down: host.ledger.down[id],
+    }));
     if (numa !== null) daemons.push(...numa.scanners(run.sim));
     run.kernelMemory = sc.vms.map((vm, i) => {
       if (vm.kernelMemory === null) return null;
