@@ -1,3 +1,4 @@
+import { DEFAULT_KERNEL_COSTS } from '../src/host/costs.js';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -188,6 +189,25 @@ describe('demotion (migrate-on-reclaim)', () => {
     assert.equal(host.spaces[0].rssByNode[1], 900);
     assert.equal(host.cgroups.usage[0], 900, 'demoted pages stay charged');
     assert.equal(host.verify(), null);
+  });
+
+  it('a demotion costs the reclaimer demote_page_ns (no TLB shootdown of its own), not migrate_page_ns', () => {
+    const host = mk(4096);
+    touch(host, 0, 0, 900);
+    shrinkNode(host, 0, 1000, 0, req); // ages the pages onto the inactive list
+    host.reclaimCostNs = 0;
+    const scannedBefore = host.vmstat.global(VM.pgscan_kswapd) + host.vmstat.global(VM.pgscan_direct);
+    const got = shrinkNode(host, 0, 1000, 0, req);
+    const scanned =
+      host.vmstat.global(VM.pgscan_kswapd) + host.vmstat.global(VM.pgscan_direct) - scannedBefore;
+    assert.equal(got, 900);
+    assert.notEqual(DEFAULT_KERNEL_COSTS.demotePageNs, DEFAULT_KERNEL_COSTS.migratePageNs);
+    // Scanning is charged per page looked at, the demotions per page moved.
+    const expected = 900 * DEFAULT_KERNEL_COSTS.demotePageNs + scanned * DEFAULT_KERNEL_COSTS.scanPageNs;
+    assert.ok(
+      Math.abs(host.reclaimCostNs - expected) <= 64 * DEFAULT_KERNEL_COSTS.scanPageNs,
+      `charged ${host.reclaimCostNs} ns, expected about ${expected}`,
+    );
   });
 
   it('when the target is at MIN, demotion fails and reclaim falls back to swap', () => {

@@ -201,7 +201,22 @@ describe('hints among the other mechanisms (scenario)', () => {
   };
 
   it('hinted pages stay fast while the quota allows, and no page is moved back and forth', () => {
-    const r = runScenario(resolveScenario(doc, process.cwd(), 'test'), 2);
+    // Reclaim's demotions of hinted pages, seen as they happen: keepPage must stop every one
+    // while the hints fit the quota (here 2 MiB of hints against a quota of about 8 MiB).
+    const hintedDemotedByReclaim: number[] = [];
+    const r = runScenario(resolveScenario(doc, process.cwd(), 'test'), 2, {
+      onBuilt: (run) => {
+        const L = run.host.ledger;
+        const prev = L.observer;
+        const base = run.host.spaces[0].base;
+        const reclaim = new Set<number>([MR.demote_kswapd, MR.demote_direct, MR.ratio_rebalance]);
+        L.observer = (space, g, tierSrc, tierDst, reason, nowMs) => {
+          prev?.(space, g, tierSrc, tierDst, reason, nowMs);
+          if (space === 0 && g - base < 512 && tierDst > tierSrc && reclaim.has(reason) && nowMs >= 100)
+            hintedDemotedByReclaim.push(g - base);
+        };
+      },
+    });
     const host = r.run.host;
     const [a, noisy] = r.summary.vms;
     assert.ok(noisy.migrations.demote_kswapd + noisy.migrations.demote_direct > 0, 'the kernel was demoting');
@@ -218,7 +233,15 @@ describe('hints among the other mechanisms (scenario)', () => {
       if (host.toptier[host.frames.nodeOf(p)]) fast++;
     }
     assert.ok(resident > 400, `${resident} hinted pages resident`);
-    assert.equal(fast, resident, 'every resident hinted page is on the fast node');
+    assert.deepEqual(
+      hintedDemotedByReclaim,
+      [],
+      'reclaim demoted hinted pages while the hints fit the quota',
+    );
+    // A hinted page can still be on the slow node: faulted in while DRAM was full (the hint
+    // cannot make memory), or exchanged at promotion early on, while the group's quota was
+    // smaller than its hints.
+    assert.ok(fast >= 0.95 * resident, `${fast} of ${resident} resident hinted pages on the fast node`);
     assert.equal(a.hinted_range_fights, 0);
     // The quota is a ceiling: kswapd may push the group below it, nothing may hold it above.
     const cols = r.series.columns;

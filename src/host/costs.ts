@@ -14,8 +14,14 @@ export interface KernelCosts {
   fileReadNs: number;
   /** Writing back one dirty file page before it can be dropped. */
   fileWritebackNs: number;
-  /** Migrating one 4 KiB page: unmap, TLB shootdown, copy, remap. */
+  /** Migrating one mapped 4 KiB page on its own: unmap, TLB shootdown, copy, remap. */
   migratePageNs: number;
+  /**
+   * Demoting one 4 KiB page in reclaim: the page is already unmapped by reclaim (its TLB
+   * entries flushed in one batch for the whole list), so only allocation, copy and the new
+   * rmap are left.
+   */
+  demotePageNs: number;
   /** Reclaim scanning cost per page looked at (rmap walk, reference check). */
   scanPageNs: number;
   /** A NUMA hinting fault (trap and handling) without migration. */
@@ -31,6 +37,7 @@ export const DEFAULT_KERNEL_COSTS: KernelCosts = {
   fileReadNs: 50_000,
   fileWritebackNs: 20_000,
   migratePageNs: 6_000,
+  demotePageNs: 1_000,
   scanPageNs: 150,
   hintFaultNs: 1_500,
   numaScanPteNs: 50,

@@ -429,7 +429,8 @@ function demoteBatch(
       // The demoted page arrives cold: inactive, unreferenced, not young, not hint-marked.
       fr.addHead(inactiveList, p); // migratePage unlinks from the current list
       host.migratePage(p, dst, DEMOTE_KEEP_FLAGS, req.reason ?? DEMOTE_REASON[req.reclaimer], PTE_DIRTY);
-      host.reclaimCostNs += host.costs.migratePageNs;
+      // No TLB shootdown of its own: shrink_folio_list() unmapped the batch and flushed once.
+      host.reclaimCostNs += host.costs.demotePageNs;
       demoted++;
       continue;
     }

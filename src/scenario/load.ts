@@ -3,6 +3,7 @@ import { basename, dirname, extname, resolve } from 'node:path';
 import { DEFAULT_KERNEL_COSTS, type KernelCosts } from '../host/costs.js';
 import { MAX_HOST_NODES, NODE_CHUNK_SHIFT } from '../host/frames.js';
 import { checkHostBounds, checkVmBounds } from './limits.js';
+import type { MeasureRule } from '../engine/measure-window.js';
 import { parseMempolicy, type Mempolicy } from '../host/mempolicy.js';
 import type { CgroupSpec } from '../host/cgroups.js';
 import { DEFAULT_LATENCY_MODEL, type LatencyModelOptions } from '../engine/cost-model.js';
@@ -96,6 +97,8 @@ export interface ResolvedScenario {
   ratio: RatioOptions | null;
   /** Administrator writes to control files at simulated times. */
   schedule: ScheduledRatio[];
+  /** When each VM's measured window opens. */
+  measure: MeasureRule;
   /** The validated input, after --set overrides, for the record. */
   input: ScenarioInput;
 }
@@ -424,6 +427,7 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
     fileReadNs: c.file_read_ns ?? DEFAULT_KERNEL_COSTS.fileReadNs,
     fileWritebackNs: c.file_writeback_ns ?? DEFAULT_KERNEL_COSTS.fileWritebackNs,
     migratePageNs: c.migrate_page_ns ?? DEFAULT_KERNEL_COSTS.migratePageNs,
+    demotePageNs: c.demote_page_ns ?? DEFAULT_KERNEL_COSTS.demotePageNs,
     scanPageNs: c.scan_page_ns ?? DEFAULT_KERNEL_COSTS.scanPageNs,
     hintFaultNs: c.hint_fault_ns ?? DEFAULT_KERNEL_COSTS.hintFaultNs,
     numaScanPteNs: c.numa_scan_pte_ns ?? DEFAULT_KERNEL_COSTS.numaScanPteNs,
@@ -439,6 +443,7 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
   const swap = k.swap ?? '16GiB';
   const swapPages = swap === 'none' ? 0 : bytesToPages(parseSize(swap, 'kernel.swap'));
   checkVmBounds(vms.map((v) => v.footprintPages));
+  const measure = resolveMeasure(input.measure);
   return {
     name: input.name ?? defaultName,
     seed: input.seed ?? 1,
@@ -460,8 +465,22 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
     tierRatios,
     ratio,
     schedule,
+    measure,
     input,
   };
+}
+
+function resolveMeasure(m: ScenarioInput['measure']): MeasureRule {
+  if (m === undefined) return { kind: 'whole-run' };
+  const given = Object.keys(m).filter((k) => (m as Record<string, unknown>)[k] !== undefined);
+  if (given.length !== 1) {
+    throw new InputError(
+      `measure: give exactly one of warmup_ms, warmup_accesses, after_first_pass${given.length > 1 ? `, not ${given.join(' and ')}` : ''}`,
+    );
+  }
+  if (m.warmup_ms !== undefined) return { kind: 'warmup-ms', ms: m.warmup_ms };
+  if (m.warmup_accesses !== undefined) return { kind: 'warmup-accesses', accesses: m.warmup_accesses };
+  return { kind: 'after-first-pass' };
 }
 
 function resolveTiering(input: ScenarioInput, nodeIds: number[], idList: string): ResolvedTiering {

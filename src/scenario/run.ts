@@ -13,11 +13,16 @@ export interface RunResult {
 export function runScenario(
   sc: ResolvedScenario,
   seed: number,
-  opts: Omit<BuildOptions, 'onSample'> = {},
+  opts: Omit<BuildOptions, 'onSample'> & {
+    /** Called once the run is built, before it starts (tests observe the host through it). */
+    onBuilt?: (run: BuiltRun) => void;
+  } = {},
 ): RunResult {
   const series = new TimeSeries();
-  const run = buildRun(sc, seed, { ...opts, onSample: (r, now) => series.sample(r, now) });
+  const { onBuilt, ...build } = opts;
+  const run = buildRun(sc, seed, { ...build, onSample: (r, now) => series.sample(r, now) });
   try {
+    onBuilt?.(run);
     run.sim.run();
     return { run, summary: buildSummary(run), series };
   } finally {

@@ -114,6 +114,11 @@ const costsSchema = z.strictObject({
   file_read_ns: z.number().nonnegative().optional(),
   file_writeback_ns: z.number().nonnegative().optional(),
   migrate_page_ns: z.number().nonnegative().optional(),
+  demote_page_ns: z
+    .number()
+    .nonnegative()
+    .optional()
+    .describe('a page demoted in reclaim, already unmapped: no TLB shootdown of its own (default 1000)'),
   scan_page_ns: z.number().nonnegative().optional(),
   hint_fault_ns: z.number().nonnegative().optional(),
   numa_scan_pte_ns: z.number().nonnegative().optional(),
@@ -257,6 +262,17 @@ export const scenarioSchema = z.strictObject({
   vms: z.array(vmSchema).min(1),
   ratio: ratioSchema.optional().describe('enforcement of memory.tier_ratio (docs/ratios.md)'),
   schedule: z.array(scheduleSchema).optional().describe('administrator actions at simulated times'),
+  measure: z
+    .strictObject({
+      warmup_ms: z.number().nonnegative().optional().describe("each VM's own time before its window opens"),
+      warmup_accesses: z.number().int().nonnegative().optional().describe('accesses before the window opens'),
+      after_first_pass: z
+        .literal(true)
+        .optional()
+        .describe('the window opens once the VM has touched every page of its footprint'),
+    })
+    .optional()
+    .describe('the measured window reported beside the whole run (default: the whole run; docs/metrics.md)'),
 });
 
 export type ScenarioInput = z.infer<typeof scenarioSchema>;
