@@ -68,7 +68,7 @@ describe('trace-driven runs leak nothing', { skip: !fs.existsSync('/proc/self/fd
           maxSlowdown: 1.1,
           strategy: 'charge-retry',
           withNeighbours: false,
-        }).accesses;
+        }).curves[0].settings.accesses_per_point;
       // Warm up first: lazily opened handles of the runtime are not leaks.
       simulate(plain);
       simulate(gz);

@@ -1,3 +1,4 @@
+import { KW } from '../host/kernel-work.js';
 import { NODE_CHUNK_SHIFT } from '../host/frames.js';
 import { PTE_PFN_MASK, PTE_PROTNONE } from '../host/pte.js';
 import type { Host } from '../host/host.js';
@@ -147,6 +148,7 @@ export class NumaTiering implements HintFaultHandler {
     const src = fr.nodeOf(p);
     const memcg = t.as.memcg;
     let cost = host.costs.hintFaultNs;
+    t.as.kernelNsBy[KW.hint_faults] += cost;
     host.vmstat.add(memcg, src, VM.numa_hint_faults, 1);
     if (src === t.as.cpuNode) host.vmstat.add(memcg, src, VM.numa_hint_faults_local, 1);
     const dst = this.target(t);
@@ -221,6 +223,7 @@ export class NumaTiering implements HintFaultHandler {
       PROMOTE_KEEP_PTE,
     );
     cost += host.costs.migratePageNs;
+    t.as.kernelNsBy[KW.hint_migrations] += host.costs.migratePageNs;
     host.vmstat.add(memcg, dst, VM.numa_pages_migrated, 1);
     host.vmstat.add(memcg, dst, VM.pgmigrate_success, 1);
     if (tiering && promotion) host.vmstat.add(memcg, dst, VM.pgpromote_success, 1);
@@ -333,6 +336,7 @@ class NumaScanner implements Daemon {
     const cost = updated * this.nt.o.scanPteNs;
     t.clockNs = Math.max(t.clockNs, now) + cost;
     t.stats.kernelNs += cost;
+    t.as.kernelNsBy[KW.numa_scan] += cost;
     const tun = this.nt.o.tunables;
     const rss = t.as.rss();
     if ((this.nt.o.mode & NUMA_BALANCING_NORMAL) === 0) {

@@ -3,6 +3,8 @@
  * page table. The first `anonPages` pages are private anonymous memory (guest RAM), the rest a
  * file mapping whose pages live in the page cache.
  */
+import { KERNEL_WORK } from './kernel-work.js';
+
 export interface PlacementCandidates {
   /** Nodes to try, in order (the policy's nodemask walked in zonelist order). */
   primary: Int32Array;
@@ -55,6 +57,8 @@ export class AddressSpace {
   pagesOverHigh = 0;
   /** Time this task slept, throttled for memory.high (ns). */
   highThrottleNs = 0;
+  /** Kernel time the task paid, by kind (KERNEL_WORK order), ns; its sum is TaskStats.kernelNs. */
+  readonly kernelNsBy = new Float64Array(KERNEL_WORK.length);
 
   constructor(id: number, base: number, spec: AddressSpaceSpec, nodes: number) {
     this.id = id;

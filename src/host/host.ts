@@ -1,6 +1,7 @@
 import { AddressSpace, type AddressSpaceSpec } from './address-space.js';
 import { CgroupTree, type CgroupSpec } from './cgroups.js';
 import type { KernelCosts } from './costs.js';
+import { KW } from './kernel-work.js';
 import {
   FrameTable,
   LRU_INACTIVE_ANON,
@@ -269,35 +270,45 @@ export class Host {
     const isFile = vpn >= as.anonPages;
     const memcg = as.memcg;
     let cost: number;
+    let kind: number;
     const statNode = as.cpuNode;
     this.mmAccountFault(as);
     if (pte === PTE_SWAP) {
       cost = this.costs.swapInNs;
+      kind = KW.swap_in;
       this.vmstat.add(memcg, statNode, VM.pgmajfault, 1);
       this.vmstat.add(memcg, statNode, VM.pswpin, 1);
       this.vmstat.add(memcg, statNode, VM.workingset_refault_anon, 1);
     } else if (isFile) {
       cost = this.costs.fileReadNs;
+      kind = KW.file_read;
       this.vmstat.add(memcg, statNode, VM.pgmajfault, 1);
       if (pte === PTE_FILE_SHADOW) this.vmstat.add(memcg, statNode, VM.workingset_refault_file, 1);
     } else {
       cost = this.costs.minorFaultNs;
+      kind = KW.page_faults;
     }
     const chargeCost = this.chargePages(as, memcg, 1);
     if (chargeCost < 0) return -1;
-    cost += chargeCost;
     const ilx = vpn; // private mapping: the interleave index is the virtual page number
     const pfn = this.allocUserFrame(as, ilx);
     if (pfn < 0) {
       this.cgroups.uncharge(memcg, 1);
       return -1;
     }
-    cost += this.lastAllocCost;
+    const allocCost = this.lastAllocCost;
     if (pte === PTE_SWAP) this.freeSwapSlot(memcg);
     this.installPage(as, g, pfn, isFile, isWrite);
     if (pte === PTE_NONE) as.touchedPages++;
-    cost += this.handleOverHigh(as, memcg);
-    return cost;
+    const sleptBefore = as.highThrottleNs;
+    const high = this.handleOverHigh(as, memcg);
+    const slept = as.highThrottleNs - sleptBefore;
+    // Attributed only when the fault succeeds: a failed one (OOM) is not charged to the task.
+    const by = as.kernelNsBy;
+    by[kind] += cost;
+    by[KW.reclaim] += chargeCost + allocCost + (high - slept);
+    by[KW.memory_high_throttle] += slept;
+    return cost + chargeCost + allocCost + high;
   }
 
   private installPage(as: AddressSpace, g: number, pfn: number, isFile: boolean, isWrite: boolean): void {

@@ -1,4 +1,6 @@
 import { VMSTAT_ITEMS } from '../host/vmstat.js';
+import { KERNEL_WORK, type KernelWork } from '../host/kernel-work.js';
+import type { TaskStats } from '../engine/simulation.js';
 import type { KernelMemory } from '../engine/kernel-memory.js';
 import { MIGRATE_REASONS, MR } from '../host/migration-ledger.js';
 import type { BuiltRun } from '../scenario/build.js';
@@ -35,6 +37,11 @@ export interface VmSummary extends Partial<VmRatioFields> {
   slowdown: number;
   fast_tier_hit_ratio: number;
   busy_ms: number;
+  /**
+   * busy_ms split: memory time (after mlp overlap), kernel work by kind (KERNEL_WORK, plus
+   * `other` for kernel time no site attributed) and compute. Optional for hand-built summaries.
+   */
+  time_ms?: VmTimeSplit;
   ideal_ms: number;
   rss_pages: number;
   fast_share: number;
@@ -63,6 +70,30 @@ export interface VmSummary extends Partial<VmRatioFields> {
   measured: MeasuredFigures | null;
   /** Unmovable kernel memory of the VM (S13): pages per node id, and pages it could not get. */
   kernel_memory: { pages_by_node: Record<string, number>; failed_pages: number } | null;
+}
+
+export interface VmTimeSplit {
+  memory: number;
+  kernel: number;
+  compute: number;
+  kernel_by: Record<KernelWork | 'other', number>;
+}
+
+/** A task's busy time split into memory, kernel work by kind and compute, in ms. */
+export function timeSplit(s: TaskStats, byKind: Float64Array): VmTimeSplit {
+  const by = {} as Record<KernelWork | 'other', number>;
+  let attributed = 0;
+  for (const [i, k] of KERNEL_WORK.entries()) {
+    by[k] = round(byKind[i] / 1e6, 6);
+    attributed += byKind[i];
+  }
+  by.other = round((s.kernelNs - attributed) / 1e6, 6);
+  return {
+    memory: round(s.memoryNs / 1e6, 6),
+    kernel: round(s.kernelNs / 1e6, 6),
+    compute: round(s.computeNs / 1e6, 6),
+    kernel_by: by,
+  };
 }
 
 export interface Summary {
@@ -212,6 +243,7 @@ export function buildSummary(run: BuiltRun): Summary {
       slowdown: round(s.idealNs > 0 ? busy / s.idealNs : 1),
       fast_tier_hit_ratio: round(s.accesses > 0 ? fastHits / s.accesses : 0),
       busy_ms: round(busy / 1e6, 6),
+      time_ms: timeSplit(s, t.as.kernelNsBy),
       ideal_ms: round(s.idealNs / 1e6, 6),
       rss_pages: rss,
       fast_share: round(rss > 0 ? fastPages / rss : 0),

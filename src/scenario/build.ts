@@ -1,3 +1,4 @@
+import { KW } from '../host/kernel-work.js';
 import { LatencyModel } from '../engine/cost-model.js';
 import { Simulation, type Daemon, type HintFaultHandler, type TaskSpec } from '../engine/simulation.js';
 import type { AddressSpaceSpec } from '../host/address-space.js';
@@ -138,6 +139,7 @@ export function buildRun(sc: ResolvedScenario, seed: number, opts: BuildOptions 
         const t = run.sim.tasks[asId];
         t.clockNs += ns;
         t.stats.kernelNs += ns;
+        t.as.kernelNsBy[KW.tier_control] += ns;
       },
     });
     if (run.tierControl !== null) daemons.push(...run.tierControl.daemons);

@@ -1,24 +1,32 @@
 import { TIER_RATIO_FILE } from '../host/tier-ratio.js';
-import type { RatioStrategyName } from '../policies/ratio/types.js';
-import { buildSummary, type VmSummary } from '../report/summary.js';
+import type { PromotionRule, RatioStrategyName } from '../policies/ratio/types.js';
+import { RATIO_DEFAULTS } from '../policies/ratio/types.js';
+import { buildSummary, type Summary, type VmSummary, type VmTimeSplit } from '../report/summary.js';
 import { buildRun } from '../scenario/build.js';
-import { resolveScenario, type ResolvedScenario } from '../scenario/load.js';
+import { applyOverrides, resolveScenario, type ResolvedScenario } from '../scenario/load.js';
 import type { ScenarioInput } from '../scenario/schema.js';
 import { InputError } from '../util/errors.js';
 
 /**
  * The SLA curve of one VM (idea S15): its workload run over a range of fast ratios, each point
- * reporting the slowdown and the fast-tier hit ratio, and the smallest ratio that keeps the
- * slowdown within a bound. What a provider could promise a tenant: "at a quarter of your memory
- * in fast memory, this workload runs within 5 % of all-fast".
+ * reporting what the tenant would measure — its slowdown, fast-tier hit ratio and where its time
+ * went — and the smallest ratio that keeps it within a bound. What a provider could promise a
+ * tenant: "at a quarter of your memory in fast memory, this workload runs within 5 % of all-fast".
  *
- * Every point replays the same accesses: a first run at ratio 1 for the scenario's duration
- * counts the VM's accesses (and is the ratio-1 point); each other point then runs exactly that
- * many (workload.accesses), same seed, so points differ only in where the pages are. A point's slowdown is its busy time over
- * the busy time of the same accesses at ratio 1 — the cost of slow memory, without the first-
- * touch faults every run pays alike (the summary's own slowdown, against ideal local DRAM, is
- * reported too). By default the VM runs alone on the scenario's host: the curve then belongs to
- * the workload, not to whatever the neighbours did; `withNeighbours` keeps the other VMs.
+ * Every point of a curve replays the same accesses: a first run at ratio 1 for the scenario's
+ * duration counts the VM's accesses (and is the ratio-1 point); each other point then runs
+ * exactly that many (workload.accesses), same seed, so points differ only in where the pages
+ * are. Two figures per point, not to be confused:
+ * - `slowdown` is simulate's: busy time over the same accesses on all-local, uncontended,
+ *   fault-free DRAM;
+ * - `vs_ratio_1` is the point's busy time over the ratio-1 point's, the cost of slow memory
+ *   without the first-touch faults every point pays alike. `--max-slowdown` bounds this one.
+ * By default the VM runs alone on the scenario's host: the curve then belongs to the workload,
+ * not to whatever the neighbours did; `withNeighbours` keeps the other VMs.
+ *
+ * The answer depends on settings (ratio strategy, promotion at quota, numa_balancing, the
+ * promotion filter, demotion): every curve reports the values its runs used, read back from the
+ * resolved scenario and the run's summary. `vary` runs one curve per combination of values.
  */
 export interface SlaOptions {
   /** The scenario document (after --set overrides). */
@@ -28,9 +36,13 @@ export interface SlaOptions {
   vm: string;
   /** Fast shares to try, each in [0, 1]. */
   ratios: readonly number[];
+  /** Bound on vs_ratio_1. */
   maxSlowdown: number;
-  strategy: RatioStrategyName;
+  /** ratio.strategy for every point; absent: the scenario's (after --set), else the default. */
+  strategy?: RatioStrategyName;
   withNeighbours: boolean;
+  /** --vary: a --set path and the values to try; one curve per combination. */
+  vary?: readonly SlaVary[];
   /** Duration of the counting run (default: the scenario's). */
   durationMs?: number;
   seed?: number;
@@ -38,28 +50,72 @@ export interface SlaOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+export interface SlaVary {
+  path: string;
+  values: readonly string[];
+}
+
+/** What decided a curve's answer, as the runs used them. */
+export interface SlaSettings {
+  ratio_strategy: RatioStrategyName;
+  ratio_promotion: PromotionRule;
+  /** The ratio monitor's warm-up: samples before it are left out of achieved_fast_ratio. */
+  ratio_warmup_ms: number;
+  numa_balancing: number;
+  /** null when numa_balancing is 0 (no hint faults, so no promotion filter runs). */
+  promotion_filter: string | null;
+  demotion_enabled: boolean;
+  demotion_policy: string;
+  with_neighbours: boolean;
+  seed: number;
+  /** Simulated time of the counting run (the ratio-1 point). */
+  duration_ms: number;
+  /** The other points stop here if they have not replayed their accesses by then. */
+  time_cap_ms: number;
+  /** Accesses every point replays. */
+  accesses_per_point: number;
+  /** Busy time counts from the VM's first access: first-touch faults are in every point. */
+  measured_from: 'first access';
+}
+
 export interface SlaPoint {
   fast_ratio: number;
-  /** Busy time relative to the same accesses at ratio 1 (null if the VM was OOM-killed). */
-  slowdown: number | null;
+  /** As in simulate: busy time over all-local, uncontended, fault-free DRAM. */
+  slowdown: number;
+  /** Busy time over the ratio-1 point's (null if either was OOM-killed). */
+  vs_ratio_1: number | null;
   fast_tier_hit_ratio: number;
-  /** The summary's slowdown: against every access on the local fast node, uncontended, no faults. */
-  slowdown_vs_ideal: number;
   achieved_fast_ratio: number | null;
+  /** busy = memory + kernel + compute; kernel_by splits the kernel part (summary.json's time_ms). */
+  busy_ms: number;
+  time_ms: VmTimeSplit;
+  promoted_pages: number;
+  demoted_pages: number;
+  /** The VM's pages demoted to make room for a promotion at quota (ratio.promotion exchange). */
+  exchange_demotions: number;
+  /** Promotions refused at quota, host-wide (the VM's own unless with neighbours). */
+  refused_promotions: number;
+  oom_killed: boolean;
+  /** False if the point hit the time cap before replaying its accesses. */
+  finished: boolean;
+}
+
+export interface SlaCurve {
+  /** The value of each --vary path for this curve (empty without --vary). */
+  vary: Record<string, string>;
+  settings: SlaSettings;
+  points: SlaPoint[];
+  /** The smallest fast ratio whose vs_ratio_1 is within the bound, or null. */
+  min_fast_ratio: number | null;
 }
 
 export interface SlaResult {
   vm: string;
   scenario: string;
-  seed: number;
-  strategy: RatioStrategyName;
-  with_neighbours: boolean;
-  max_slowdown: number;
-  /** Accesses every point replays. */
-  accesses: number;
-  points: SlaPoint[];
-  /** The smallest fast ratio whose slowdown is within max_slowdown, or null. */
-  min_fast_ratio: number | null;
+  /** --max-slowdown, and the figure it bounds. */
+  bound: { max: number; figure: 'vs_ratio_1' };
+  varied: SlaVary[];
+  curves: SlaCurve[];
 }
 
 /** How much longer than the counting run a point may take before it is cut off. */
@@ -67,8 +123,7 @@ const TIME_CAP_FACTOR = 50;
 
 export function runSla(o: SlaOptions): SlaResult {
   const base = resolveScenario(o.raw, o.baseDir, o.defaultName);
-  const vmIndex = base.vms.findIndex((v) => v.name === o.vm);
-  if (vmIndex < 0) {
+  if (base.vms.findIndex((v) => v.name === o.vm) < 0) {
     throw new InputError(
       `--vm: no VM named ${JSON.stringify(o.vm)} in scenario ${base.name}; VMs: ${base.vms.map((v) => v.name).join(', ')}`,
     );
@@ -77,55 +132,157 @@ export function runSla(o: SlaOptions): SlaResult {
   for (const r of o.ratios) {
     if (!(r >= 0 && r <= 1)) throw new InputError(`--ratios: expected fast ratios between 0 and 1, got ${r}`);
   }
+  const vary = checkVary(o);
+  const ratios = [...new Set(o.ratios)].sort((a, b) => a - b);
+  // Every combination is resolved before anything runs, so a bad value fails at once.
+  const combos = combinations(vary).map((c) => ({ vary: c, base: variedBase(o, vary, c) }));
+  const perCurve = ratios.includes(1) ? ratios.length : ratios.length + 1;
+  const total = combos.length * perCurve;
+  let done = 0;
+  const curves = combos.map((c) => runCurve(o, c.base, ratios, c.vary, () => o.onProgress?.(++done, total)));
+  return {
+    vm: o.vm,
+    scenario: base.name,
+    bound: { max: o.maxSlowdown, figure: 'vs_ratio_1' },
+    varied: vary.map((v) => ({ path: v.path, values: [...v.values] })),
+    curves,
+  };
+}
+
+function checkVary(o: SlaOptions): SlaVary[] {
+  const vary = o.vary ?? [];
+  const seen = new Set<string>();
+  for (const v of vary) {
+    if (v.path === '' || v.values.length === 0 || v.values.some((x) => x === ''))
+      throw new InputError(`--vary ${v.path}: expected PATH=a,b such as ratio.promotion=exchange,refuse`);
+    if (seen.has(v.path)) throw new InputError(`--vary ${v.path}: given twice`);
+    seen.add(v.path);
+    if (o.strategy !== undefined && v.path === 'ratio.strategy')
+      throw new InputError(`--vary ratio.strategy: conflicts with --strategy ${o.strategy}`);
+  }
+  return [...vary];
+}
+
+/** Every combination of the varied values, the first path varying slowest. */
+function combinations(vary: readonly SlaVary[]): Record<string, string>[] {
+  let out: Record<string, string>[] = [{}];
+  for (const v of vary) out = out.flatMap((c) => v.values.map((x) => ({ ...c, [v.path]: x })));
+  return out;
+}
+
+/** The scenario of one curve, resolved, with errors naming the --vary value that caused them. */
+function variedBase(
+  o: SlaOptions,
+  vary: readonly SlaVary[],
+  combo: Record<string, string>,
+): ResolvedScenario {
+  let raw = o.raw;
+  for (const v of vary) {
+    const set = `${v.path}=${combo[v.path]}`;
+    try {
+      raw = applyOverrides(raw, [set]);
+      resolveScenario(raw, o.baseDir, o.defaultName);
+    } catch (e) {
+      if (!(e instanceof InputError)) throw e;
+      throw new InputError(`--vary ${set}: ${e.message.replace(/^--set [^:]*: /, '')}`);
+    }
+  }
+  return resolveScenario(raw, o.baseDir, o.defaultName);
+}
+
+function runCurve(
+  o: SlaOptions,
+  base: ResolvedScenario,
+  ratios: readonly number[],
+  vary: Record<string, string>,
+  tick: () => void,
+): SlaCurve {
   const seed = o.seed ?? base.seed;
   const durationMs = o.durationMs ?? base.input.duration_ms;
-  const ratios = [...new Set(o.ratios)].sort((a, b) => a - b);
   const others = ratios.filter((r) => r !== 1);
-  const total = 1 + others.length;
-  let done = 0;
 
   // 1. Count the accesses the VM makes in the duration with all of its memory allowed fast. The
   //    run is the ratio-1 point: replaying exactly its accesses would repeat it event for event.
   const counting = runPoint(o, base, 1, durationMs, null, seed, durationMs);
-  o.onProgress?.(++done, total);
+  tick();
   const accesses = counting.vm.accesses;
   if (accesses === 0)
     throw new InputError(`--vm ${o.vm}: the VM made no accesses in ${durationMs} ms (does it start later?)`);
 
   // 2. Every other point replays exactly those accesses.
-  const results = new Map<number, VmSummary>([[1, counting.vm]]);
+  const runs = new Map<number, PointRun>([[1, counting]]);
   for (const r of others) {
-    results.set(r, runPoint(o, base, r, durationMs * TIME_CAP_FACTOR, accesses, seed, durationMs).vm);
-    o.onProgress?.(++done, total);
+    runs.set(r, runPoint(o, base, r, durationMs * TIME_CAP_FACTOR, accesses, seed, durationMs));
+    tick();
   }
-  const ref = results.get(1) as VmSummary;
+  const ref = counting.vm;
   const points: SlaPoint[] = ratios.map((r) => {
-    const v = results.get(r) as VmSummary;
-    const ok = !v.oom_killed && !ref.oom_killed && ref.slowdown > 0;
+    const { vm: v, summary } = runs.get(r) as PointRun;
+    const ok = !v.oom_killed && !ref.oom_killed && ref.busy_ms > 0;
     return {
       fast_ratio: r,
-      slowdown: ok ? round(v.slowdown / ref.slowdown) : null,
+      slowdown: v.slowdown,
+      vs_ratio_1: ok ? round(v.busy_ms / ref.busy_ms) : null,
       fast_tier_hit_ratio: v.fast_tier_hit_ratio,
-      slowdown_vs_ideal: v.slowdown,
       achieved_fast_ratio: v.achieved_fast_ratio ?? null,
+      busy_ms: v.busy_ms,
+      time_ms: v.time_ms as VmTimeSplit,
+      promoted_pages: v.promoted_pages,
+      demoted_pages: v.demoted_pages,
+      exchange_demotions: v.migrations.ratio_exchange ?? 0,
+      refused_promotions: summary.ratio?.refused_promotions ?? 0,
+      oom_killed: v.oom_killed,
+      // The counting run defines the access count, so it is complete by definition.
+      finished: r === 1 || (v.finished && !v.oom_killed),
     };
   });
-  const meeting = points.find((p) => p.slowdown !== null && p.slowdown <= o.maxSlowdown);
+  const meeting = points.find((p) => p.vs_ratio_1 !== null && p.vs_ratio_1 <= o.maxSlowdown);
   return {
-    vm: o.vm,
-    scenario: base.name,
-    seed,
-    strategy: o.strategy,
-    with_neighbours: o.withNeighbours,
-    max_slowdown: o.maxSlowdown,
-    accesses,
+    vary,
+    settings: settingsOf(counting, o, seed, durationMs, accesses),
     points,
     min_fast_ratio: meeting === undefined ? null : meeting.fast_ratio,
   };
 }
 
+/** The settings as the counting run used them: its resolved scenario and its summary. */
+function settingsOf(
+  run: PointRun,
+  o: SlaOptions,
+  seed: number,
+  durationMs: number,
+  accesses: number,
+): SlaSettings {
+  const ratio = run.scenario.ratio;
+  // pointScenario always sets a tier ratio, so enforcement is always on.
+  if (ratio === null) throw new Error('sla: a point ran without ratio enforcement');
+  const t = run.summary.tiering;
+  return {
+    ratio_strategy: ratio.strategy,
+    ratio_promotion: ratio.promotion,
+    ratio_warmup_ms: ratio.warmupNs / 1e6,
+    numa_balancing: t.numa_balancing,
+    promotion_filter: t.promotion_filter,
+    demotion_enabled: t.demotion_enabled,
+    demotion_policy: t.demotion_policy,
+    with_neighbours: o.withNeighbours,
+    seed: run.summary.seed,
+    duration_ms: run.scenario.durationNs / 1e6,
+    time_cap_ms: durationMs * TIME_CAP_FACTOR,
+    accesses_per_point: accesses,
+    measured_from: 'first access',
+  };
+}
+
 function round(x: number): number {
   return Math.round(x * 1e6) / 1e6;
+}
+
+/** A ratio as memory.tier_ratio reads it: the shortest decimal that parses back to it. */
+function ratioText(r: number): string {
+  const s = String(r);
+  // The control file takes no exponent; tiny ratios are written out in full.
+  return s.includes('e') ? r.toFixed(20).replace(/0+$/, '') : s;
 }
 
 /**
@@ -160,13 +317,16 @@ export function pointScenario(
   }
   const own = cgroups.find((c) => c.path === path);
   if (own === undefined) throw new InputError(`--vm ${o.vm}: its cgroup ${path} is not listed`);
-  own[TIER_RATIO_FILE] = String(ratio);
+  own[TIER_RATIO_FILE] = ratioText(ratio);
   if (input.schedule !== undefined) input.schedule = input.schedule.filter((e) => !governed(e.cgroup));
-  const r = { ...(input.ratio ?? {}), strategy: o.strategy };
-  if (o.strategy !== 'rebalance') delete r.rebalance;
-  if (o.strategy !== 'userspace') delete r.userspace;
+  const r = { ...(input.ratio ?? {}) };
+  if (o.strategy !== undefined) r.strategy = o.strategy;
+  // A strategy's option block is refused under another strategy; the sweep may have changed it.
+  const strategy = r.strategy ?? RATIO_DEFAULTS.strategy;
+  if (strategy !== 'rebalance') delete r.rebalance;
+  if (strategy !== 'userspace') delete r.userspace;
   // Warm-up and sampling as in a run of the counting duration, however long the cap.
-  r.warmup_ms = Math.min(r.warmup_ms ?? countingMs / 10, countingMs / 2);
+  r.warmup_ms = Math.min(r.warmup_ms ?? countingMs * RATIO_DEFAULTS.warmupFraction, countingMs / 2);
   input.ratio = r;
   input.duration_ms = durationMs;
   input.sample_interval_ms = Math.min(base.sampleIntervalNs / 1e6, countingMs);
@@ -174,6 +334,12 @@ export function pointScenario(
     vm.workload = { ...vm.workload, accesses: Math.min(vm.workload.accesses ?? Infinity, accesses) };
   }
   return input;
+}
+
+interface PointRun {
+  vm: VmSummary;
+  summary: Summary;
+  scenario: ResolvedScenario;
 }
 
 function runPoint(
@@ -184,7 +350,7 @@ function runPoint(
   accesses: number | null,
   seed: number,
   countingMs: number,
-): { vm: VmSummary } {
+): PointRun {
   const sc = resolveScenario(
     pointScenario(o, base, ratio, durationMs, accesses, countingMs),
     o.baseDir,
@@ -203,7 +369,8 @@ function runPoint(
         run.sim.runUntil(t);
       run.sim.finish();
     }
-    return { vm: buildSummary(run).vms[idx] };
+    const summary = buildSummary(run);
+    return { vm: summary.vms[idx], summary, scenario: sc };
   } finally {
     run.close();
   }

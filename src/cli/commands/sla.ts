@@ -5,7 +5,7 @@ import { RATIO_STRATEGIES, type RatioStrategyName } from '../../policies/ratio/t
 import { DEFAULT_SCENARIO } from '../../scenario/default.js';
 import { applyOverrides, readScenarioFile } from '../../scenario/load.js';
 import { formatSla } from '../../sla/format.js';
-import { runSla } from '../../sla/sweep.js';
+import { runSla, type SlaVary } from '../../sla/sweep.js';
 import { InputError } from '../../util/errors.js';
 import { parseSeed } from '../options.js';
 import { progressReporter } from '../progress.js';
@@ -15,7 +15,8 @@ interface SlaCliOptions {
   vm?: string;
   maxSlowdown: string;
   ratios: string;
-  strategy: string;
+  strategy?: string;
+  vary: string[];
   json?: boolean;
   withNeighbours?: boolean;
   durationMs?: string;
@@ -34,6 +35,23 @@ function parseRatios(v: string): number[] {
   return parts.map((s) => parseTierRatio(s, '--ratios').fraction ?? 1);
 }
 
+/** --vary PATH=a,b[,c]: a --set path and the values to try, split at the first '='. */
+function parseVary(v: string): SlaVary {
+  const eq = v.indexOf('=');
+  const values =
+    eq < 0
+      ? []
+      : v
+          .slice(eq + 1)
+          .split(',')
+          .map((x) => x.trim());
+  if (eq <= 0 || values.some((x) => x === ''))
+    throw new InputError(
+      `--vary ${JSON.stringify(v)}: expected PATH=a,b such as ratio.promotion=exchange,refuse`,
+    );
+  return { path: v.slice(0, eq).trim(), values };
+}
+
 function positiveNumber(flag: string, v: string, min: number): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n < min)
@@ -45,13 +63,26 @@ export function registerSlaCommand(program: Command): void {
   program
     .command('sla')
     .description(
-      "a VM's slowdown and fast-tier hit ratio over a range of fast:slow ratios, and the smallest ratio within a slowdown bound",
+      "a VM's slowdown, fast-tier hit ratio and time split over a range of fast:slow ratios, the settings that decided them, and the smallest ratio within a bound",
     )
     .argument('[scenario]', 'scenario file (YAML or JSON; default: the built-in low-cost VM host)')
     .option('--vm <name>', 'the VM to measure (required)')
-    .option('--max-slowdown <x>', 'slowdown bound, relative to the same accesses at fast ratio 1', '1.05')
-    .option('--ratios <list>', 'fast ratios to try, comma-separated', DEFAULT_RATIOS)
-    .option('--strategy <name>', `ratio enforcement: ${RATIO_STRATEGIES.join(', ')}`, 'charge-retry')
+    .option(
+      '--max-slowdown <x>',
+      "bound on vs_ratio_1: busy time over the same accesses' at fast ratio 1 (not simulate's slowdown, which is against ideal DRAM)",
+      '1.05',
+    )
+    .option('--ratios <list>', 'fast ratios to try, comma-separated (0.25 or 1:3)', DEFAULT_RATIOS)
+    .option(
+      '--strategy <name>',
+      `ratio enforcement: ${RATIO_STRATEGIES.join(', ')} (default: the scenario's ratio.strategy, else charge-retry)`,
+    )
+    .option(
+      '--vary <path=a,b>',
+      'a --set path and values to try, one curve per combination, e.g. ratio.promotion=exchange,refuse (repeatable)',
+      collect,
+      [],
+    )
     .option('--with-neighbours', "keep the scenario's other VMs running (default: the VM alone on the host)")
     .option(
       '--duration-ms <ms>',
@@ -62,7 +93,7 @@ export function registerSlaCommand(program: Command): void {
     .option('--set <key=value>', 'override a scenario field before the sweep (repeatable)', collect, [])
     .action((file: string | undefined, o: SlaCliOptions) => {
       if (o.vm === undefined) throw new InputError('--vm: required: the name of the VM to measure');
-      if (!(RATIO_STRATEGIES as readonly string[]).includes(o.strategy)) {
+      if (o.strategy !== undefined && !(RATIO_STRATEGIES as readonly string[]).includes(o.strategy)) {
         throw new InputError(
           `--strategy: expected one of ${RATIO_STRATEGIES.join(', ')}, got ${JSON.stringify(o.strategy)}`,
         );
@@ -79,7 +110,8 @@ export function registerSlaCommand(program: Command): void {
           vm: o.vm,
           ratios: parseRatios(o.ratios),
           maxSlowdown: positiveNumber('--max-slowdown', o.maxSlowdown, 1),
-          strategy: o.strategy as RatioStrategyName,
+          ...(o.strategy !== undefined ? { strategy: o.strategy as RatioStrategyName } : {}),
+          vary: o.vary.map(parseVary),
           withNeighbours: o.withNeighbours === true,
           ...(o.durationMs !== undefined
             ? { durationMs: positiveNumber('--duration-ms', o.durationMs, 1) }
