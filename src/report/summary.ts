@@ -3,6 +3,8 @@ import type { KernelMemory } from '../engine/kernel-memory.js';
 import { MIGRATE_REASONS, MR } from '../host/migration-ledger.js';
 import type { BuiltRun } from '../scenario/build.js';
 import { PAGE_SIZE } from '../util/units.js';
+import type { ComputeModel } from '../workloads/types.js';
+import type { Task } from '../engine/simulation.js';
 import { memoryStat, numaStat } from './stats.js';
 import {
   tierControlSummary,
@@ -58,7 +60,16 @@ export interface VmSummary extends Partial<VmRatioFields> {
   thrashing: boolean;
   /** Unmovable kernel memory of the VM (S13): pages per node id, and pages it could not get. */
   kernel_memory: { pages_by_node: Record<string, number>; failed_pages: number } | null;
+  /**
+   * Where the VM's compute time came from (docs/traces.md, "Compute time"), and what it was charged:
+   * compute_ms in all; for 'trace instructions' also the instructions charged. Optional so that
+   * hand-built summaries may omit it.
+   */
+  compute_model?: VmComputeModel;
 }
+
+/** The stream's ComputeModel, with what was charged under it. */
+export type VmComputeModel = ComputeModel & { compute_ms: number; instructions?: number };
 
 export interface Summary {
   scenario: string;
@@ -186,6 +197,7 @@ export function buildSummary(run: BuiltRun): Summary {
       demote_mib_per_s: round((L.down[t.as.id] * PAGE_SIZE) / 2 ** 20 / secs, 3),
       thrashing: pingpong >= 1000 && pingpong >= 0.1 * up,
       kernel_memory: kernelMemoryOf(run.kernelMemory[i] ?? null, ids),
+      compute_model: computeModelOf(t),
       ...vmRatioFields(run.tierControl, host, t.as.id),
     };
   });
@@ -264,6 +276,22 @@ export function buildSummary(run: BuiltRun): Summary {
       ),
     },
   };
+}
+
+function computeModelOf(t: Task): VmComputeModel {
+  const s = t.stats;
+  const computeMs = round(s.computeNs / 1e6, 6);
+  const m = t.stream.computeModel;
+  // Synthetic workloads: their compute_ns (the mean per access when phases differ).
+  if (m === undefined)
+    return {
+      source: 'compute_ns',
+      compute_ns: round(s.accesses > 0 ? s.computeNs / s.accesses : 0, 6),
+      compute_ms: computeMs,
+    };
+  if (m.source === 'trace instructions')
+    return { ...m, compute_ms: computeMs, instructions: Math.round(s.computeNs / m.ns_per_instruction) };
+  return { ...m, compute_ms: computeMs };
 }
 
 function kernelMemoryOf(km: KernelMemory | null, ids: number[]): VmSummary['kernel_memory'] {
