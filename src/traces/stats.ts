@@ -119,7 +119,9 @@ export function formatTraceStats(s: TraceStats): string {
         : `instructions:    ${s.instructions} (${s.instructions_in_blocks} up to the last record, ${(s.instructions_per_record ?? 0).toFixed(1)} per record)`,
       s.data_accesses === null
         ? null
-        : `data accesses:   ${s.data_accesses} before the cache filter${s.data_accesses > 0 ? ` (${pct(s.records / s.data_accesses)} became records)` : ''}`,
+        : s.llc_filtered
+          ? `data accesses:   ${s.data_accesses} before the cache filter${s.data_accesses > 0 ? ` (${pct(s.records / s.data_accesses)} became records)` : ''}`
+          : `data accesses:   ${s.data_accesses} (a record per cache line each touched)`,
     ]
       .filter((l) => l !== null)
       .join('\n') + '\n'
