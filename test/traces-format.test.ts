@@ -303,8 +303,8 @@ describe('trace format: damaged files are refused with a byte offset', () => {
     magic[1] = 0x4d;
     expectRefused(magic, /byte 0: not a numatier trace/);
     const version = Buffer.from(bytes);
-    version[8] = 2;
-    expectRefused(version, /byte 8: unsupported trace format version 2/);
+    version[8] = 3;
+    expectRefused(version, /byte 8: unsupported trace format version 3/);
     expectRefused(zlib.gzipSync(bytes).subarray(0, 60), /cannot decompress gzip: .*unexpected end of file/);
     expectRefused(new Uint8Array(0), /byte 0: empty file/);
   });

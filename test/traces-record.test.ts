@@ -142,6 +142,53 @@ describe('trace record (Valgrind)', { skip }, () => {
     );
   });
 
+  it('counts instructions: the totals agree with the blocks and lackey, and scale with a loop', async () => {
+    const out = path.join(dir, 'true-timed.ntrace');
+    const r = await recordTrace({ out, command: ['/bin/true'], ...quiet });
+    const s = traceStats(out);
+    assert.equal(s.format_version, 2);
+    // The tool's own total, the header's and the end marker's are one number; the blocks hold the
+    // instructions up to the last record, at most that.
+    const h = TraceReader.open(out);
+    const header = h.header;
+    h.close();
+    assert.equal(r.instructions, s.instructions);
+    assert.equal(header.instructions, s.instructions);
+    assert.equal(header.dataAccesses, r.accesses);
+    assert.equal(s.data_accesses, r.accesses);
+    assert.ok(s.instructions! >= s.instructions_in_blocks! && s.instructions_in_blocks! > 0);
+    // The loader and libc start-up: some 10^5 instructions, a few per data access.
+    assert.ok(s.instructions! > 20_000 && s.instructions! < 10_000_000, `instructions ${s.instructions}`);
+    // lackey's I lines, one per instruction, count the same program alike (the environment differs
+    // by VALGRIND_LIB, see above; in the same environment the two counts are equal).
+    const lk = path.join(dir, 'true-lackey.ntrace');
+    await recordTrace({ out: lk, command: ['/bin/true'], method: 'lackey', ...quiet });
+    const l = traceStats(lk);
+    assert.ok(
+      Math.abs(l.instructions! - s.instructions!) <= 0.02 * s.instructions!,
+      `instructions: tool ${s.instructions}, lackey ${l.instructions}`,
+    );
+    if (python === null) return;
+    const loop = async (n: number): Promise<number> => {
+      const f = path.join(dir, `loop-${n}.ntrace`);
+      await recordTrace({
+        out: f,
+        command: [python, '-S', '-c', `for i in range(${n}): pass`],
+        llc: { sizeBytes: 8 << 20, ways: 16 },
+        ...quiet,
+      });
+      const st = traceStats(f);
+      return st.instructions!;
+    };
+    const [i0, i1, i2] = [await loop(0), await loop(100_000), await loop(200_000)];
+    const d1 = i1 - i0;
+    const d2 = i2 - i0;
+    // Each iteration of the interpreter's loop is tens to hundreds of instructions, and twice the
+    // iterations take twice the instructions.
+    assert.ok(d1 > 100_000 * 20 && d1 < 100_000 * 2000, `100 000 iterations: ${d1} instructions`);
+    assert.ok(Math.abs(d2 / d1 - 2) < 0.3, `200 000 iterations took ${d2}, 100 000 took ${d1}`);
+  });
+
   it('falls back to lackey, saying so, when the tool cannot be built; refuses when the tool is required', async () => {
     const lines: string[] = [];
     const out = path.join(dir, 'fallback.ntrace');

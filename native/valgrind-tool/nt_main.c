@@ -8,6 +8,11 @@
  * write(2) a megabyte at a time. An optional last-level cache model filters accesses in-process so
  * only memory traffic (fills and dirty write-backs) reaches the file.
  *
+ * Time: the trace also says how many guest instructions ran between records (format version 2).
+ * Each superblock adds its instruction count (its IMarks) to a counter with three inlined IR
+ * statements before each side exit and at its end, so no helper is called for it; a record sees
+ * the counter as of its superblock's previous update, which is exact at block granularity.
+ *
  * Options:  --out-file=PATH      trace to write (required)
  *           --llc-size=BYTES     model a last-level cache of this size (0 = off, the default)
  *           --llc-ways=N         its associativity (default 16)
@@ -87,6 +92,9 @@ static UChar header[NT_HEADER_FIXED_LEN + NT_MAX_SOURCE_LEN + 4];
 static UInt header_len;
 
 static ULong n_accesses;  /* accesses the program made (a read-modify-write counts twice) */
+static ULong n_instr;     /* guest instructions executed, updated by the instrumented code itself */
+static ULong last_rec_instr; /* n_instr when the latest record was emitted */
+static ULong blk_instr_base; /* n_instr at the last record of the previous block */
 static ULong n_records;   /* records in completed blocks */
 static ULong n_dropped;   /* lines at or above 2^50 (addresses >= 2^56), which the format cannot hold */
 
@@ -131,8 +139,11 @@ static void end_block(void)
       UChar* h = rec_start - NT_BLOCK_HEADER_LEN;
       nt_put_u32(h, payload);
       nt_put_u32(h + 4, blk_records);
-      /* The checksum covers the two length fields and the payload, so a damaged length is caught too. */
-      nt_put_u32(h + 8, nt_crc32(nt_crc32(0, h, 8), rec_start, payload));
+      /* Instructions up to this block's last record, not to now: what ran after it belongs to the next. */
+      nt_put_u64(h + 8, last_rec_instr - blk_instr_base);
+      blk_instr_base = last_rec_instr;
+      /* The checksum covers the header fields and the payload, so a damaged length is caught too. */
+      nt_put_u32(h + 16, nt_crc32(nt_crc32(0, h, 16), rec_start, payload));
       out_len += NT_BLOCK_HEADER_LEN + payload;
       n_records += blk_records;
       if (out_len >= OUT_FLUSH) flush_out();
@@ -169,7 +180,8 @@ static inline void emit(ULong unit, UInt is_write)
    *p++ = (UChar)v;
    rec_p = p;
    blk_records++;
-   if (UNLIKELY(p >= rec_limit)) end_block();
+   last_rec_instr = n_instr;
+   if (UNLIKELY(p >= rec_limit || n_instr - blk_instr_base >= NT_BLOCK_INSTRUCTIONS)) end_block();
 }
 
 static inline void touch_line(ULong line, UInt is_write)
@@ -218,7 +230,9 @@ static void finalize(void)
    nt_put_u32(e, 0);
    nt_put_u32(e + 4, 0);
    nt_put_u64(e + 8, n_records);
-   nt_put_u32(e + 16, nt_crc32(0, e, 16));
+   nt_put_u64(e + 16, n_instr);
+   nt_put_u64(e + 24, n_accesses);
+   nt_put_u32(e + 32, nt_crc32(0, e, 32));
    end_off = file_off + out_len;
    out_len += NT_END_LEN;
    flush_out();
@@ -227,6 +241,8 @@ static void finalize(void)
    if (!write_failed && VG_(lseek)(out_fd, 0, VKI_SEEK_SET) == 0) {
       Long at_end = file_off;
       nt_put_u64(header + 20, n_records);
+      nt_put_u64(header + 32, n_instr);
+      nt_put_u64(header + 40, n_accesses);
       nt_put_u32(header + header_len - 4, nt_crc32(0, header, header_len - 4));
       file_off = 0;
       write_all(header, header_len);
@@ -270,6 +286,8 @@ static void build_header(void)
    header[17] = header[18] = header[19] = 0;
    nt_put_u64(header + 20, 0);
    nt_put_u32(header + 28, n);
+   nt_put_u64(header + 32, 0); /* instructions and data accesses: patched at the end, like the count */
+   nt_put_u64(header + 40, 0);
    header_len = NT_HEADER_FIXED_LEN + n + 4;
    nt_put_u32(header + header_len - 4, nt_crc32(0, header, header_len - 4));
 }
@@ -331,6 +349,24 @@ static void add_access(IRSB* sb, IRExpr* addr, Int size, Int kind, IRExpr* guard
    addStmtToIRSB(sb, IRStmt_Dirty(di));
 }
 
+/* The instrumented code's own stores to n_instr use the host's byte order. */
+#if defined(VG_BIGENDIAN)
+#define NT_HOST_END Iend_BE
+#else
+#define NT_HOST_END Iend_LE
+#endif
+
+/* n_instr += n, as plain IR (load, add, store): far cheaper than a helper call per superblock. */
+static void add_instr_count(IRSB* sb, ULong n)
+{
+   IRExpr* addr = mkIRExpr_HWord((HWord)&n_instr);
+   IRTemp old = newIRTemp(sb->tyenv, Ity_I64);
+   IRTemp sum = newIRTemp(sb->tyenv, Ity_I64);
+   addStmtToIRSB(sb, IRStmt_WrTmp(old, IRExpr_Load(NT_HOST_END, Ity_I64, addr)));
+   addStmtToIRSB(sb, IRStmt_WrTmp(sum, IRExpr_Binop(Iop_Add64, IRExpr_RdTmp(old), IRExpr_Const(IRConst_U64(n)))));
+   addStmtToIRSB(sb, IRStmt_Store(NT_HOST_END, addr, IRExpr_RdTmp(sum)));
+}
+
 static IRSB* nt_instrument(VgCallbackClosure* closure, IRSB* sb_in, const VexGuestLayout* layout,
                            const VexGuestExtents* vge, const VexArchInfo* archinfo_host, IRType gWordTy,
                            IRType hWordTy)
@@ -338,6 +374,7 @@ static IRSB* nt_instrument(VgCallbackClosure* closure, IRSB* sb_in, const VexGue
    IRSB* sb_out;
    IRTypeEnv* env = sb_in->tyenv;
    Int i = 0;
+   ULong pending = 0; /* instructions (IMarks) seen since the counter was last updated */
    if (gWordTy != hWordTy) VG_(tool_panic)("numatrace: host and guest word sizes differ");
    sb_out = deepCopyIRSBExceptStmts(sb_in);
    /* Statements before the first instruction mark belong to no instruction: copy them as they are. */
@@ -346,6 +383,14 @@ static IRSB* nt_instrument(VgCallbackClosure* closure, IRSB* sb_in, const VexGue
       IRStmt* st = sb_in->stmts[i];
       if (!st || st->tag == Ist_NoOp) continue;
       switch (st->tag) {
+         case Ist_IMark:
+            pending++;
+            break;
+         case Ist_Exit:
+            /* A taken side exit leaves the superblock here: count what ran so far first. */
+            if (pending > 0) add_instr_count(sb_out, pending);
+            pending = 0;
+            break;
          case Ist_WrTmp: {
             IRExpr* e = st->Ist.WrTmp.data;
             if (e->tag == Iex_Load) add_access(sb_out, e->Iex.Load.addr, sizeofIRType(e->Iex.Load.ty), NT_LOAD, NULL);
@@ -396,6 +441,7 @@ static IRSB* nt_instrument(VgCallbackClosure* closure, IRSB* sb_in, const VexGue
       }
       addStmtToIRSB(sb_out, st);
    }
+   if (pending > 0) add_instr_count(sb_out, pending);
    return sb_out;
 }
 
@@ -452,15 +498,15 @@ static void nt_fini(Int exitcode)
    if (was_open) {
       VG_(close)(out_fd);
       out_fd = -1;
-      VG_(printf)("numatrace: %llu accesses, %llu records, %llu dropped (address >= 2^56)%s\n", n_accesses,
-                  n_records, n_dropped, write_failed ? ", WRITE FAILED" : "");
+      VG_(printf)("numatrace: %llu accesses, %llu records, %llu dropped (address >= 2^56), %llu instructions%s\n",
+                  n_accesses, n_records, n_dropped, n_instr, write_failed ? ", WRITE FAILED" : "");
    }
 }
 
 static void nt_pre_clo_init(void)
 {
    VG_(details_name)("numatrace");
-   VG_(details_version)("1");
+   VG_(details_version)("2");
    VG_(details_description)("numatier memory-access trace recorder");
    VG_(details_copyright_author)("numatier contributors, MIT licence");
    VG_(details_bug_reports_to)("the numatier issue tracker");

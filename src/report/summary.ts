@@ -5,6 +5,8 @@ import type { KernelMemory } from '../engine/kernel-memory.js';
 import { MIGRATE_REASONS, MR } from '../host/migration-ledger.js';
 import type { BuiltRun } from '../scenario/build.js';
 import { PAGE_SIZE } from '../util/units.js';
+import type { ComputeModel } from '../workloads/types.js';
+import type { Task } from '../engine/simulation.js';
 import { memoryStat, numaStat } from './stats.js';
 import { describeRule } from '../engine/measure-window.js';
 import {
@@ -70,6 +72,12 @@ export interface VmSummary extends Partial<VmRatioFields> {
   measured: MeasuredFigures | null;
   /** Unmovable kernel memory of the VM (S13): pages per node id, and pages it could not get. */
   kernel_memory: { pages_by_node: Record<string, number>; failed_pages: number } | null;
+  /**
+   * Where the VM's compute time came from (docs/traces.md, "Compute time"), and what it was charged:
+   * compute_ms in all; for 'trace instructions' also the instructions charged. Optional so that
+   * hand-built summaries may omit it.
+   */
+  compute_model?: VmComputeModel;
 }
 
 export interface VmTimeSplit {
@@ -95,6 +103,9 @@ export function timeSplit(s: TaskStats, byKind: Float64Array): VmTimeSplit {
     kernel_by: by,
   };
 }
+
+/** The stream's ComputeModel, with what was charged under it. */
+export type VmComputeModel = ComputeModel & { compute_ms: number; instructions?: number };
 
 export interface Summary {
   scenario: string;
@@ -263,6 +274,7 @@ export function buildSummary(run: BuiltRun): Summary {
       footprint_touched: round(t.as.pages > 0 ? t.as.touchedPages / t.as.pages : 1),
       measured: measuredFigures(run, t),
       kernel_memory: kernelMemoryOf(run.kernelMemory[i] ?? null, ids),
+      compute_model: computeModelOf(t),
       ...vmRatioFields(run.tierControl, host, t.as.id),
     };
   });
@@ -342,6 +354,22 @@ export function buildSummary(run: BuiltRun): Summary {
       ),
     },
   };
+}
+
+function computeModelOf(t: Task): VmComputeModel {
+  const s = t.stats;
+  const computeMs = round(s.computeNs / 1e6, 6);
+  const m = t.stream.computeModel;
+  // Synthetic workloads: their compute_ns (the mean per access when phases differ).
+  if (m === undefined)
+    return {
+      source: 'compute_ns',
+      compute_ns: round(s.accesses > 0 ? s.computeNs / s.accesses : 0, 6),
+      compute_ms: computeMs,
+    };
+  if (m.source === 'trace instructions')
+    return { ...m, compute_ms: computeMs, instructions: Math.round(s.computeNs / m.ns_per_instruction) };
+  return { ...m, compute_ms: computeMs };
 }
 
 function kernelMemoryOf(km: KernelMemory | null, ids: number[]): VmSummary['kernel_memory'] {

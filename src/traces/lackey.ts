@@ -12,7 +12,7 @@ import { TraceWriter } from './writer.js';
  * Import of `valgrind --tool=lackey --trace-mem=yes --log-file=FILE` output. Lackey writes one
  * line per access:
  *
- *   "I  <hex address>,<size>"   instruction fetch        -> checked, not recorded
+ *   "I  <hex address>,<size>"   instruction fetch        -> checked, counted as one instruction
  *   " L <hex address>,<size>"   data load                -> a read of every 64-byte line it covers
  *   " S <hex address>,<size>"   data store               -> a write of every line it covers
  *   " M <hex address>,<size>"   load then store (modify) -> the reads, then the writes
@@ -21,7 +21,8 @@ import { TraceWriter } from './writer.js';
  * along with blank lines. Anything else is refused with its line number: it usually means the
  * program's own output got mixed in (write lackey's output with --log-file or --log-fd).
  * Read-modify-write is split into a read and a write so that a lackey import and a recording by
- * the numatrace tool describe the same program identically.
+ * the numatrace tool describe the same program identically. Each I line is one instruction
+ * executed, so the import writes a timed trace (format version 2) whose blocks carry the count.
  */
 
 export interface LlcOptions {
@@ -41,7 +42,7 @@ export interface LackeyImportResult {
   lines: number;
   /** Data accesses (L, S; M counts twice). */
   accesses: number;
-  /** Instruction-fetch lines skipped. */
+  /** Instruction-fetch lines: instructions executed, carried by the trace's blocks. */
   instructions: number;
   /** Valgrind message lines and blank lines skipped. */
   skipped: number;
@@ -71,10 +72,16 @@ export class LackeyParser {
   };
   private readonly name: string;
   private readonly sink: (unit: number, isWrite: boolean) => void;
+  private readonly onInstruction: (() => void) | null;
 
-  constructor(name: string, sink: (unit: number, isWrite: boolean) => void) {
+  constructor(
+    name: string,
+    sink: (unit: number, isWrite: boolean) => void,
+    onInstruction: (() => void) | null = null,
+  ) {
     this.name = name;
     this.sink = sink;
+    this.onInstruction = onInstruction;
   }
 
   line(text: string): void {
@@ -97,6 +104,7 @@ export class LackeyParser {
     } else if (c0 === 0x49 && t.startsWith('I  ')) {
       this.range(t, n);
       this.result.instructions++;
+      this.onInstruction?.();
       return;
     }
     if (BANNER.test(t) || t.trim() === '') {
@@ -156,9 +164,11 @@ export async function importLackeyStream(
 ): Promise<LackeyImportResult> {
   const filter =
     llc === undefined ? null : new LlcFilter(llc.sizeBytes, llc.ways, (u, w) => writer.append(u, w));
+  // An instruction counts before the accesses that follow its I line, so it precedes their misses.
   const parser = new LackeyParser(
     name,
     filter ? (u, w) => filter.access(u, w) : (u, w) => writer.append(u, w),
+    writer.timed ? () => writer.retire(1) : null,
   );
   // Lines are split here rather than with node:readline so that a failing input (a damaged gzip
   // stream) rejects this loop instead of just ending it.
@@ -177,6 +187,7 @@ export async function importLackeyStream(
   carry += decoder.end();
   if (carry.length > 0) parser.line(carry);
   filter?.flush();
+  if (writer.timed) writer.addDataAccesses(parser.result.accesses);
   parser.result.records = writer.records;
   return parser.result;
 }
@@ -212,6 +223,7 @@ export async function importLackeyFile(
   const writer = TraceWriter.create(output, {
     source: opts.source ?? `imported from lackey output ${path.basename(input)}${llcText}`,
     llcFiltered: opts.llc !== undefined,
+    timed: true,
   });
   try {
     const r = await importLackeyStream(stream, input, writer, opts.llc);

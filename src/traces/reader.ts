@@ -3,10 +3,14 @@ import { InputError } from '../util/errors.js';
 import { crc32 } from './crc32.js';
 import {
   BLOCK_HEADER_LEN,
+  BLOCK_HEADER_LEN_TIMED,
   END_LEN,
+  END_LEN_TIMED,
   FORMAT_VERSION,
+  FORMAT_VERSION_TIMED,
   GZIP_MAGIC,
   HEADER_FIXED_LEN,
+  HEADER_FIXED_LEN_TIMED,
   KNOWN_FLAGS,
   MAGIC,
   MAX_BLOCK_PAYLOAD,
@@ -44,6 +48,13 @@ export class TraceReader {
   count = 0;
   /** Records decoded since the start (or the latest rewind). */
   recordsRead = 0;
+  /** Timed traces (v2): instructions retired over the latest block's records; 0 for version 1. */
+  instructions = 0;
+  /** Instructions of the blocks decoded since the start (or the latest rewind). */
+  instructionsRead = 0;
+  /** Once the end marker has been read (v2): the program's total instructions and data accesses. */
+  endInstructions: number | null = null;
+  endDataAccesses: number | null = null;
 
   /** The open file, plain, or decompressed on the fly; null once closed. */
   private source: ByteSource | null;
@@ -55,6 +66,7 @@ export class TraceReader {
   private eof = false;
   private finished = false;
   private readonly compressed: boolean;
+  private blockHeaderLen = BLOCK_HEADER_LEN;
 
   private constructor(name: string, source: ByteSource, compressed: boolean) {
     this.name = name;
@@ -117,22 +129,35 @@ export class TraceReader {
     if (count === 0 || count > payloadLen) {
       this.fail(at + 4, `block record count ${count} is outside 1..${payloadLen} (corrupt block header)`);
     }
-    const total = BLOCK_HEADER_LEN + payloadLen;
+    const hl = this.blockHeaderLen;
+    const total = hl + payloadLen;
     if (this.ensure(total) < total) this.truncated(at, 'block', total);
     const q = this.pos;
-    const payloadStart = q + BLOCK_HEADER_LEN;
-    const stored = readU32(b, q + 8);
-    const computed = crc32(b.subarray(payloadStart, payloadStart + payloadLen), crc32(b.subarray(q, q + 8)));
+    const payloadStart = q + hl;
+    const stored = readU32(b, q + hl - 4);
+    const computed = crc32(
+      b.subarray(payloadStart, payloadStart + payloadLen),
+      crc32(b.subarray(q, q + hl - 4)),
+    );
     if (stored !== computed) {
       this.fail(
         at,
         `block checksum mismatch (stored 0x${hex(stored)}, computed 0x${hex(computed)}): the trace is corrupt`,
       );
     }
-    this.decode(payloadStart, payloadLen, count, at + BLOCK_HEADER_LEN);
+    let instructions = 0;
+    if (this.header.timed) {
+      instructions = readU64(b, q + 8);
+      if (instructions < 0) this.fail(at + 8, 'block instruction count exceeds 2^53 - 1');
+      if (this.instructionsRead + instructions > Number.MAX_SAFE_INTEGER)
+        this.fail(at + 8, 'the blocks count more than 2^53 - 1 instructions');
+    }
+    this.decode(payloadStart, payloadLen, count, at + hl);
     this.pos = payloadStart + payloadLen;
     this.count = count;
     this.recordsRead += count;
+    this.instructions = instructions;
+    this.instructionsRead += instructions;
     return count;
   }
 
@@ -145,6 +170,8 @@ export class TraceReader {
     this.finished = false;
     this.count = 0;
     this.recordsRead = 0;
+    this.instructions = 0;
+    this.instructionsRead = 0;
   }
 
   /** Closes the file; idempotent. */
@@ -187,16 +214,19 @@ export class TraceReader {
     }
     if (have < HEADER_FIXED_LEN) this.truncated(0, 'header', HEADER_FIXED_LEN);
     const version = b.readUInt16LE(8);
-    if (version !== FORMAT_VERSION) {
+    if (version !== FORMAT_VERSION && version !== FORMAT_VERSION_TIMED) {
       this.fail(
         8,
-        `unsupported trace format version ${version} (this numatier reads version ${FORMAT_VERSION})`,
+        `unsupported trace format version ${version} (this numatier reads versions ${FORMAT_VERSION} and ${FORMAT_VERSION_TIMED})`,
       );
     }
+    const timed = version === FORMAT_VERSION_TIMED;
+    const fixed = timed ? HEADER_FIXED_LEN_TIMED : HEADER_FIXED_LEN;
+    if (have < fixed && this.ensure(fixed) < fixed) this.truncated(0, 'header', fixed);
     const sourceLen = readU32(b, 28);
     if (sourceLen > MAX_SOURCE_LEN)
       this.fail(28, `source text length ${sourceLen} exceeds ${MAX_SOURCE_LEN} (corrupt header)`);
-    const total = HEADER_FIXED_LEN + sourceLen + 4;
+    const total = fixed + sourceLen + 4;
     if (this.ensure(total) < total) this.truncated(0, 'header', total);
     const stored = readU32(b, total - 4);
     const computed = crc32(b.subarray(0, total - 4));
@@ -216,24 +246,44 @@ export class TraceReader {
     if (b[17] !== 0 || b[18] !== 0 || b[19] !== 0) this.fail(17, 'reserved header bytes are not zero');
     const recordCount = readU64(b, 20);
     if (recordCount < 0) this.fail(20, 'record count exceeds 2^53 - 1');
+    let instructions: number | null = null;
+    let dataAccesses: number | null = null;
+    if (timed) {
+      instructions = readU64(b, 32);
+      if (instructions < 0) this.fail(32, 'instruction count exceeds 2^53 - 1');
+      dataAccesses = readU64(b, 40);
+      if (dataAccesses < 0) this.fail(40, 'data access count exceeds 2^53 - 1');
+      this.blockHeaderLen = BLOCK_HEADER_LEN_TIMED;
+    }
     let source: string;
     try {
-      source = new TextDecoder('utf-8', { fatal: true }).decode(
-        b.subarray(HEADER_FIXED_LEN, HEADER_FIXED_LEN + sourceLen),
-      );
+      source = new TextDecoder('utf-8', { fatal: true }).decode(b.subarray(fixed, fixed + sourceLen));
     } catch {
-      this.fail(HEADER_FIXED_LEN, 'source text is not valid UTF-8');
+      this.fail(fixed, 'source text is not valid UTF-8');
     }
     this.pos = total;
-    return { version, flags, pageSize, lineShift, recordCount, source, byteLength: total };
+    return {
+      version,
+      flags,
+      pageSize,
+      lineShift,
+      recordCount,
+      source,
+      byteLength: total,
+      timed,
+      instructions,
+      dataAccesses,
+    };
   }
 
   private readEnd(at: number): number {
-    if (this.ensure(END_LEN) < END_LEN) this.truncated(at, 'end marker', END_LEN);
+    const timed = this.header.timed;
+    const len = timed ? END_LEN_TIMED : END_LEN;
+    if (this.ensure(len) < len) this.truncated(at, 'end marker', len);
     const p = this.pos;
     const b = this.buf;
-    const stored = readU32(b, p + 16);
-    const computed = crc32(b.subarray(p, p + 16));
+    const stored = readU32(b, p + len - 4);
+    const computed = crc32(b.subarray(p, p + len - 4));
     if (stored !== computed) {
       this.fail(
         at,
@@ -252,7 +302,27 @@ export class TraceReader {
     if (this.header.recordCount !== 0 && this.header.recordCount !== total) {
       this.fail(20, `header counts ${this.header.recordCount} records but the trace holds ${total}`);
     }
-    this.pos = p + END_LEN;
+    if (timed) {
+      const instr = readU64(b, p + 16);
+      if (instr < 0) this.fail(at + 16, 'end marker instruction count exceeds 2^53 - 1');
+      // Instructions after the last record are in the total but in no block.
+      if (instr < this.instructionsRead) {
+        this.fail(
+          at + 16,
+          `end marker counts ${instr} instructions but the blocks hold ${this.instructionsRead}`,
+        );
+      }
+      const acc = readU64(b, p + 24);
+      if (acc < 0) this.fail(at + 24, 'end marker data access count exceeds 2^53 - 1');
+      const h = this.header;
+      if (h.instructions !== 0 && h.instructions !== instr)
+        this.fail(32, `header counts ${h.instructions} instructions but the end marker ${instr}`);
+      if (h.dataAccesses !== 0 && h.dataAccesses !== acc)
+        this.fail(40, `header counts ${h.dataAccesses} data accesses but the end marker ${acc}`);
+      this.endInstructions = instr;
+      this.endDataAccesses = acc;
+    }
+    this.pos = p + len;
     if (this.ensure(1) > 0) this.fail(this.offset(), 'unexpected data after the end marker');
     this.finished = true;
     this.count = 0;

@@ -53,6 +53,8 @@ export interface RecordResult {
   records: number;
   /** Data accesses the program made (a read-modify-write counts twice), when the recorder reports it. */
   accesses: number | null;
+  /** Instructions the program executed, when the recorder reports it. */
+  instructions: number | null;
   wallSeconds: number;
 }
 
@@ -221,7 +223,8 @@ function smokeTest(libDir: string): void {
   }
 }
 
-const SUMMARY = /^numatrace: (\d+) accesses, (\d+) records, (\d+) dropped/;
+const SUMMARY =
+  /^numatrace: (\d+) accesses, (\d+) records, (\d+) dropped(?: \(address >= 2\^56\), (\d+) instructions)?/;
 
 /** Runs `opts.command` under Valgrind and writes the trace to `opts.out`. */
 export async function recordTrace(opts: RecordOptions): Promise<RecordResult> {
@@ -289,11 +292,13 @@ async function recordWithTool(
     ],
   });
   let accesses: number | null = null;
+  let instructions: number | null = null;
   let writeFailed = false;
   const messages = collectLines(child.stdio[3] as Readable, (line) => {
     const m = SUMMARY.exec(line);
     if (m) {
       accesses = Number(m[1]);
+      if (m[4] !== undefined) instructions = Number(m[4]);
       if (Number(m[3]) > 0) log(`numatier: ${m[3]} accesses at addresses >= 2^56 were not recorded`);
       if (line.includes('WRITE FAILED')) writeFailed = true;
     } else if (WRITE_FAILED.test(line)) {
@@ -312,7 +317,7 @@ async function recordWithTool(
     if (writeFailed) throw new InputError(`trace record: ${writeFailure(tmp)}`, 1);
     const records = verify(tmp);
     await moveInto(tmp, opts.out);
-    return { method: 'numatrace', exitCode: exit.code, signal: exit.signal, records, accesses };
+    return { method: 'numatrace', exitCode: exit.code, signal: exit.signal, records, accesses, instructions };
   } finally {
     fs.rmSync(tmp, { force: true });
   }
@@ -335,6 +340,7 @@ async function recordWithLackey(opts: RecordOptions): Promise<Recorded> {
   const writer = TraceWriter.create(opts.out, {
     source: `valgrind --tool=lackey: ${opts.command.join(' ')}${llcText}`,
     llcFiltered: opts.llc !== undefined,
+    timed: true,
   });
   const exited = childExit(child);
   try {
@@ -347,6 +353,7 @@ async function recordWithLackey(opts: RecordOptions): Promise<Recorded> {
       signal: exit.signal,
       records: r.records,
       accesses: r.accesses,
+      instructions: r.instructions,
     };
   } catch (e) {
     writer.abort();

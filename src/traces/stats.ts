@@ -5,6 +5,8 @@ import { TraceReader } from './reader.js';
 export interface TraceStats {
   file: string;
   source: string;
+  /** 1: records only; 2: blocks also carry the instructions retired between records. */
+  format_version: number;
   llc_filtered: boolean;
   page_size: number;
   line_size: number;
@@ -22,6 +24,14 @@ export interface TraceStats {
   /** Fraction of all accesses that go to those pages. */
   hottest_1pct_access_share: number;
   hottest_10pct_access_share: number;
+  /** Instructions the program retired (end marker of a timed trace); null for version 1. */
+  instructions: number | null;
+  /** Instructions over the blocks' records, i.e. up to the last record (≤ instructions). */
+  instructions_in_blocks: number | null;
+  /** The program's data accesses before any cache filter (timed traces); null for version 1. */
+  data_accesses: number | null;
+  /** instructions_in_blocks / records: instructions between consecutive records. */
+  instructions_per_record: number | null;
 }
 
 /**
@@ -62,9 +72,11 @@ export function traceStats(file: string): TraceStats {
     };
     const [k1, s1] = top(0.01);
     const [k10, s10] = top(0.1);
+    const timed = r.header.timed;
     return {
       file,
       source: r.header.source,
+      format_version: r.header.version,
       llc_filtered: (r.header.flags & 1) !== 0,
       page_size: r.header.pageSize,
       line_size: 2 ** r.header.lineShift,
@@ -78,6 +90,10 @@ export function traceStats(file: string): TraceStats {
       hottest_10pct_pages: k10,
       hottest_1pct_access_share: s1,
       hottest_10pct_access_share: s10,
+      instructions: timed ? r.endInstructions : null,
+      instructions_in_blocks: timed ? r.instructionsRead : null,
+      data_accesses: timed ? r.endDataAccesses : null,
+      instructions_per_record: timed ? (records === 0 ? 0 : r.instructionsRead / records) : null,
     };
   } finally {
     r.close();
@@ -98,6 +114,16 @@ export function formatTraceStats(s: TraceStats): string {
       `footprint:       ${s.footprint_bytes} bytes (${mib(s.footprint_bytes)})`,
       `hottest 1 %:     ${s.hottest_1pct_pages} pages take ${pct(s.hottest_1pct_access_share)} of accesses`,
       `hottest 10 %:    ${s.hottest_10pct_pages} pages take ${pct(s.hottest_10pct_access_share)} of accesses`,
-    ].join('\n') + '\n'
+      s.instructions === null
+        ? `instructions:    not recorded (format version ${s.format_version}); replay charges compute_ns`
+        : `instructions:    ${s.instructions} (${s.instructions_in_blocks} up to the last record, ${(s.instructions_per_record ?? 0).toFixed(1)} per record)`,
+      s.data_accesses === null
+        ? null
+        : s.llc_filtered
+          ? `data accesses:   ${s.data_accesses} before the cache filter${s.data_accesses > 0 ? ` (${pct(s.records / s.data_accesses)} became records)` : ''}`
+          : `data accesses:   ${s.data_accesses} (a record per cache line each touched)`,
+    ]
+      .filter((l) => l !== null)
+      .join('\n') + '\n'
   );
 }

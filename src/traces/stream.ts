@@ -1,6 +1,11 @@
 import * as path from 'node:path';
 import { InputError } from '../util/errors.js';
-import { checkFillArgs, MAX_FOOTPRINT_PAGES, type AccessStream } from '../workloads/types.js';
+import {
+  checkFillArgs,
+  MAX_FOOTPRINT_PAGES,
+  type AccessStream,
+  type ComputeModel,
+} from '../workloads/types.js';
 import { PageIndex } from './page-index.js';
 import { TraceReader } from './reader.js';
 
@@ -11,11 +16,23 @@ export interface TraceStreamOptions {
   loop: boolean;
   /** Virtual pages of the task; default: the trace's distinct pages. Smaller values fold (see below). */
   footprintPages?: number;
-  /** Compute time between consecutive accesses, ns. */
-  computeNs: number;
+  /** Compute time between consecutive accesses, ns: a constant that overrides the trace's own time. */
+  computeNs?: number;
+  /** Timed traces: compute = instructions × cpi / cpuGhz (defaults below); excludes computeNs. */
+  instructionModel?: { cpi?: number; cpuGhz?: number };
   /** The trace's own read/write bits are replayed; there is nothing to override. */
   writeRatioOverride?: never;
 }
+
+/**
+ * Base cycles per instruction when a timed trace is replayed, memory stalls excluded (replay adds
+ * them per miss). An assumption, not a measurement: docs/traces.md, "Compute time", says why 1.
+ */
+export const DEFAULT_CPI = 1;
+/** Core clock, GHz: the Xeon Platinum 8260 of the FAST'20 Optane study (docs/traces.md). */
+export const DEFAULT_CPU_GHZ = 2.2;
+/** Compute per access of an untimed trace given no compute_ns (what replay always charged). */
+export const DEFAULT_COMPUTE_NS = 0;
 
 /**
  * Replays a trace as an AccessStream.
@@ -33,7 +50,9 @@ export interface TraceStreamOptions {
  */
 export class TraceStream implements AccessStream {
   readonly footprintPages: number;
-  readonly computeNsPerAccess: number;
+  /** Per block for the instruction model (its instructions × ns per instruction / its records). */
+  computeNsPerAccess: number;
+  readonly computeModel: ComputeModel;
   readonly phase = 'trace';
   /** Distinct pages in the trace. */
   readonly distinctPages: number;
@@ -51,12 +70,47 @@ export class TraceStream implements AccessStream {
   private encLen = 0;
   private encPos = 0;
   private ended = false;
+  /** ns per instruction of the instruction model; 0 for a constant. */
+  private readonly nsPerInstruction: number;
 
-  constructor(file: string, opts: { loop: boolean; footprintPages?: number; computeNs: number }) {
-    if (!(opts.computeNs >= 0 && Number.isFinite(opts.computeNs))) {
-      throw new RangeError(`computeNs must be a finite number >= 0, got ${opts.computeNs}`);
+  constructor(
+    file: string,
+    opts: {
+      loop: boolean;
+      footprintPages?: number;
+      computeNs?: number;
+      instructionModel?: { cpi?: number; cpuGhz?: number };
+    },
+  ) {
+    const { computeNs, instructionModel } = opts;
+    if (computeNs !== undefined && !(computeNs >= 0 && Number.isFinite(computeNs))) {
+      throw new RangeError(`computeNs must be a finite number >= 0, got ${computeNs}`);
     }
+    if (computeNs !== undefined && instructionModel !== undefined)
+      throw new RangeError('computeNs and instructionModel exclude each other');
+    const cpi = instructionModel?.cpi ?? DEFAULT_CPI;
+    const ghz = instructionModel?.cpuGhz ?? DEFAULT_CPU_GHZ;
+    if (!(cpi > 0 && Number.isFinite(cpi)))
+      throw new RangeError(`cpi must be a finite number > 0, got ${cpi}`);
+    if (!(ghz > 0 && Number.isFinite(ghz)))
+      throw new RangeError(`cpuGhz must be a finite number > 0, got ${ghz}`);
     this.reader = TraceReader.open(file);
+    if (computeNs !== undefined) {
+      this.computeModel = { source: 'compute_ns', compute_ns: computeNs };
+    } else if (this.reader.header.timed) {
+      this.computeModel = { source: 'trace instructions', cpi, cpu_ghz: ghz, ns_per_instruction: cpi / ghz };
+    } else {
+      if (instructionModel !== undefined) {
+        this.reader.close();
+        throw new InputError(
+          `${file}: the trace has no instruction counts (format version ${this.reader.header.version}), so cpi and cpu_ghz cannot apply; give compute_ns, or record it again`,
+        );
+      }
+      this.computeModel = { source: 'default per access', compute_ns: DEFAULT_COMPUTE_NS };
+    }
+    const m = this.computeModel;
+    this.nsPerInstruction = m.source === 'trace instructions' ? m.ns_per_instruction : 0;
+    this.computeNsPerAccess = m.source === 'trace instructions' ? 0 : m.compute_ns;
     try {
       this.unitsPerPage = this.reader.unitsPerPage;
       this.index = new PageIndex();
@@ -95,7 +149,6 @@ export class TraceStream implements AccessStream {
       throw e;
     }
     this.loop = opts.loop;
-    this.computeNsPerAccess = opts.computeNs;
   }
 
   fill(buf: Int32Array, maxCount: number): number {
@@ -152,6 +205,9 @@ export class TraceStream implements AccessStream {
     }
     this.encLen = n;
     this.encPos = 0;
+    // fill() never crosses a block, so one value holds for every access it returns.
+    if (this.nsPerInstruction > 0)
+      this.computeNsPerAccess = (this.reader.instructions * this.nsPerInstruction) / n;
     return true;
   }
 }
@@ -164,7 +220,8 @@ export function createTraceStream(opts: TraceStreamOptions, baseDir: string): Tr
   const file = path.isAbsolute(opts.path) ? opts.path : path.resolve(baseDir, opts.path);
   return new TraceStream(file, {
     loop: opts.loop,
-    computeNs: opts.computeNs,
+    ...(opts.computeNs !== undefined ? { computeNs: opts.computeNs } : {}),
+    ...(opts.instructionModel !== undefined ? { instructionModel: opts.instructionModel } : {}),
     ...(opts.footprintPages !== undefined ? { footprintPages: opts.footprintPages } : {}),
   });
 }

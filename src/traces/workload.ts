@@ -9,8 +9,11 @@ import { createTraceStream } from './stream.js';
 /**
  * The scenario form of a trace workload, for the workload union:
  *
- *   workload: { pattern: trace, trace: traces/redis.ntrace.gz, loop: true, compute_ns: 20 }
+ *   workload: { pattern: trace, trace: traces/redis.ntrace.gz, loop: true, cpi: 0.8 }
  *
+ * Compute between accesses: a timed trace (format version 2) is charged its own instructions ×
+ * cpi / cpu_ghz; compute_ns instead charges a constant per access (and excludes cpi/cpu_ghz); an
+ * untimed trace without compute_ns is charged the default constant, 0 ns.
  * write_ratio is not accepted (the trace's own read/write bits are replayed), nor are the other
  * patterns' fields. footprint is optional: by default the task's footprint is the trace's distinct
  * pages; a smaller size folds the trace onto it (docs/traces.md, "Address mapping").
@@ -47,7 +50,25 @@ export const traceWorkloadSchema = z.strictObject({
       error: (iss) => `expected a number ≥ 0, got ${got(iss.input)}`,
     })
     .optional()
-    .describe('compute time between consecutive accesses, ns (default 0)'),
+    .describe(
+      'compute time between consecutive accesses, ns, a constant; excludes cpi and cpu_ghz. Default: a timed trace (format 2) is charged its instructions, an untimed one 0',
+    ),
+  cpi: z
+    .number()
+    .refine((v) => v > 0 && Number.isFinite(v), {
+      error: (iss) => `expected a number > 0, got ${got(iss.input)}`,
+    })
+    .optional()
+    .describe(
+      "timed traces: base cycles per instruction, memory stalls excluded; compute between misses = the trace's instructions × cpi / cpu_ghz (default 1)",
+    ),
+  cpu_ghz: z
+    .number()
+    .refine((v) => v > 0 && Number.isFinite(v), {
+      error: (iss) => `expected a number > 0, got ${got(iss.input)}`,
+    })
+    .optional()
+    .describe('timed traces: core clock in GHz for the instruction model (default 2.2)'),
   footprint: z
     .string()
     .refine((v) => footprintProblem(v) === null, {
@@ -82,13 +103,26 @@ export function createTraceWorkload(
   field: readonly PropertyKey[] = ['workload'],
 ): AccessStream {
   const w = parseWith(traceWorkloadSchema, spec, field);
+  if (w.compute_ns !== undefined && (w.cpi !== undefined || w.cpu_ghz !== undefined)) {
+    throw new InputError(
+      `${fieldPath([...field, 'compute_ns'])}: compute_ns (a constant per access) and ${w.cpi !== undefined ? 'cpi' : 'cpu_ghz'} (time from the trace's instructions) exclude each other; give one`,
+    );
+  }
   let stream: AccessStream;
   try {
     stream = createTraceStream(
       {
         path: w.trace,
         loop: w.loop ?? false,
-        computeNs: w.compute_ns ?? 0,
+        ...(w.compute_ns !== undefined ? { computeNs: w.compute_ns } : {}),
+        ...(w.cpi !== undefined || w.cpu_ghz !== undefined
+          ? {
+              instructionModel: {
+                ...(w.cpi !== undefined ? { cpi: w.cpi } : {}),
+                ...(w.cpu_ghz !== undefined ? { cpuGhz: w.cpu_ghz } : {}),
+              },
+            }
+          : {}),
         ...(w.footprint !== undefined
           ? { footprintPages: bytesToPages(parseSize(w.footprint, 'footprint')) }
           : {}),

@@ -1,4 +1,4 @@
-import { checkFillArgs, type AccessStream } from './types.js';
+import { checkFillArgs, type AccessStream, type ComputeModel } from './types.js';
 
 /** Ends `inner` after `total` accesses (the workload's `accesses` field). */
 export class LimitStream implements AccessStream {
@@ -17,6 +17,10 @@ export class LimitStream implements AccessStream {
 
   get phase(): string {
     return this.inner.phase;
+  }
+
+  get computeModel(): ComputeModel | undefined {
+    return this.inner.computeModel;
   }
 
   get computeNsPerAccess(): number {

@@ -16,12 +16,24 @@ export interface AccessStream {
   readonly computeNsPerAccess: number;
   /** Name of the current phase (for time series), e.g. "zipfian". */
   readonly phase: string;
+  /** Where computeNsPerAccess comes from, for the summary; absent: the workload's compute_ns. */
+  readonly computeModel?: ComputeModel;
   /**
    * Releases what the stream holds (a trace's open file); the stream then ends. Idempotent. Whoever
    * opens a stream closes it, in a `finally`, however the run ends.
    */
   close(): void;
 }
+
+/**
+ * How a stream's compute time between accesses is derived (summary.json `vms[].compute_model`):
+ * - 'compute_ns': the constant the scenario gave;
+ * - 'trace instructions': a timed trace's instructions × cpi / cpu_ghz, per block of records;
+ * - 'default per access': an untimed trace (format version 1) without compute_ns: the default constant.
+ */
+export type ComputeModel =
+  | { source: 'compute_ns' | 'default per access'; compute_ns: number }
+  | { source: 'trace instructions'; cpi: number; cpu_ghz: number; ns_per_instruction: number };
 
 /** Largest footprint a stream may have: encoded accesses (vpn << 1 | w) must stay positive int32. */
 export const MAX_FOOTPRINT_PAGES = 2 ** 30;

@@ -58,7 +58,9 @@ export function registerTraceCommand(program: Command): void {
       });
       const rate =
         r.accesses !== null ? `, ${(r.accesses / r.wallSeconds / 1e6).toFixed(1)} M accesses/s` : '';
-      const acc = r.accesses !== null ? ` of ${r.accesses} accesses` : '';
+      const acc =
+        (r.accesses !== null ? ` of ${r.accesses} accesses` : '') +
+        (r.instructions !== null ? ` and ${r.instructions} instructions` : '');
       process.stderr.write(
         `numatier: ${o.out}: ${r.records} records${acc} recorded with ${r.method} in ${r.wallSeconds.toFixed(2)} s${rate}\n`,
       );
