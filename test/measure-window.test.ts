@@ -83,6 +83,25 @@ describe('measure: the window after warm-up', () => {
     assert.match(text, /a: the measured window never opened/);
   });
 
+  it("warmup_ms counts the VM's own time: from its start_ms, not from the run's start", () => {
+    const sc = resolveScenario(
+      {
+        name: 'late',
+        duration_ms: 40,
+        topology: twoTierTopology({ dram: '64MiB', slow: '64MiB' }),
+        vms: [{ name: 'a', start_ms: 15, workload: passThenUniform }],
+        measure: { warmup_ms: 10 },
+      },
+      process.cwd(),
+      'late',
+    );
+    const v = runScenario(sc, 1).summary.vms[0];
+    assert.ok(
+      v.measured !== null && v.measured.from_ms >= 25 && v.measured.from_ms < 26,
+      JSON.stringify(v.measured),
+    );
+  });
+
   it('a VM that has not touched its whole footprint is flagged in the summary and the table', () => {
     const wl = { footprint: '64MiB', pattern: 'uniform' };
     const { summary } = runScenario(scenario(undefined, wl, 2), 1);

@@ -73,6 +73,39 @@ describe('--out and what is already there', () => {
     assert.deepEqual(readdirSync(d), ['notes.txt']);
   });
 
+  it('a file the user added to an earlier result is not deleted without --force', () => {
+    const d = fresh();
+    const out = join(d, 'r');
+    writeOutputDir(out, versionFiles(1), { kind: 'test' });
+    writeFileSync(join(out, 'my-notes.md'), 'mine');
+    assert.throws(
+      () => writeOutputDir(out, versionFiles(2), { kind: 'test' }),
+      /earlier numatier result with files numatier did not write \(my-notes\.md\)/,
+    );
+    assert.equal(readFileSync(join(out, 'my-notes.md'), 'utf8'), 'mine');
+    assert.equal(versionOf(join(d, 'r'), 4), null, 'four files: the result was left as it was');
+    writeOutputDir(out, versionFiles(2), { kind: 'test', force: true });
+    assert.equal(versionOf(out, 3), 2);
+  });
+
+  it('a working directory inside the result whose name starts with ".." is still inside it', () => {
+    const d = fresh();
+    const out = join(d, 'r');
+    writeOutputDir(out, versionFiles(1), { kind: 'test' });
+    mkdirSync(join(out, '..notes'));
+    const prev = process.cwd();
+    process.chdir(join(out, '..notes'));
+    try {
+      assert.throws(
+        () => writeOutputDir(out, versionFiles(2), { kind: 'test', force: true }),
+        /working directory or one of its parents/,
+      );
+    } finally {
+      process.chdir(prev);
+    }
+    assert.ok(existsSync(join(out, '..notes')));
+  });
+
   it('the working directory and its parents are refused, even with --force', () => {
     const d = fresh();
     const prev = process.cwd();

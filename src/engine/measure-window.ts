@@ -64,7 +64,7 @@ export class MeasureWindow {
     const r = this.rule;
     const due =
       r.kind === 'warmup-ms'
-        ? t.clockNs >= r.ms * 1e6
+        ? t.clockNs - t.startNs >= r.ms * 1e6
         : r.kind === 'warmup-accesses'
           ? t.stats.accesses >= r.accesses
           : r.kind === 'after-first-pass'

@@ -93,6 +93,8 @@ export class Task {
   len = 0;
   finished = false;
   readonly stats: TaskStats;
+  /** When the task starts (its VM's start_ms), ns. */
+  readonly startNs: number;
   /** Latency from this task's CPU node, indexed (memNode << 1) | isWrite. */
   readonly latTable: Int32Array;
   readonly idealRead: number;
@@ -106,6 +108,7 @@ export class Task {
     this.stream = spec.stream;
     this.mlp = spec.mlp;
     this.t[0] = spec.startNs;
+    this.startNs = spec.startNs;
     this.stats = new TaskStats(nodes);
     this.latTable = lat.table[spec.as.cpuNode];
     this.idealRead = lat.idealLatency(spec.as.cpuNode, false);
@@ -399,7 +402,8 @@ export class Simulation {
 
   private runTask(t: Task): void {
     if (!t.as.alive) {
-      this.finishTask(t, this.now);
+      // Killed by another task's fault: it ended when the OOM killer chose it.
+      this.finishTask(t, t.as.killedAtNs >= 0 ? t.as.killedAtNs : this.now);
       return;
     }
     if (t.pos >= t.len) {
@@ -427,7 +431,8 @@ export class Simulation {
     if (t.kernelMemory !== null) t.clockNs += t.kernelMemory.accountChunk(t, n);
     if (this.measure !== null) this.measure.check(t);
     if (!t.as.alive) {
-      this.finishTask(t, this.now);
+      // Killed by its own fault: the slice stopped there, and its clock says when.
+      this.finishTask(t, t.clockNs);
       return;
     }
     this.q.push(t.clockNs, PRIO_TASK, { kind: 0, task: t });

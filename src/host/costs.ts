@@ -17,9 +17,9 @@ export interface KernelCosts {
   /** Migrating one mapped 4 KiB page on its own: unmap, TLB shootdown, copy, remap. */
   migratePageNs: number;
   /**
-   * Demoting one 4 KiB page in reclaim: the page is already unmapped by reclaim (its TLB
-   * entries flushed in one batch for the whole list), so only allocation, copy and the new
-   * rmap are left.
+   * Demoting one 4 KiB page in reclaim: shrink_folio_list() collects the demotion candidates
+   * and demote_folio_list() hands the batch to migrate_pages(), which unmaps the whole batch
+   * and flushes the TLB once for it (batched flushing, 2023): no shootdown per page.
    */
   demotePageNs: number;
   /** Reclaim scanning cost per page looked at (rmap walk, reference check). */

@@ -429,7 +429,7 @@ function demoteBatch(
       // The demoted page arrives cold: inactive, unreferenced, not young, not hint-marked.
       fr.addHead(inactiveList, p); // migratePage unlinks from the current list
       host.migratePage(p, dst, DEMOTE_KEEP_FLAGS, req.reason ?? DEMOTE_REASON[req.reclaimer], PTE_DIRTY);
-      // No TLB shootdown of its own: shrink_folio_list() unmapped the batch and flushed once.
+      // No TLB shootdown of its own: migrate_pages() unmaps the batch and flushes once for it.
       host.reclaimCostNs += host.costs.demotePageNs;
       demoted++;
       continue;

@@ -10,7 +10,7 @@ import {
   rmdirSync,
   writeFileSync,
 } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { InputError } from '../util/errors.js';
 import { packageVersion } from '../util/version.js';
@@ -30,6 +30,8 @@ export const RESULT_MARKER = '.numatier-result';
 export interface ResultMarker {
   numatier: string;
   kind: string;
+  /** The files numatier wrote: anything else found in the directory is the user's. */
+  files: string[];
 }
 
 export interface WriteOutputOptions {
@@ -41,14 +43,25 @@ export interface WriteOutputOptions {
   beforeSwap?: () => void;
 }
 
-/** Whether `dir` is a complete numatier result. */
-export function isResultDir(dir: string): boolean {
+function readMarker(dir: string): Partial<ResultMarker> | null {
   try {
     const m = JSON.parse(readFileSync(join(dir, RESULT_MARKER), 'utf8')) as Partial<ResultMarker>;
-    return typeof m.numatier === 'string';
+    return typeof m.numatier === 'string' ? m : null;
   } catch {
-    return false;
+    return null;
   }
+}
+
+/** Whether `dir` is a complete numatier result. */
+export function isResultDir(dir: string): boolean {
+  return readMarker(dir) !== null;
+}
+
+/** Files in result `dir` that its marker does not list: added by someone else since. */
+function foreignFiles(dir: string): string[] {
+  const m = readMarker(dir);
+  const ours = new Set([RESULT_MARKER, ...(Array.isArray(m?.files) ? m.files : [])]);
+  return readdirSync(dir).filter((n) => !ours.has(n));
 }
 
 /** A sibling name unique to this process and thread: `.NAME.KIND-PID-TID-RANDOM`. */
@@ -122,7 +135,7 @@ function removeCreated(created: string | undefined, deepest: string): void {
 function refusal(dir: string, force: boolean): string | null {
   // Renaming the directory one stands in (or a parent of it) aside would pull the ground away.
   const rel = relative(dir, process.cwd());
-  if (rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))) {
+  if (rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel))) {
     return `--out ${dir}: is the working directory or one of its parents; name a directory for the result`;
   }
   let st;
@@ -131,14 +144,22 @@ function refusal(dir: string, force: boolean): string | null {
   } catch {
     return null; // nothing there
   }
-  if (st.isDirectory() && isResultDir(dir)) return null;
-  if (st.isDirectory() && readdirSync(dir).length === 0) return null;
-  if (force) return null;
-  const what = st.isDirectory()
-    ? 'a directory that is not a numatier result'
-    : st.isSymbolicLink()
-      ? 'a symbolic link'
-      : 'a file';
+  let what: string;
+  try {
+    if (st.isDirectory() && isResultDir(dir)) {
+      const added = foreignFiles(dir);
+      if (added.length === 0 || force) return null;
+      what = `an earlier numatier result with files numatier did not write (${added.slice(0, 3).join(', ')}${added.length > 3 ? ', …' : ''})`;
+    } else if (st.isDirectory()) {
+      if (readdirSync(dir).length === 0 || force) return null;
+      what = 'a directory that is not a numatier result';
+    } else {
+      if (force) return null;
+      what = st.isSymbolicLink() ? 'a symbolic link' : 'a file';
+    }
+  } catch (e) {
+    return `--out ${dir}: cannot read it (${(e as NodeJS.ErrnoException).code ?? String(e)})`;
+  }
   return `--out ${dir}: is ${what}; refusing to replace it (choose another path, or add --force)`;
 }
 
@@ -159,13 +180,21 @@ export function writeOutputDir(dir: string, files: Record<string, string>, o: Wr
   if (why !== null) throw new InputError(why);
   const parent = dirname(dir);
   const created = mkdirParents(parent);
-  recoverOutputDir(dir);
+  try {
+    recoverOutputDir(dir);
+  } catch {
+    // another writer is recovering the same path; its leftovers are dealt with next time
+  }
   const tmp = siblingName(dir, 'tmp');
   let aside: string | null = null;
   try {
     mkdirSync(tmp);
     for (const [name, text] of Object.entries(files)) writeFileSync(join(tmp, name), text);
-    const marker: ResultMarker = { numatier: packageVersion(), kind: o.kind };
+    const marker: ResultMarker = {
+      numatier: packageVersion(),
+      kind: o.kind,
+      files: Object.keys(files).sort(),
+    };
     writeFileSync(join(tmp, RESULT_MARKER), JSON.stringify(marker) + '\n');
     o.beforeSwap?.();
     if (existsSync(dir) || isBrokenLink(dir)) {
@@ -175,8 +204,16 @@ export function writeOutputDir(dir: string, files: Record<string, string>, o: Wr
     renameSync(tmp, dir);
   } catch (e) {
     rmSync(tmp, { recursive: true, force: true });
-    // Put the earlier result back if the new one never arrived.
-    if (aside !== null && !existsSync(dir)) renameSync(aside, dir);
+    if (aside !== null) {
+      // Put the earlier result back if the new one never arrived; if another writer's result
+      // took the place meanwhile, the earlier one (ours to remove) goes.
+      try {
+        if (!existsSync(dir)) renameSync(aside, dir);
+        else rmSync(aside, { recursive: true, force: true });
+      } catch {
+        // recoverOutputDir() of a later run puts it back or removes it
+      }
+    }
     removeCreated(created, parent);
     throw new InputError(
       `--out ${dir}: cannot write results (${(e as NodeJS.ErrnoException).code ?? String(e)})`,

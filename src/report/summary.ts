@@ -271,7 +271,8 @@ export function buildSummary(run: BuiltRun): Summary {
       promote_mib_per_s: round((up * PAGE_SIZE) / 2 ** 20 / secs, 3),
       demote_mib_per_s: round((L.down[t.as.id] * PAGE_SIZE) / 2 ** 20 / secs, 3),
       thrashing: pingpong >= 1000 && pingpong >= 0.1 * up,
-      footprint_touched: round(t.as.pages > 0 ? t.as.touchedPages / t.as.pages : 1),
+      // Rounded down, so that a footprint with a page left untouched never reads 1.
+      footprint_touched: t.as.pages > 0 ? Math.floor((t.as.touchedPages / t.as.pages) * 1e6) / 1e6 : 1,
       measured: measuredFigures(run, t),
       kernel_memory: kernelMemoryOf(run.kernelMemory[i] ?? null, ids),
       compute_model: computeModelOf(t),

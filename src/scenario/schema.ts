@@ -118,7 +118,9 @@ const costsSchema = z.strictObject({
     .number()
     .nonnegative()
     .optional()
-    .describe('a page demoted in reclaim, already unmapped: no TLB shootdown of its own (default 1000)'),
+    .describe(
+      'a page demoted in reclaim, migrated with its batch: no TLB shootdown of its own (default 1000)',
+    ),
   scan_page_ns: z.number().nonnegative().optional(),
   hint_fault_ns: z.number().nonnegative().optional(),
   numa_scan_pte_ns: z.number().nonnegative().optional(),

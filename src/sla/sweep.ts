@@ -6,6 +6,7 @@ import { buildRun } from '../scenario/build.js';
 import { applyOverrides, resolveScenario, type ResolvedScenario } from '../scenario/load.js';
 import type { ScenarioInput } from '../scenario/schema.js';
 import { InputError } from '../util/errors.js';
+import { MAX_DURATION_MS, MAX_SAMPLES } from '../scenario/limits.js';
 
 /**
  * The SLA curve of one VM (idea S15): its workload run over a range of fast ratios, each point
@@ -268,7 +269,7 @@ function settingsOf(
     with_neighbours: o.withNeighbours,
     seed: run.summary.seed,
     duration_ms: run.scenario.durationNs / 1e6,
-    time_cap_ms: durationMs * TIME_CAP_FACTOR,
+    time_cap_ms: Math.min(durationMs * TIME_CAP_FACTOR, MAX_DURATION_MS),
     accesses_per_point: accesses,
     measured_from: 'first access',
   };
@@ -328,8 +329,13 @@ export function pointScenario(
   // Warm-up and sampling as in a run of the counting duration, however long the cap.
   r.warmup_ms = Math.min(r.warmup_ms ?? countingMs * RATIO_DEFAULTS.warmupFraction, countingMs / 2);
   input.ratio = r;
-  input.duration_ms = durationMs;
-  input.sample_interval_ms = Math.min(base.sampleIntervalNs / 1e6, countingMs);
+  // The cap is the sweep's, not the user's: kept within a run's bounds, sampled no finer than
+  // a run may be (scenario/limits.ts).
+  input.duration_ms = Math.min(durationMs, MAX_DURATION_MS);
+  input.sample_interval_ms = Math.max(
+    Math.min(base.sampleIntervalNs / 1e6, countingMs),
+    input.duration_ms / MAX_SAMPLES,
+  );
   if (accesses !== null) {
     vm.workload = { ...vm.workload, accesses: Math.min(vm.workload.accesses ?? Infinity, accesses) };
   }

@@ -16,8 +16,9 @@ export function formatNodelist(ids: Iterable<number>): string {
   return parts.join(',');
 }
 
-/** Largest CPU id a list may name (the kernel's NR_CPUS is at most 8192 in Debian's config). */
-const MAX_LIST_ID = 2 ** 31 - 1;
+/** Largest CPU id: NR_CPUS - 1 with NR_CPUS = 8192, Debian's amd64 CONFIG_NR_CPUS (and 2^13, the CPU field of last_cpupid). */
+export const MAX_CPU_ID = 8191;
+const MAX_LIST_ID = MAX_CPU_ID;
 
 /**
  * Parses a CPU or node list as the kernel reads it (bitmap_parselist(): "0-3,8,10-11"; the
@@ -36,7 +37,7 @@ export function parseCpulist(text: string): number[] | string {
     const used = m[3] === undefined ? 1 : Number(m[3]);
     const group = m[4] === undefined ? 1 : Number(m[4]);
     if (b < a) return `range ${JSON.stringify(part.trim())} ends before it starts`;
-    if (b > MAX_LIST_ID) return `CPU id ${b} is too large (at most ${MAX_LIST_ID})`;
+    if (b > MAX_LIST_ID) return `CPU id ${b} is too large (at most ${MAX_LIST_ID}: NR_CPUS is 8192)`;
     if (used < 1 || group < 1 || used > group)
       return `stride ${JSON.stringify(part.trim())}: expected first:used/group with 1 ≤ used ≤ group`;
     if (b - a > 1 << 20) return `range ${JSON.stringify(part.trim())} has more than 2^20 CPUs`;

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { InputError, fieldPath } from '../util/errors.js';
 import { formatZodIssue } from '../util/validate.js';
 import { MAX_NUMNODES } from './zonelist.js';
+import { MAX_CPU_ID } from './nodemask.js';
 
 /**
  * Shape of a topology file, checked strictly (unknown keys are refused). Cross-field rules (unique
@@ -26,7 +27,7 @@ export const RawNodeSchema = z.strictObject({
     .min(0)
     .max(MAX_NUMNODES - 1),
   // A list of ids, or the kernel's cpulist text ("0-15", "0-3,8-11"), parsed in load.ts.
-  cpus: z.union([z.array(z.number().int().min(0).max(INT_MAX)), z.string()]).optional(),
+  cpus: z.union([z.array(z.number().int().min(0).max(MAX_CPU_ID)), z.string()]).optional(),
   cpu: z.boolean().optional(),
   // Any type is let through here so that parseSize() can explain what a size must look like.
   size: z.unknown().optional(),

@@ -29,7 +29,7 @@ export interface TraceStreamOptions {
  * them per miss). An assumption, not a measurement: docs/traces.md, "Compute time", says why 1.
  */
 export const DEFAULT_CPI = 1;
-/** Core clock, GHz: the Xeon Platinum 8260 of the FAST'20 Optane study (docs/traces.md). */
+/** Core clock, GHz: the engineering-sample Xeon Platinum 8260 (2.2 GHz) of the FAST'20 Optane study (docs/traces.md). */
 export const DEFAULT_CPU_GHZ = 2.2;
 /** Compute per access of an untimed trace given no compute_ns (what replay always charged). */
 export const DEFAULT_COMPUTE_NS = 0;
@@ -160,7 +160,7 @@ export class TraceStream implements AccessStream {
     return n;
   }
 
-  /** Closes the file (and removes a decompressed copy); the stream then ends. */
+  /** Closes the file (and the in-process decompressor of a .gz trace); the stream then ends. */
   close(): void {
     this.ended = true;
     this.encLen = this.encPos = 0;
