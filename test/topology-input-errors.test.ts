@@ -134,6 +134,16 @@ const cases: Array<[string, unknown, string | RegExp]> = [
     'nodes[0].cpus: expected a CPU list such as "0-3,8-11"',
   ],
   [
+    'a CPU id past NR_CPUS',
+    edit((d) => (node(d, 0).cpus = [8192])),
+    'nodes[0].cpus[0]: must be at most 8191',
+  ],
+  [
+    'a CPU list past NR_CPUS',
+    edit((d) => (node(d, 0).cpus = '0-1000000')),
+    'nodes[0].cpus: CPU id 1000000 is too large',
+  ],
+  [
     'cpus as a backward range',
     edit((d) => (node(d, 0).cpus = '3-0')),
     'nodes[0].cpus: range "3-0" ends before',
