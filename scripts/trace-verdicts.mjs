@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Issue 12's promotion verdict on a recorded trace: replays the trace once (its instruction-based
+// Does promotion pay on a recorded program? Replays one trace once (its instruction-based
 // compute) on a two-node host, DRAM with CPUs plus a CPU-less PMEM node with the default
 // scenario's figures, DRAM sized to shares of the trace's footprint (distinct pages × page
 // size), and compares all-DRAM, no promotion, hot threshold and promote-all (and, on request,
