@@ -399,3 +399,15 @@ test('hot-threshold filter: the scan time kept in a frame wraps at 2^21 ms, as P
   // Across the 2^21 wrap the latency is still computed modulo 2^21: hot.
   assert.equal(fault(2 ** 21 - 2, 2 ** 21 + 3), PROMOTE);
 });
+
+test('tiering decision: hot_threshold_adjust false keeps the threshold at the tunable', () => {
+  // A period with no candidates: the kernel (adjustThreshold default) raises the threshold by
+  // unit_th; with the adjustment off (the series before its third patch) it stays unset.
+  const on = newNumaBalancingNodeState();
+  const off = newNumaBalancingNodeState();
+  shouldNumaMigrateMemoryTiering(on, fault({ nowMs: 70000, lastScanMs: 69900 }));
+  shouldNumaMigrateMemoryTiering(off, fault({ nowMs: 70000, lastScanMs: 69900, adjustThreshold: false }));
+  assert.equal(on.nbp_threshold, 1125);
+  assert.equal(off.nbp_threshold, 0);
+  assert.equal(off.nbp_th_start, 0);
+});

@@ -32,6 +32,7 @@ export function hotThresholdFilter(config: PromotionFilterConfig): PromotionFilt
     hotThresholdMs: config.hotThresholdMs,
     rateLimitPages: config.rateLimitPages,
     scanPeriodMaxMs: config.scanPeriodMaxMs,
+    adjustThreshold: config.adjustThreshold !== false,
   };
   return {
     name: 'hot-threshold',

@@ -44,6 +44,8 @@ export interface PromotionFilterConfig {
   hotThresholdMs: number;
   /** scan_period_max tunable (ms): the threshold-adjustment period. */
   scanPeriodMaxMs: number;
+  /** tiering.hot_threshold_adjust: false freezes the hot threshold at the tunable (default true). */
+  adjustThreshold?: boolean;
 }
 
 export type PromotionFilterFactory = (config: PromotionFilterConfig) => PromotionFilter;
