@@ -4,7 +4,16 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { PTE_PFN_MASK } from '../src/host/pte.js';
 import { hotThresholdFilter } from '../src/policies/promotion/hot-threshold.js';
-import { ACCESS_TIME_MASK, NOT_HOT, PROMOTE } from '../src/policies/promotion/types.js';
+import { rateLimited } from '../src/policies/promotion/rate-limit.js';
+import {
+  ACCESS_TIME_MASK,
+  hostClockMs,
+  NOT_HOT,
+  PROMOTE,
+  RATE_LIMITED,
+  type PromotionFault,
+  type PromotionFilterConfig,
+} from '../src/policies/promotion/types.js';
 import { smallHost, touch } from './host-support.js';
 import {
   DEFAULT_CPUPID_LAYOUT,
@@ -410,4 +419,19 @@ test('tiering decision: hot_threshold_adjust false keeps the threshold at the tu
   assert.equal(on.nbp_threshold, 1125);
   assert.equal(off.nbp_threshold, 0);
   assert.equal(off.nbp_th_start, 0);
+});
+
+test('promotion windows use the host time: a task whose clock lags does not restart them', () => {
+  // Two tasks fault on the same destination, one 1 ms behind the other. Read as u32 differences,
+  // 1000 after a window opened at 1001 is 49 days later; the host clock never goes back.
+  const config: PromotionFilterConfig = {
+    states: [newNumaBalancingNodeState()],
+    rateLimitPages: 2,
+    hotThresholdMs: 1000,
+    scanPeriodMaxMs: 60000,
+  };
+  const at = (nowMs: number) => rateLimited(config, { dst: 0, nowMs } as PromotionFault);
+  const got = [1001, 1000, 1001, 1000, 1002].map(at);
+  assert.deepEqual(got, [PROMOTE, PROMOTE, RATE_LIMITED, RATE_LIMITED, RATE_LIMITED]);
+  assert.equal(hostClockMs(config, 999), 1002);
 });
