@@ -26,7 +26,7 @@ export function pmbenchScenario(
   const pages = mib * 256;
   return {
     name,
-    duration_ms: quick ? 2500 : 8000,
+    duration_ms: quick ? 1000 : 8000,
     sample_interval_ms: 50,
     topology: twoTierTopology(quick ? '64MiB' : '256MiB', quick ? '256MiB' : '1GiB'),
     kernel: {

@@ -27,7 +27,7 @@ export const publishedTpp: Experiment = {
     "One DRAM node and one CPU-less CXL node (190 ns, 24 GB/s) at 1:4 (128 MiB : 512 MiB; full scale), against all memory in one DRAM node. One cache-like VM of 512 MiB: the first quarter anonymous, the rest a file in the page cache. It first fills its cache in random order (a uniform pass, so first-touch placement knows nothing of hotness), then serves zipfian θ 0.99 requests with the hottest pages in the anonymous part (TPP's finding that anon is hotter than file; scatter off, rank 1 at page 0). compute_ns 200 between misses: memory stalls about a third of the all-DRAM time — an assumption, the application is not public. default Linux: no demotion, no promotion (the 5.15 defaults). TPP: demotion on and the active-LRU promotion filter (TPP's rule) under numa_balancing 2, time-scaled periods. Throughput over the serving phase.",
   variants(scale) {
     const quick = scale === 'quick';
-    const unit = quick ? 32 : 128;
+    const unit = quick ? 64 : 128;
     const pages = unit * 4 * 256;
     const v = (
       label: string,
