@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { EXPERIMENTS } from '../src/experiments/catalogue/index.js';
-import { runExperiment } from '../src/experiments/run.js';
+import { runExperiment, selectExperiments } from '../src/experiments/run.js';
 import { verdictOf } from '../src/experiments/types.js';
 
 /**
@@ -31,6 +31,24 @@ describe('experiment catalogue', () => {
       assert.equal(new Set(names).size, 1);
     });
   }
+
+  it('"published" names the family of published-* experiments; their reports are compared, not asserted', () => {
+    const family = selectExperiments('published').map((e) => e.name);
+    assert.deepEqual(family, [
+      'published-migrate-on-reclaim',
+      'published-hot-page-selection',
+      'published-rate-limit',
+      'published-tpp',
+      'published-weighted-interleave',
+      'published-tmts',
+      'published-pmbench',
+    ]);
+    assert.equal(selectExperiments('all').length, EXPERIMENTS.length);
+    assert.deepEqual(
+      selectExperiments('memory-mode').map((e) => e.name),
+      ['memory-mode'],
+    );
+  });
 
   it('numatier experiment list / run write a table, results.json and report.html', () => {
     const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');

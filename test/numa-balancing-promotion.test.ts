@@ -4,7 +4,16 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { PTE_PFN_MASK } from '../src/host/pte.js';
 import { hotThresholdFilter } from '../src/policies/promotion/hot-threshold.js';
-import { ACCESS_TIME_MASK, NOT_HOT, PROMOTE } from '../src/policies/promotion/types.js';
+import { rateLimited } from '../src/policies/promotion/rate-limit.js';
+import {
+  ACCESS_TIME_MASK,
+  hostClockMs,
+  NOT_HOT,
+  PROMOTE,
+  RATE_LIMITED,
+  type PromotionFault,
+  type PromotionFilterConfig,
+} from '../src/policies/promotion/types.js';
 import { smallHost, touch } from './host-support.js';
 import {
   DEFAULT_CPUPID_LAYOUT,
@@ -398,4 +407,31 @@ test('hot-threshold filter: the scan time kept in a frame wraps at 2^21 ms, as P
   assert.equal(fault(1000, 1000 + 2 ** 16 + 5), NOT_HOT);
   // Across the 2^21 wrap the latency is still computed modulo 2^21: hot.
   assert.equal(fault(2 ** 21 - 2, 2 ** 21 + 3), PROMOTE);
+});
+
+test('tiering decision: hot_threshold_adjust false keeps the threshold at the tunable', () => {
+  // A period with no candidates: the kernel (adjustThreshold default) raises the threshold by
+  // unit_th; with the adjustment off (the series before its third patch) it stays unset.
+  const on = newNumaBalancingNodeState();
+  const off = newNumaBalancingNodeState();
+  shouldNumaMigrateMemoryTiering(on, fault({ nowMs: 70000, lastScanMs: 69900 }));
+  shouldNumaMigrateMemoryTiering(off, fault({ nowMs: 70000, lastScanMs: 69900, adjustThreshold: false }));
+  assert.equal(on.nbp_threshold, 1125);
+  assert.equal(off.nbp_threshold, 0);
+  assert.equal(off.nbp_th_start, 0);
+});
+
+test('promotion windows use the host time: a task whose clock lags does not restart them', () => {
+  // Two tasks fault on the same destination, one 1 ms behind the other. Read as u32 differences,
+  // 1000 after a window opened at 1001 is 49 days later; the host clock never goes back.
+  const config: PromotionFilterConfig = {
+    states: [newNumaBalancingNodeState()],
+    rateLimitPages: 2,
+    hotThresholdMs: 1000,
+    scanPeriodMaxMs: 60000,
+  };
+  const at = (nowMs: number) => rateLimited(config, { dst: 0, nowMs } as PromotionFault);
+  const got = [1001, 1000, 1001, 1000, 1002].map(at);
+  assert.deepEqual(got, [PROMOTE, PROMOTE, RATE_LIMITED, RATE_LIMITED, RATE_LIMITED]);
+  assert.equal(hostClockMs(config, 999), 1002);
 });

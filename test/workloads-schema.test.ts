@@ -91,7 +91,7 @@ describe('workload spec: refused, with the field and what is allowed', () => {
     [
       'unknown pattern',
       { footprint: '4GiB', pattern: 'zipf' },
-      /^workload\.pattern: expected one of "uniform", "zipfian", "hotset", "sequential", "phases", got "zipf"$/,
+      /^workload\.pattern: expected one of "uniform", "zipfian", "hotset", "sequential", "normal", "phases", got "zipf"$/,
     ],
     [
       'field of another pattern',
@@ -182,7 +182,7 @@ describe('workload spec: refused, with the field and what is allowed', () => {
     [
       'nested phases',
       { footprint: '1GiB', pattern: 'phases', phases: [{ accesses: 5, pattern: 'phases' }] },
-      /^workload\.phases\[0\]\.pattern: expected one of "uniform", "zipfian", "hotset", "sequential", got "phases"$/,
+      /^workload\.phases\[0\]\.pattern: expected one of "uniform", "zipfian", "hotset", "sequential", "normal", got "phases"$/,
     ],
     [
       'phase field of another pattern',

@@ -56,3 +56,24 @@ export const TIME_SCALED_NUMA_BALANCING = {
   numa_balancing_hot_threshold_ms: 200,
   numa_balancing_scan_period_max_ms: 1000,
 };
+
+/**
+ * A CXL Type-3 memory expander: latency about twice DRAM's (Pond, ASPLOS'23, emulates CXL as one
+ * NUMA hop, 70–90 ns more than local DRAM; real devices measure 140–410 ns, "Dissecting CXL
+ * Memory Performance at Scale", arXiv:2409.14317) and one device's bandwidth, ≈22–24 GB/s in
+ * STREAM (Gregory Price, LKML, 2024-02-02, weighted interleave v5 cover letter).
+ */
+export const CXL_PERF = {
+  read_latency: 190,
+  write_latency: 190,
+  read_bandwidth: 24000,
+  write_bandwidth: 24000,
+};
+
+export function cxlNode(
+  id: number,
+  size: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return { id, cpus: [], size, class: 'cxl', ...CXL_PERF, ...extra };
+}

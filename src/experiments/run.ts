@@ -13,13 +13,28 @@ import {
   type ExperimentScale,
 } from './types.js';
 
+/**
+ * Families run together by one name: `published` is every experiment that reproduces a
+ * published result (their names start with `published-`).
+ */
+export const EXPERIMENT_FAMILIES: Readonly<Record<string, string>> = { published: 'published-' };
+
 export function findExperiment(name: string): Experiment {
   const e = EXPERIMENTS.find((x) => x.name === name);
   if (!e)
     throw new InputError(
-      `experiment ${JSON.stringify(name)}: unknown; known: ${EXPERIMENTS.map((x) => x.name).join(', ')}, all`,
+      `experiment ${JSON.stringify(name)}: unknown; known: ${EXPERIMENTS.map((x) => x.name).join(', ')}, ${Object.keys(EXPERIMENT_FAMILIES).join(', ')}, all`,
     );
   return e;
+}
+
+/** The experiments `experiment run NAME` runs: all, a family's members, or the one named. */
+export function selectExperiments(name: string): Experiment[] {
+  if (name === 'all') return [...EXPERIMENTS];
+  const prefix = EXPERIMENT_FAMILIES[name];
+  if (prefix !== undefined && Object.hasOwn(EXPERIMENT_FAMILIES, name))
+    return EXPERIMENTS.filter((x) => x.name.startsWith(prefix));
+  return [findExperiment(name)];
 }
 
 export interface ExperimentRun {

@@ -98,6 +98,7 @@ export function buildRun(sc: ResolvedScenario, seed: number, opts: BuildOptions 
       rateLimitPages: rateLimitPages(tier.tunables.promote_rate_limit),
       hotThresholdMs: tier.tunables.hot_threshold,
       scanPeriodMaxMs: tier.tunables.scan_period_max,
+      adjustThreshold: tier.hotThresholdAdjust,
     });
     numa = new NumaTiering(host, {
       mode: sc.numaBalancing,

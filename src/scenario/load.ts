@@ -43,6 +43,8 @@ export interface ResolvedTiering {
   demotionPaths: Map<number, number[]>;
   promotionFilter: 'hot-threshold' | 'always' | 'two-reference' | 'active-lru';
   pingpongWindowMs: number;
+  /** tiering.hot_threshold_adjust (default true). */
+  hotThresholdAdjust: boolean;
   tunables: NumaBalancingTunables;
 }
 
@@ -537,6 +539,14 @@ function resolveTiering(input: ScenarioInput, nodeIds: number[], idList: string)
       `tiering.promotion_filter: hot-threshold needs kernel.numa_balancing 2 or 3 (memory tiering), got ${k.numa_balancing ?? 0}`,
     );
   }
+  if (
+    t.hot_threshold_adjust !== undefined &&
+    (t.promotion_filter ?? (tieringMode ? 'hot-threshold' : '')) !== 'hot-threshold'
+  ) {
+    throw new InputError(
+      `tiering.hot_threshold_adjust: only used by promotion_filter hot-threshold (kernel.numa_balancing 2 or 3)`,
+    );
+  }
   const d = NUMA_BALANCING_DEFAULTS;
   return {
     demotionPolicy: policy,
@@ -544,6 +554,7 @@ function resolveTiering(input: ScenarioInput, nodeIds: number[], idList: string)
     demotionPaths: paths,
     promotionFilter: t.promotion_filter ?? (tieringMode ? 'hot-threshold' : 'two-reference'),
     pingpongWindowMs: t.pingpong_window_ms ?? 10_000,
+    hotThresholdAdjust: t.hot_threshold_adjust ?? true,
     tunables: {
       scan_delay: k.numa_balancing_scan_delay_ms ?? d.scan_delay,
       scan_period_min: k.numa_balancing_scan_period_min_ms ?? d.scan_period_min,

@@ -201,6 +201,12 @@ const tieringSchema = z.strictObject({
     .enum(['hot-threshold', 'always', 'two-reference', 'active-lru'])
     .optional()
     .describe('which hint faults on slow-tier pages promote (ideas S20, S21); default hot-threshold'),
+  hot_threshold_adjust: z
+    .boolean()
+    .optional()
+    .describe(
+      'hot-threshold only: adjust the threshold toward the promotion rate limit, as 6.0+ does (default true); false keeps it at hot_threshold_ms',
+    ),
   pingpong_window_ms: z
     .number()
     .positive()

@@ -1,6 +1,7 @@
 import type { Rng } from '../util/rng.js';
 import { HotsetStream } from './hotset.js';
 import { LimitStream } from './limit.js';
+import { NormalStream } from './normal.js';
 import { PhasesStream, type Phase } from './phases.js';
 import { RampUpStream } from './ramp-up.js';
 import {
@@ -82,5 +83,7 @@ function createLeaf(
     }
     case 'sequential':
       return new SequentialStream({ ...base, stridePages: f.stride_pages ?? D.stride_pages }, rng);
+    case 'normal':
+      return new NormalStream({ ...base, sigmaFraction: f.sigma ?? D.sigma }, rng);
   }
 }

@@ -18,6 +18,7 @@ export { UniformStream } from './uniform.js';
 export { ZipfianStream, MAX_THETA, type ZipfianOptions } from './zipfian.js';
 export { HotsetStream, type HotsetOptions } from './hotset.js';
 export { SequentialStream, type SequentialOptions } from './sequential.js';
+export { NormalStream, type NormalOptions } from './normal.js';
 export { PhasesStream, type Phase } from './phases.js';
 export { RampUpStream, RAMP_STEPS } from './ramp-up.js';
 export { LimitStream } from './limit.js';

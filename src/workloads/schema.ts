@@ -12,7 +12,7 @@ import { MAX_THETA } from './zipfian.js';
  * write_ratio and compute_ns default to the workload's own.
  */
 
-export const LEAF_PATTERNS = ['uniform', 'zipfian', 'hotset', 'sequential'] as const;
+export const LEAF_PATTERNS = ['uniform', 'zipfian', 'hotset', 'sequential', 'normal'] as const;
 export const PATTERNS = [...LEAF_PATTERNS, 'phases'] as const;
 export type LeafPattern = (typeof LEAF_PATTERNS)[number];
 export type Pattern = (typeof PATTERNS)[number];
@@ -24,6 +24,7 @@ export const WORKLOAD_DEFAULTS = {
   hot_access_share: 0.9,
   shift_every_accesses: 0,
   stride_pages: 1,
+  sigma: 0.125,
   write_ratio: 0,
   compute_ns: 0,
   ramp_up_accesses: 0,
@@ -39,6 +40,7 @@ const FIELD_PATTERN: Record<string, Pattern> = {
   shift_every_accesses: 'hotset',
   shift_pages: 'hotset',
   stride_pages: 'sequential',
+  sigma: 'normal',
   phases: 'phases',
   repeat: 'phases',
 };
@@ -97,6 +99,11 @@ const patternFields = {
   stride_pages: num((v) => isInt(v) && v >= 1, 'an integer ≥ 1')
     .optional()
     .describe('sequential: pages between consecutive accesses (default 1)'),
+  sigma: num((v) => v > 0 && v <= 10, 'a number > 0 and ≤ 10')
+    .optional()
+    .describe(
+      'normal: standard deviation as a fraction of the footprint, centred on its middle (default 0.125)',
+    ),
   write_ratio: num((v) => v >= 0 && v <= 1, 'a number in [0, 1]')
     .optional()
     .describe('fraction of accesses that are writes (default 0)'),

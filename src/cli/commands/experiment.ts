@@ -4,9 +4,9 @@ import { EXPERIMENTS } from '../../experiments/catalogue/index.js';
 import {
   defaultExperimentDir,
   experimentJson,
-  findExperiment,
   formatExperiment,
   runExperiment,
+  selectExperiments,
   writeExperiment,
 } from '../../experiments/run.js';
 import { checkOutputDir } from '../../report/output.js';
@@ -19,12 +19,12 @@ export function registerExperimentCommand(program: Command): void {
     .description('list the experiments and the question each answers')
     .action(() => {
       for (const e of EXPERIMENTS)
-        process.stdout.write(`${e.name.padEnd(24)} ${e.ideas.join(',').padEnd(16)} ${e.question}\n`);
+        process.stdout.write(`${e.name.padEnd(30)} ${e.ideas.join(',').padEnd(16)} ${e.question}\n`);
     });
   cmd
     .command('run')
     .description('run one experiment, or all, side by side on the same workload and seed')
-    .argument('<name>', 'experiment name, or "all"')
+    .argument('<name>', 'experiment name, "published" (every published-* experiment), or "all"')
     .option('--out <dir>', 'output directory (default ./numatier-out/experiments; one folder per experiment)')
     .option('--force', "replace what is at an experiment's output path even if it is not a numatier result")
     .option('--seed <n>', 'random seed', '1')
@@ -33,7 +33,7 @@ export function registerExperimentCommand(program: Command): void {
     .action(
       (name: string, o: { out?: string; seed: string; quick?: boolean; json?: boolean; force?: boolean }) => {
         const seed = parseSeed(o.seed);
-        const list = name === 'all' ? [...EXPERIMENTS] : [findExperiment(name)];
+        const list = selectExperiments(name);
         const out: Record<string, unknown>[] = [];
         const force = o.force === true;
         for (const e of list) checkOutputDir(resolve(defaultExperimentDir(o.out, e.name, seed)), force);

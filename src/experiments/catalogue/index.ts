@@ -6,6 +6,12 @@ import { memoryLow } from './memory-low.js';
 import { memoryMode } from './memory-mode.js';
 import { promotionFilters } from './promotion-filters.js';
 import { ratioStrategies } from './ratio-strategies.js';
+import { publishedHotPageSelection, publishedRateLimit } from './published-hot-page-selection.js';
+import { publishedMigrateOnReclaim } from './published-migrate-on-reclaim.js';
+import { publishedPmbench } from './published-pmbench.js';
+import { publishedTmts } from './published-tmts.js';
+import { publishedTpp } from './published-tpp.js';
+import { publishedWeightedInterleave } from './published-weighted-interleave.js';
 import { tieringVsNoPromotion } from './tiering-vs-no-promotion.js';
 
 /** The experiment catalogue, in the order `numatier experiment list` shows it. */
@@ -18,4 +24,12 @@ export const EXPERIMENTS: readonly Experiment[] = [
   demotionVsSwap,
   tieringVsNoPromotion,
   memoryLow,
+  // The published results (issue 12 item 6): `numatier experiment run published`.
+  publishedMigrateOnReclaim,
+  publishedHotPageSelection,
+  publishedRateLimit,
+  publishedTpp,
+  publishedWeightedInterleave,
+  publishedTmts,
+  publishedPmbench,
 ];

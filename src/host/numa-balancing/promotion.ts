@@ -195,6 +195,12 @@ export interface TieringFaultInput {
   rateLimitPages: number;
   /** scan_period_max tunable (ms). */
   scanPeriodMaxMs: number;
+  /**
+   * Whether the threshold follows the rate limit (numa_promotion_adjust_threshold(), 6.0+).
+   * False keeps it at the tunable, as the hot-page-selection series did before its third patch.
+   * Default true.
+   */
+  adjustThreshold?: boolean;
 }
 
 /**
@@ -218,7 +224,8 @@ export function shouldNumaMigrateMemoryTiering(
     return PromotionDecision.PROMOTE_FREE_SPACE;
   }
   const defTh = input.hotThresholdMs;
-  numaPromotionAdjustThreshold(state, input.nowMs, input.rateLimitPages, defTh, input.scanPeriodMaxMs);
+  if (input.adjustThreshold !== false)
+    numaPromotionAdjustThreshold(state, input.nowMs, input.rateLimitPages, defTh, input.scanPeriodMaxMs);
   const th = state.nbp_threshold || defTh;
   const latency = numaHintFaultLatency(input.lastScanMs, input.nowMs, input.accessTimeMask);
   if (latency >= th) return PromotionDecision.NOT_HOT;

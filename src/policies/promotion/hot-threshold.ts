@@ -5,6 +5,7 @@ import {
 } from '../../host/numa-balancing/promotion.js';
 import {
   ACCESS_TIME_MASK,
+  hostClockMs,
   NOT_HOT,
   PROMOTE,
   PROMOTE_FREE_SPACE,
@@ -32,13 +33,15 @@ export function hotThresholdFilter(config: PromotionFilterConfig): PromotionFilt
     hotThresholdMs: config.hotThresholdMs,
     rateLimitPages: config.rateLimitPages,
     scanPeriodMaxMs: config.scanPeriodMaxMs,
+    adjustThreshold: config.adjustThreshold !== false,
   };
   return {
     name: 'hot-threshold',
     recordsScanTime: true,
     decide(f) {
       const host = f.host;
-      input.nowMs = f.nowMs;
+      const clock = hostClockMs(config, f.nowMs);
+      input.nowMs = clock;
       input.lastScanMs = host.frames.stampOf(f.p);
       input.dstFreePages = host.frames.freeCount[f.dst];
       input.dstPromoWmark = host.wmarkPromo[f.dst];
@@ -46,7 +49,7 @@ export function hotThresholdFilter(config: PromotionFilterConfig): PromotionFilt
       const d = shouldNumaMigrateMemoryTiering(config.states[f.dst], input);
       if (d === PromotionDecision.PROMOTE_FREE_SPACE) return PROMOTE_FREE_SPACE;
       // numa_hint_fault_latency() leaves the fault time in the page.
-      host.frames.setStamp(f.p, f.nowMs & ACCESS_TIME_MASK);
+      host.frames.setStamp(f.p, clock & ACCESS_TIME_MASK);
       if (d === PromotionDecision.PROMOTE) return PROMOTE;
       return d === PromotionDecision.RATE_LIMITED ? RATE_LIMITED : NOT_HOT;
     },

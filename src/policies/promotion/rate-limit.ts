@@ -1,5 +1,11 @@
 import { numaPromotionRateLimit } from '../../host/numa-balancing/promotion.js';
-import { PROMOTE, RATE_LIMITED, type PromotionFault, type PromotionFilterConfig } from './types.js';
+import {
+  hostClockMs,
+  PROMOTE,
+  RATE_LIMITED,
+  type PromotionFault,
+  type PromotionFilterConfig,
+} from './types.js';
 
 /**
  * The kernel's promotion rate limiter (numa_promotion_rate_limit, per destination node, 1 s
@@ -7,7 +13,7 @@ import { PROMOTE, RATE_LIMITED, type PromotionFault, type PromotionFilterConfig 
  * passes while the window's budget lasts. Any filter can be combined with it.
  */
 export function rateLimited(config: PromotionFilterConfig, f: PromotionFault): number {
-  return numaPromotionRateLimit(config.states[f.dst], f.nowMs, config.rateLimitPages, 1)
+  return numaPromotionRateLimit(config.states[f.dst], hostClockMs(config, f.nowMs), config.rateLimitPages, 1)
     ? RATE_LIMITED
     : PROMOTE;
 }

@@ -44,6 +44,23 @@ export interface PromotionFilterConfig {
   hotThresholdMs: number;
   /** scan_period_max tunable (ms): the threshold-adjustment period. */
   scanPeriodMaxMs: number;
+  /** tiering.hot_threshold_adjust: false freezes the hot threshold at the tunable (default true). */
+  adjustThreshold?: boolean;
+  /** The latest fault time seen (ms), kept by hostClockMs(); starts at 0. */
+  clockMs?: number;
+}
+
+/**
+ * The host's time for the per-node promotion state: the latest fault time seen. The kernel's
+ * jiffies never go back, but each simulated task has its own clock and one may lag another by a
+ * slice. The node state's windows (rate limit, threshold adjustment) compare times as unsigned
+ * 32-bit differences, where a time a little before a window's start reads as 49 days after it
+ * and restarts the window, so every filter passes this time, not the task's.
+ */
+export function hostClockMs(config: PromotionFilterConfig, nowMs: number): number {
+  const c = config.clockMs ?? 0;
+  if (nowMs > c) config.clockMs = nowMs;
+  return nowMs > c ? nowMs : c;
 }
 
 export type PromotionFilterFactory = (config: PromotionFilterConfig) => PromotionFilter;
