@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { DEFAULT_KERNEL_COSTS, type KernelCosts } from '../host/costs.js';
 import { MAX_HOST_NODES, NODE_CHUNK_SHIFT } from '../host/frames.js';
@@ -7,7 +6,7 @@ import type { MeasureRule } from '../engine/measure-window.js';
 import { parseMempolicy, type Mempolicy } from '../host/mempolicy.js';
 import type { CgroupSpec } from '../host/cgroups.js';
 import { DEFAULT_LATENCY_MODEL, type LatencyModelOptions } from '../engine/cost-model.js';
-import { loadTopologyFile, normalizeTopology, parseTopologyText } from '../topology/load.js';
+import { loadTopologyFile, normalizeTopology } from '../topology/load.js';
 import { buildTopologyModel, type TopologyModel } from '../topology/model.js';
 import type { Topology } from '../topology/types.js';
 import { InputError } from '../util/errors.js';
@@ -19,6 +18,7 @@ import {
   checkDocument,
   forbiddenKeyMessage,
   parseYaml,
+  readDocumentFile,
   quoteForMessage,
   tooDeep,
 } from '../util/document.js';
@@ -106,14 +106,7 @@ export interface ResolvedScenario {
 }
 
 export function readScenarioFile(path: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`${path}: cannot read scenario file${code ? ` (${code})` : ''}`);
-  }
-  return parseTopologyText(text, path);
+  return readDocumentFile(path, 'scenario file');
 }
 
 /**

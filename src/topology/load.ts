@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { parseDocumentText } from '../util/document.js';
+import { parseDocumentText, readDocumentFile } from '../util/document.js';
 import { parseCpulist } from './nodemask.js';
 import { InputError, fieldPath } from '../util/errors.js';
 import { PAGE_SIZE, parseSize } from '../util/units.js';
@@ -24,14 +23,7 @@ export function parseTopologyText(text: string, source: string): unknown {
 
 /** Reads and validates a topology file. */
 export function loadTopologyFile(path: string): Topology {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`${path}: cannot read topology file${code ? ` (${code})` : ''}`);
-  }
-  return normalizeTopology(parseTopologyText(text, path));
+  return normalizeTopology(readDocumentFile(path, 'topology file'));
 }
 
 function perfOf(raw: RawNode, index: number): AccessCoordinate | undefined {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import YAML from 'yaml';
 import { InputError, fieldPath } from './errors.js';
 
@@ -71,6 +73,21 @@ export function parseDocumentText(text: string, source: string, ext: string): un
   }
   checkDocument(doc, source);
   return doc;
+}
+
+/**
+ * Reads and parses the YAML or JSON document in `path`; `what` names it in the error when it
+ * cannot be read ("topology file", "scenario file").
+ */
+export function readDocumentFile(path: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`${path}: cannot read ${what}${code ? ` (${code})` : ''}`);
+  }
+  return parseDocumentText(text, path, extname(path).toLowerCase());
 }
 
 /**

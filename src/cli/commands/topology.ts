@@ -1,13 +1,13 @@
 import type { Command } from 'commander';
 import { InputError } from '../../util/errors.js';
 import { formatTopologyReport } from '../../topology/format.js';
-import { normalizeTopology, parseTopologyText } from '../../topology/load.js';
+import { normalizeTopology } from '../../topology/load.js';
 import { buildTopologyModel, topologyModelToJSON } from '../../topology/model.js';
 import type { NodeLoadMode } from '../../topology/zonelist.js';
 import type { Topology } from '../../topology/types.js';
 import { DEFAULT_SCENARIO } from '../../scenario/default.js';
 import { scenarioTopology } from '../../scenario/load.js';
-import { readFileSync } from 'node:fs';
+import { readDocumentFile } from '../../util/document.js';
 import { dirname, resolve } from 'node:path';
 
 interface TopologyFlags {
@@ -29,23 +29,12 @@ interface WatermarkKnobs {
   watermark_scale_factor?: number;
 }
 
-function readTopologyOrScenario(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`${file}: cannot read topology file${code ? ` (${code})` : ''}`);
-  }
-  return parseTopologyText(text, file);
-}
-
 /**
  * The host of a topology file, or of a scenario (a document with `vms` or `topology`): its
  * topology, and the watermark knobs its kernel block sets (the command's flags override them).
  */
 function hostOf(file: string | undefined): { topo: Topology; kernel: WatermarkKnobs } {
-  const doc: unknown = file === undefined ? DEFAULT_SCENARIO : readTopologyOrScenario(file);
+  const doc: unknown = file === undefined ? DEFAULT_SCENARIO : readDocumentFile(file, 'topology file');
   const isScenario =
     doc !== null && typeof doc === 'object' && !Array.isArray(doc) && ('vms' in doc || 'topology' in doc);
   if (!isScenario) return { topo: normalizeTopology(doc), kernel: {} };
