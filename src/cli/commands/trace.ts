@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { importLackeyFile, type LlcOptions } from '../../traces/lackey.js';
 import { recordTrace } from '../../traces/recorder.js';
 import { formatTraceStats, traceStats } from '../../traces/stats.js';
+import { checkTraceOut } from '../../traces/out-file.js';
 import { InputError } from '../../util/errors.js';
 import { parseSize } from '../../util/units.js';
 
@@ -29,6 +30,8 @@ interface LlcFlags {
   llcWays?: string;
 }
 
+const FORCE_HELP = 'replace --out even if it is not an earlier numatier trace';
+
 /** `numatier trace …`: record, import and inspect memory-access traces of real programs. */
 export function registerTraceCommand(program: Command): void {
   const trace = program
@@ -46,10 +49,12 @@ export function registerTraceCommand(program: Command): void {
     )
     .option('--llc-ways <n>', 'associativity of that cache (default 16)')
     .option('--lackey', 'record with lackey even if the numatrace tool can be built (much slower)')
+    .option('--force', FORCE_HELP)
     .argument('<command...>', 'the program and its arguments, after "--"')
     .passThroughOptions()
-    .action(async (command: string[], o: LlcFlags & { out: string; lackey?: boolean }) => {
+    .action(async (command: string[], o: LlcFlags & { out: string; lackey?: boolean; force?: boolean }) => {
       const llc = parseLlcFlags(o.llcSize, o.llcWays);
+      checkTraceOut(o.out, o.force === true);
       const r = await recordTrace({
         out: o.out,
         command,
@@ -86,11 +91,13 @@ export function registerTraceCommand(program: Command): void {
       'keep only what a last-level cache of this size exchanges with memory, e.g. 32MiB',
     )
     .option('--llc-ways <n>', 'associativity of that cache (default 16)')
+    .option('--force', FORCE_HELP)
     .argument('<input>', 'file to import (may be gzip-compressed)')
-    .action(async (input: string, o: LlcFlags & { from: string; out: string }) => {
+    .action(async (input: string, o: LlcFlags & { from: string; out: string; force?: boolean }) => {
       if (o.from !== 'lackey')
         throw new InputError(`--from: expected "lackey", got ${JSON.stringify(o.from)}`);
       const llc = parseLlcFlags(o.llcSize, o.llcWays);
+      checkTraceOut(o.out, o.force === true);
       const r = await importLackeyFile(input, o.out, llc !== undefined ? { llc } : {});
       process.stderr.write(
         `numatier: ${o.out}: ${r.records} records from ${r.accesses} data accesses (${r.lines} lines, ${r.instructions} instruction fetches skipped)\n`,
