@@ -6,9 +6,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { DEFAULT_SCENARIO } from '../src/scenario/default.js';
 import { formatSla } from '../src/sla/format.js';
-import { runSla, type SlaCurve, type SlaOptions, type SlaResult } from '../src/sla/sweep.js';
+import { ratioText, runSla, type SlaCurve, type SlaOptions, type SlaResult } from '../src/sla/sweep.js';
 import { applyOverrides } from '../src/scenario/load.js';
 import { InputError } from '../src/util/errors.js';
+import { parseTierRatio } from '../src/host/tier-ratio.js';
+import fc from 'fast-check';
 import { twoTierTopology } from './scenario-support.js';
 
 /** `numatier sla` (idea S15): the SLA curve of one VM over fast ratios. */
@@ -170,6 +172,27 @@ describe('sla on the default scenario', () => {
       () =>
         sla({ vm: 'web', strategy: 'rebalance', vary: [{ path: 'ratio.strategy', values: ['interleave'] }] }),
       (e: unknown) => e instanceof InputError && /conflicts with --strategy/.test(e.message),
+    );
+    assert.throws(
+      () => sla({ vm: 'web', seed: 3, vary: [{ path: 'seed', values: ['1', '2'] }] }),
+      (e: unknown) => e instanceof InputError && /^--vary seed: conflicts with --seed 3$/.test(e.message),
+    );
+    assert.throws(
+      () => sla({ vm: 'web', durationMs: 500, vary: [{ path: 'duration_ms', values: ['400', '800'] }] }),
+      (e: unknown) =>
+        e instanceof InputError && /^--vary duration_ms: conflicts with --duration-ms 500$/.test(e.message),
+    );
+  });
+
+  it('a ratio written to memory.tier_ratio reads back as the same number, however small', () => {
+    assert.equal(ratioText(0.125), '0.125');
+    assert.equal(ratioText(1.5e-7), '0.00000015');
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1, noNaN: true }), (r) => {
+        const text = ratioText(r);
+        assert.doesNotMatch(text, /e/);
+        assert.equal(parseTierRatio(text, 'memory.tier_ratio').fraction, r);
+      }),
     );
   });
 

@@ -160,6 +160,11 @@ function checkVary(o: SlaOptions): SlaVary[] {
     seen.add(v.path);
     if (o.strategy !== undefined && v.path === 'ratio.strategy')
       throw new InputError(`--vary ratio.strategy: conflicts with --strategy ${o.strategy}`);
+    // --seed and --duration-ms win over the scenario's fields, so a curve per value would not vary.
+    if (o.seed !== undefined && v.path === 'seed')
+      throw new InputError(`--vary seed: conflicts with --seed ${o.seed}`);
+    if (o.durationMs !== undefined && v.path === 'duration_ms')
+      throw new InputError(`--vary duration_ms: conflicts with --duration-ms ${o.durationMs}`);
   }
   return [...vary];
 }
@@ -280,10 +285,14 @@ function round(x: number): number {
 }
 
 /** A ratio as memory.tier_ratio reads it: the shortest decimal that parses back to it. */
-function ratioText(r: number): string {
+export function ratioText(r: number): string {
   const s = String(r);
-  // The control file takes no exponent; tiny ratios are written out in full.
-  return s.includes('e') ? r.toFixed(20).replace(/0+$/, '') : s;
+  const e = s.indexOf('e-');
+  if (e < 0) return s;
+  // The control file takes no exponent: the shortest digits that read back as r, shifted
+  // behind the point (toFixed would round them to 20 decimals).
+  const digits = s.slice(0, e).replace('.', '');
+  return `0.${'0'.repeat(Number(s.slice(e + 2)) - 1)}${digits}`;
 }
 
 /**
