@@ -10,6 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
+import process from 'node:process';
+import console from 'node:console';
+import { URL } from 'node:url';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
 const [mode, a, b, ...rest] = process.argv.slice(2);
