@@ -16,6 +16,8 @@ import {
   vmstatGlobal,
   type VmCounters,
 } from '../metrics/snapshot.js';
+import { contentHash } from '../util/hash.js';
+import { packageVersion } from '../util/version.js';
 import {
   tierControlSummary,
   vmRatioFields,
@@ -120,6 +122,10 @@ export type VmComputeModel = ComputeModel & { compute_ms: number; instructions?:
 export interface Summary {
   scenario: string;
   seed: number;
+  /** numatier's version that ran it (optional so that hand-built summaries may omit it). */
+  numatier_version?: string;
+  /** sha256 of the scenario as run (its input after --set overrides) as canonical JSON. */
+  scenario_sha256?: string;
   simulated_ms: number;
   /** When each VM's measured window opens, in words ("the whole run" without `measure:`). */
   measure: string;
@@ -301,6 +307,8 @@ export function buildSummary(run: BuiltRun): Summary {
   return {
     scenario: scenario.name,
     seed: run.seed,
+    numatier_version: packageVersion(),
+    scenario_sha256: contentHash(scenario.input),
     simulated_ms: round(snap.atNs / 1e6, 6),
     measure: describeRule(scenario.measure),
     vms,
