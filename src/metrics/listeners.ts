@@ -31,7 +31,9 @@ export class MetricsHub {
   /** One sample of `run` at `now`: each listener in turn, sharing one snapshot. */
   emit(run: BuiltRun, now: number): void {
     // Taken before any listener runs, so that every one sees the same instant.
-    const snap = this.listeners.some((l) => l.snapshot !== undefined) ? takeSnapshot(run.sim, run.numa) : null;
+    const snap = this.listeners.some((l) => l.snapshot !== undefined)
+      ? takeSnapshot(run.sim, run.numa)
+      : null;
     // A copy: a listener that unsubscribes while called must not make the next one skipped.
     for (const l of [...this.listeners]) {
       l.sample?.(run, now);
