@@ -1,5 +1,6 @@
 import { BYTES_PER_FRAME } from '../host/frames.js';
 import { VM } from '../host/vmstat.js';
+import { diff, takeSnapshot, totalAccesses, vmstatGlobal } from '../metrics/snapshot.js';
 import { buildRun, type BuiltRun } from '../scenario/build.js';
 import { MAX_DURATION_MS } from '../scenario/limits.js';
 import { resolveScenario } from '../scenario/load.js';
@@ -126,18 +127,9 @@ function measure(run: BuiltRun, o: BenchOptions): BenchResult {
   const step = 1e6; // 1 ms of simulated time
   let t = 0;
   while (sim.totalAccesses() < FOOTPRINT_PAGES + o.warmupAccesses) sim.runUntil((t += step));
-  const v = run.host.vmstat;
-  const counted = [
-    VM.pgfault,
-    VM.pswpin,
-    VM.pgscan_kswapd,
-    VM.pgdemote_kswapd,
-    VM.pgpromote_success,
-    VM.numa_pte_updates,
-    VM.numa_hint_faults,
-  ];
-  const before = counted.map((item) => v.global(item));
-  const a0 = sim.totalAccesses();
+  // The window's counters are the diff of a snapshot at each end, both outside the timed part.
+  const before = takeSnapshot(sim, run.numa);
+  const a0 = totalAccesses(before);
   // The window is timed in SLICES parts too: on a machine shared with other work, the median
   // part says more about the code than the whole window does.
   const sliceRates: number[] = [];
@@ -151,12 +143,12 @@ function measure(run: BuiltRun, o: BenchOptions): BenchResult {
     ws = now;
   }
   const w1 = ws;
-  const measured = sim.totalAccesses() - a0;
+  const window = diff(before, takeSnapshot(sim, run.numa));
+  const measured = totalAccesses(window);
   const secs = Number(w1 - w0) / 1e9;
   const sorted = [...sliceRates].sort((x, y) => x - y);
   const host = run.host;
-  const [pgfault, pswpin, pgscanKswapd, pgdemoteKswapd, pgpromoteSuccess, ptesMarked, hintFaults] =
-    counted.map((item, i) => v.global(item) - before[i]);
+  const count = (item: number): number => vmstatGlobal(window, item);
   return {
     accesses_per_sec: Math.round(measured / secs),
     median_slice_accesses_per_sec: (sorted[(SLICES - 1) >> 1] + sorted[SLICES >> 1]) / 2,
@@ -169,13 +161,13 @@ function measure(run: BuiltRun, o: BenchOptions): BenchResult {
     simulated_pages: host.frames.totalFrames,
     virtual_pages: host.pt.length,
     peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
-    pgfault,
-    pswpin,
-    pgscan_kswapd: pgscanKswapd,
-    pgdemote_kswapd: pgdemoteKswapd,
-    pgpromote_success: pgpromoteSuccess,
-    numa_pte_updates: ptesMarked,
-    numa_hint_faults: hintFaults,
+    pgfault: count(VM.pgfault),
+    pswpin: count(VM.pswpin),
+    pgscan_kswapd: count(VM.pgscan_kswapd),
+    pgdemote_kswapd: count(VM.pgdemote_kswapd),
+    pgpromote_success: count(VM.pgpromote_success),
+    numa_pte_updates: count(VM.numa_pte_updates),
+    numa_hint_faults: count(VM.numa_hint_faults),
     node: process.version,
   };
 }

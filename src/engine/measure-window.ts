@@ -1,4 +1,5 @@
-import type { Task } from './simulation.js';
+import { takeVmCounters, type VmCounters } from '../metrics/snapshot.js';
+import type { Simulation, Task } from './simulation.js';
 
 /**
  * The measured window (scenario `measure:`): figures over the part of each VM's run after its
@@ -15,21 +16,11 @@ export type MeasureRule =
   | { kind: 'warmup-accesses'; accesses: number }
   | { kind: 'after-first-pass' };
 
-/** What a VM's counters held when its window opened. */
-export interface WindowStart {
-  atNs: number;
-  accesses: number;
-  reads: number;
-  writes: number;
-  latencyNs: number;
-  memoryNs: number;
-  kernelNs: number;
-  computeNs: number;
-  idealNs: number;
-  hitsByNode: Float64Array;
-  promoted: number;
-  demoted: number;
-}
+/**
+ * What a VM's counters held when its window opened; its `clockNs` is when (on the VM's clock).
+ * The summary's measured figures are the diff from it to the end of the run.
+ */
+export type WindowStart = VmCounters;
 
 export function describeRule(r: MeasureRule): string {
   switch (r.kind) {
@@ -50,11 +41,10 @@ export class MeasureWindow {
 
   constructor(
     readonly rule: MeasureRule,
-    tasks: readonly Task[],
-    private readonly ledgerCounts: (asId: number) => { up: number; down: number },
+    private readonly sim: Simulation,
   ) {
-    this.starts = tasks.map(() => null);
-    if (rule.kind === 'whole-run') for (const t of tasks) this.open(t, 0);
+    this.starts = sim.tasks.map(() => null);
+    if (rule.kind === 'whole-run') for (const t of sim.tasks) this.open(t, 0);
   }
 
   /** Called after each slice of task `t`, on the task's own clock; opens its window when due. */
@@ -74,21 +64,9 @@ export class MeasureWindow {
   }
 
   private open(t: Task, atNs: number): void {
-    const s = t.stats;
-    const l = this.ledgerCounts(t.as.id);
-    this.starts[t.as.id] = {
-      atNs,
-      accesses: s.accesses,
-      reads: s.reads,
-      writes: s.writes,
-      latencyNs: s.latencyNs,
-      memoryNs: s.memoryNs,
-      kernelNs: s.kernelNs,
-      computeNs: s.computeNs,
-      idealNs: s.idealNs,
-      hitsByNode: Float64Array.from(s.hitsByNode),
-      promoted: l.up,
-      demoted: l.down,
-    };
+    const c = takeVmCounters(this.sim, t);
+    // A whole-run window opens at 0, before the task's own start time.
+    c.clockNs = atNs;
+    this.starts[t.as.id] = c;
   }
 }

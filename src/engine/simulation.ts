@@ -182,13 +182,6 @@ const PRIO_DAEMON = 2;
 const PRIO_TASK = 3;
 const PRIO_SAMPLE = 4;
 
-/** Results of one run of the access loop, returned through a shared array to stay allocation-free. */
-// [0] latency sum (scaled), [1] kernel ns, [2] index reached, [3] sink of the PTE pre-pass (kept
-// so the compiler cannot drop its loads)
-const loopOut = new Float64Array(4);
-/** Accesses per (node << 1 | isWrite) in one run of the loop; flushed after it. */
-let loopCounts = new Int32Array(2);
-
 /**
  * The engine: a simulated clock, tasks interleaved by their own clocks, kswapd per node,
  * daemons, contention epochs and sampling — all on one deterministic event queue.
@@ -214,6 +207,15 @@ export class Simulation {
   hintFaults: HintFaultHandler | null;
   /** The measured window, checked after every task slice (scenario build installs it). */
   measure: MeasureWindow | null = null;
+  /**
+   * Results of one run of the access loop, returned through an array to stay allocation-free;
+   * the simulation's own, so that simulations in one process share no state. [0] latency sum
+   * (scaled), [1] kernel ns, [2] index reached, [3] sink of the PTE pre-pass (kept so the
+   * compiler cannot drop its loads).
+   */
+  readonly loopOut = new Float64Array(4);
+  /** Accesses per (node << 1 | isWrite) in one run of the loop; flushed after it. */
+  loopCounts: Int32Array;
 
   constructor(host: Host, lat: LatencyModel, tasks: TaskSpec[], opts: SimulationOptions) {
     this.host = host;
@@ -230,6 +232,7 @@ export class Simulation {
     );
     this.sideHits = new Float64Array(host.nodes);
     this.sideMisses = new Float64Array(host.nodes);
+    this.loopCounts = new Int32Array(2 * host.nodes);
     this.hintFaults = opts.hintFaults ?? null;
     host.events = {
       wakeKswapd: (node) => {
@@ -418,6 +421,7 @@ export class Simulation {
     }
     const from = t.pos;
     runAccesses(this, t, from, t.len);
+    const loopOut = this.loopOut;
     const reached = loopOut[2] | 0;
     const n = reached - from;
     const s = t.stats;
@@ -451,8 +455,8 @@ function runAccesses(sim: Simulation, t: Task, from: number, to: number): void {
   const buf = t.buf;
   const base = t.as.base;
   const lt = t.latTable;
-  if (loopCounts.length !== lt.length) loopCounts = new Int32Array(lt.length);
-  const cnt = loopCounts;
+  if (sim.loopCounts.length !== lt.length) sim.loopCounts = new Int32Array(lt.length);
+  const cnt = sim.loopCounts;
   cnt.fill(0);
   let lat = 0;
   let kernel = 0;
@@ -467,7 +471,8 @@ function runAccesses(sim: Simulation, t: Task, from: number, to: number): void {
     touch |= e;
     if (e >>> 30 === 1) touch |= fr.metaWord(e & PTE_PFN_MASK); // present and PTE_PROTNONE
   }
-  loopOut[3] = touch;
+  const out = sim.loopOut;
+  out[3] = touch;
   let i = from;
   for (; i < to; i++) {
     const a = buf[i];
@@ -518,7 +523,7 @@ function runAccesses(sim: Simulation, t: Task, from: number, to: number): void {
   s.writes += writes;
   s.reads += done - writes;
   s.idealNs += ((done - writes) * t.idealRead + writes * t.idealWrite) / t.mlp + done * t.computeNs;
-  loopOut[0] = lat;
-  loopOut[1] = kernel;
-  loopOut[2] = i;
+  out[0] = lat;
+  out[1] = kernel;
+  out[2] = i;
 }

@@ -3,6 +3,7 @@ import { runTargets, validateReportInput, type ReportInput, type ReportRun } fro
 import { reportPlots, type PlotSpec } from './html-plots.js';
 import { comparisonTable, escapeHtml, num, runTables } from './html-tables.js';
 import { plotLibrary } from './plot-lib.js';
+import type { Summary } from './summary.js';
 
 export type { ReportInput, ReportRun, SeriesTable } from './html-input.js';
 
@@ -92,7 +93,7 @@ export function renderReport(input: ReportInput): string {
   const notes = (input.notes ?? []).map((n) => `<li>${escapeHtml(n)}</li>`).join('\n');
   const data = {
     plots,
-    runs: input.runs.map((r) => ({ label: r.label, targets: runTargets(r), summary: r.summary })),
+    runs: input.runs.map((r) => ({ label: r.label, targets: runTargets(r), summary: plotted(r.summary) })),
   };
   // The library's licence travels with its code; `--` may not appear inside an HTML comment.
   const licence = lib.license.replace(/--/g, '- -').trim();
@@ -128,4 +129,15 @@ ${escapeHtml(licence)}
 </body>
 </html>
 `;
+}
+
+/**
+ * The summary as the page's script gets it: without the run's provenance (version, scenario
+ * hash), which the page does not draw and which would make every report differ by version.
+ */
+function plotted(s: Summary): Summary {
+  const rest = { ...s };
+  delete rest.numatier_version;
+  delete rest.scenario_sha256;
+  return rest;
 }

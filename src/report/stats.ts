@@ -163,11 +163,18 @@ export function memoryStat(
   return out;
 }
 
-/** Pages a memcg subtree holds on each node (user + kernel). */
-export function memcgPagesByNode(host: Host, memcg: number): Float64Array {
+/**
+ * Pages a memcg subtree holds on each node (user + kernel): from the live counts, or from a
+ * snapshot's copy of them (`nodePages`, CgroupTree.nodePages' layout).
+ */
+export function memcgPagesByNode(
+  host: Host,
+  memcg: number,
+  nodePages: Float64Array = host.cgroups.nodePages,
+): Float64Array {
   const out = new Float64Array(host.nodes);
   for (const g of host.cgroups.subtree(memcg)) {
-    for (let n = 0; n < host.nodes; n++) out[n] += host.cgroups.nodePages[g * host.nodes + n];
+    for (let n = 0; n < host.nodes; n++) out[n] += nodePages[g * host.nodes + n];
   }
   return out;
 }

@@ -1,6 +1,5 @@
 import { VMSTAT_ITEMS } from '../host/vmstat.js';
 import { KERNEL_WORK, type KernelWork } from '../host/kernel-work.js';
-import type { TaskStats } from '../engine/simulation.js';
 import type { KernelMemory } from '../engine/kernel-memory.js';
 import { MIGRATE_REASONS, MR } from '../host/migration-ledger.js';
 import type { BuiltRun } from '../scenario/build.js';
@@ -9,6 +8,16 @@ import type { ComputeModel } from '../workloads/types.js';
 import type { Task } from '../engine/simulation.js';
 import { memoryStat, numaStat } from './stats.js';
 import { describeRule } from '../engine/measure-window.js';
+import {
+  busyNs,
+  diffVm,
+  memcgEvent,
+  takeSnapshot,
+  vmstatGlobal,
+  type VmCounters,
+} from '../metrics/snapshot.js';
+import { contentHash } from '../util/hash.js';
+import { packageVersion } from '../util/version.js';
 import {
   tierControlSummary,
   vmRatioFields,
@@ -88,7 +97,10 @@ export interface VmTimeSplit {
 }
 
 /** A task's busy time split into memory, kernel work by kind and compute, in ms. */
-export function timeSplit(s: TaskStats, byKind: Float64Array): VmTimeSplit {
+export function timeSplit(
+  s: Pick<VmCounters, 'memoryNs' | 'kernelNs' | 'computeNs'>,
+  byKind: Float64Array,
+): VmTimeSplit {
   const by = {} as Record<KernelWork | 'other', number>;
   let attributed = 0;
   for (const [i, k] of KERNEL_WORK.entries()) {
@@ -110,6 +122,10 @@ export type VmComputeModel = ComputeModel & { compute_ms: number; instructions?:
 export interface Summary {
   scenario: string;
   seed: number;
+  /** numatier's version that ran it (optional so that hand-built summaries may omit it). */
+  numatier_version?: string;
+  /** sha256 of the scenario as run (its input after --set overrides) as canonical JSON. */
+  scenario_sha256?: string;
   simulated_ms: number;
   /** When each VM's measured window opens, in words ("the whole run" without `measure:`). */
   measure: string;
@@ -182,26 +198,29 @@ export interface MeasuredFigures {
   demoted_pages: number;
 }
 
-function measuredFigures(run: BuiltRun, t: BuiltRun['sim']['tasks'][number]): MeasuredFigures | null {
+/**
+ * The figures over a VM's measured window: the diff of its counters from the window's start to
+ * `end`. Busy time is end's minus start's, not the diff's sum (see busyNs), as it always was.
+ */
+function measuredFigures(run: BuiltRun, t: Task, end: VmCounters): MeasuredFigures | null {
   const w = run.sim.measure?.starts[t.as.id] ?? null;
   if (w === null) return null;
-  const s = t.stats;
-  const accesses = s.accesses - w.accesses;
-  const busy = s.memoryNs + s.kernelNs + s.computeNs - (w.memoryNs + w.kernelNs + w.computeNs);
-  const ideal = s.idealNs - w.idealNs;
+  const d = diffVm(w, end);
+  const accesses = d.accesses;
+  const busy = busyNs(end) - busyNs(w);
+  const ideal = d.idealNs;
   let fastHits = 0;
-  for (let n = 0; n < run.host.nodes; n++)
-    if (run.host.toptier[n]) fastHits += s.hitsByNode[n] - w.hitsByNode[n];
+  for (let n = 0; n < run.host.nodes; n++) if (run.host.toptier[n]) fastHits += d.hitsByNode[n];
   return {
-    from_ms: round(w.atNs / 1e6, 6),
+    from_ms: round(w.clockNs / 1e6, 6),
     accesses,
-    amat_ns: round(accesses > 0 ? (s.latencyNs - w.latencyNs) / accesses : 0, 3),
-    kernel_ns_per_access: round(accesses > 0 ? (s.kernelNs - w.kernelNs) / accesses : 0, 3),
+    amat_ns: round(accesses > 0 ? d.latencyNs / accesses : 0, 3),
+    kernel_ns_per_access: round(accesses > 0 ? d.kernelNs / accesses : 0, 3),
     slowdown: round(ideal > 0 ? busy / ideal : 1),
     fast_tier_hit_ratio: round(accesses > 0 ? fastHits / accesses : 0),
     busy_ms: round(busy / 1e6, 6),
-    promoted_pages: run.host.ledger.up[t.as.id] - w.promoted,
-    demoted_pages: run.host.ledger.down[t.as.id] - w.demoted,
+    promoted_pages: d.promoted,
+    demoted_pages: d.demoted,
   };
 }
 
@@ -216,31 +235,33 @@ function round(x: number, digits = 6): number {
   return Math.round(x * f) / f;
 }
 
+/** summary.json of a run that has ended: its counters are one snapshot, taken now. */
 export function buildSummary(run: BuiltRun): Summary {
   const { host, sim, topo, scenario } = run;
   const ids = topo.nodes.map((n) => n.id);
+  const snap = takeSnapshot(sim, run.numa);
   const vms: VmSummary[] = sim.tasks.map((t, i) => {
-    const s = t.stats;
-    const busy = s.memoryNs + s.kernelNs + s.computeNs;
+    const s = snap.vms[i];
+    const busy = busyNs(s);
     let fastHits = 0;
     let fastPages = 0;
+    let rss = 0;
     const pagesByNode: Record<string, number> = {};
     const hitsByNode: Record<string, number> = {};
     for (let n = 0; n < host.nodes; n++) {
       if (host.toptier[n]) {
         fastHits += s.hitsByNode[n];
-        fastPages += t.as.rssByNode[n];
+        fastPages += s.rssByNode[n];
       }
-      pagesByNode[String(ids[n])] = t.as.rssByNode[n];
+      rss += s.rssByNode[n];
+      pagesByNode[String(ids[n])] = s.rssByNode[n];
       hitsByNode[String(ids[n])] = s.hitsByNode[n];
     }
-    const rss = t.as.rss();
-    const L = host.ledger;
     const migrations: Record<string, number> = {};
-    for (const r of MIGRATE_REASONS) migrations[r] = L.count(t.as.id, MR[r]);
-    const secs = sim.now > 0 ? sim.now / 1e9 : 1;
-    const up = L.up[t.as.id];
-    const pingpong = L.pingpong[t.as.id];
+    for (const r of MIGRATE_REASONS) migrations[r] = s.migrations[MR[r]];
+    const secs = snap.atNs > 0 ? snap.atNs / 1e9 : 1;
+    const up = s.promoted;
+    const pingpong = s.pingpong;
     return {
       name: t.as.name,
       cgroup: scenario.vms[i].cgroup,
@@ -250,11 +271,11 @@ export function buildSummary(run: BuiltRun): Summary {
       writes: s.writes,
       amat_ns: round(s.accesses > 0 ? s.latencyNs / s.accesses : 0, 3),
       kernel_ns_per_access: round(s.accesses > 0 ? s.kernelNs / s.accesses : 0, 3),
-      memory_high_throttle_ms: round(t.as.highThrottleNs / 1e6, 6),
+      memory_high_throttle_ms: round(s.highThrottleNs / 1e6, 6),
       slowdown: round(s.idealNs > 0 ? busy / s.idealNs : 1),
       fast_tier_hit_ratio: round(s.accesses > 0 ? fastHits / s.accesses : 0),
       busy_ms: round(busy / 1e6, 6),
-      time_ms: timeSplit(s, t.as.kernelNsBy),
+      time_ms: timeSplit(s, s.kernelNsBy),
       ideal_ms: round(s.idealNs / 1e6, 6),
       rss_pages: rss,
       fast_share: round(rss > 0 ? fastPages / rss : 0),
@@ -265,27 +286,30 @@ export function buildSummary(run: BuiltRun): Summary {
       finished_ms: t.finished ? round(t.finishedNs / 1e6, 6) : null,
       migrations,
       promoted_pages: up,
-      demoted_pages: L.down[t.as.id],
+      demoted_pages: s.demoted,
       pingpong_pages: pingpong,
-      demotion_cycles: L.demotionCycles[t.as.id],
+      demotion_cycles: s.demotionCycles,
       promote_mib_per_s: round((up * PAGE_SIZE) / 2 ** 20 / secs, 3),
-      demote_mib_per_s: round((L.down[t.as.id] * PAGE_SIZE) / 2 ** 20 / secs, 3),
+      demote_mib_per_s: round((s.demoted * PAGE_SIZE) / 2 ** 20 / secs, 3),
       thrashing: pingpong >= 1000 && pingpong >= 0.1 * up,
       // Rounded down, so that a footprint with a page left untouched never reads 1.
-      footprint_touched: t.as.pages > 0 ? Math.floor((t.as.touchedPages / t.as.pages) * 1e6) / 1e6 : 1,
-      measured: measuredFigures(run, t),
+      footprint_touched: t.as.pages > 0 ? Math.floor((s.touchedPages / t.as.pages) * 1e6) / 1e6 : 1,
+      measured: measuredFigures(run, t, s),
       kernel_memory: kernelMemoryOf(run.kernelMemory[i] ?? null, ids),
-      compute_model: computeModelOf(t),
+      compute_model: computeModelOf(t, s),
       ...vmRatioFields(run.tierControl, host, t.as.id),
     };
   });
   const vmstat: Record<string, number> = {};
-  for (const [i, name] of VMSTAT_ITEMS.entries()) vmstat[name] = host.vmstat.global(i);
+  for (const [i, name] of VMSTAT_ITEMS.entries()) vmstat[name] = vmstatGlobal(snap, i);
   const cg = host.cgroups;
+  const promo = snap.promotion;
   return {
     scenario: scenario.name,
     seed: run.seed,
-    simulated_ms: round(sim.now / 1e6, 6),
+    numatier_version: packageVersion(),
+    scenario_sha256: contentHash(scenario.input),
+    simulated_ms: round(snap.atNs / 1e6, 6),
     measure: describeRule(scenario.measure),
     vms,
     nodes: topo.nodes.map((n, i) => ({
@@ -293,16 +317,16 @@ export function buildSummary(run: BuiltRun): Summary {
       tier: n.tier,
       toptier: n.toptier,
       capacity_pages: n.capacityPages,
-      free_pages: host.frames.freeCount[i],
-      kswapd_ms: round(sim.kswapdNs[i] / 1e6, 6),
-      kswapd_wakeups: host.kswapdWakeups[i],
+      free_pages: snap.freePages[i],
+      kswapd_ms: round(snap.kswapdNs[i] / 1e6, 6),
+      kswapd_wakeups: snap.kswapdWakeups[i],
       ...(n.sideCache
         ? {
             memory_side_cache: {
               size_pages: n.sideCache.sizePages,
-              hits: sim.sideHits[i],
-              misses: sim.sideMisses[i],
-              hit_ratio: round(sim.sideHits[i] / Math.max(1, sim.sideHits[i] + sim.sideMisses[i])),
+              hits: snap.sideHits[i],
+              misses: snap.sideMisses[i],
+              hit_ratio: round(snap.sideHits[i] / Math.max(1, snap.sideHits[i] + snap.sideMisses[i])),
             },
           }
         : {}),
@@ -311,7 +335,7 @@ export function buildSummary(run: BuiltRun): Summary {
       const ns = numaStat(host, c);
       return {
         path,
-        memory_current: cg.usage[c] * PAGE_SIZE,
+        memory_current: snap.memcgUsage[c] * PAGE_SIZE,
         memory_max: limitBytes(cg.memoryMax[c]),
         memory_high: limitBytes(cg.memoryHigh[c]),
         memory_low: cg.memoryLow[c] * PAGE_SIZE,
@@ -323,29 +347,29 @@ export function buildSummary(run: BuiltRun): Summary {
         numa_stat: ns,
         memory_stat: memoryStat(host, c, ns),
         memory_events: {
-          low: cg.eventCount(c, 'low'),
-          high: cg.eventCount(c, 'high'),
-          max: cg.eventCount(c, 'max'),
-          oom: cg.eventCount(c, 'oom'),
-          oom_kill: cg.eventCount(c, 'oom_kill'),
+          low: memcgEvent(snap, c, 'low'),
+          high: memcgEvent(snap, c, 'high'),
+          max: memcgEvent(snap, c, 'max'),
+          oom: memcgEvent(snap, c, 'oom'),
+          oom_kill: memcgEvent(snap, c, 'oom_kill'),
         },
       };
     }),
     vmstat,
     ratio: tierControlSummary(run.tierControl, host),
-    swap: { total_pages: host.swapPages, used_pages: host.swapUsed },
+    swap: { total_pages: host.swapPages, used_pages: snap.swapUsed },
     tiering: {
       demotion_enabled: host.demotionEnabled,
       demotion_policy: host.demotion?.name ?? 'none',
       numa_balancing: host.numaBalancing,
       promotion_filter: run.numa?.o.filter.name ?? null,
-      not_hot: run.numa?.stats.notHot ?? 0,
-      rate_limited: run.numa?.stats.rateLimited ?? 0,
-      promote_free_space: run.numa?.stats.promoteFreeSpace ?? 0,
-      failed_watermark: run.numa?.stats.failedWatermark ?? 0,
-      refused_by_quota: run.numa?.stats.refusedByQuota ?? 0,
+      not_hot: promo?.notHot ?? 0,
+      rate_limited: promo?.rateLimited ?? 0,
+      promote_free_space: promo?.promoteFreeSpace ?? 0,
+      failed_watermark: promo?.failedWatermark ?? 0,
+      refused_by_quota: promo?.refusedByQuota ?? 0,
       pgpromote_candidate_by_node: Object.fromEntries(
-        ids.map((id, i) => [String(id), run.numa?.o.states[i].pgpromote_candidate ?? 0]),
+        ids.map((id, i) => [String(id), promo?.candidates[i] ?? 0]),
       ),
       hot_threshold_ms_by_node: Object.fromEntries(
         ids.map((id, i) => [
@@ -357,8 +381,7 @@ export function buildSummary(run: BuiltRun): Summary {
   };
 }
 
-function computeModelOf(t: Task): VmComputeModel {
-  const s = t.stats;
+function computeModelOf(t: Task, s: VmCounters): VmComputeModel {
   const computeMs = round(s.computeNs / 1e6, 6);
   const m = t.stream.computeModel;
   // Synthetic workloads: their compute_ns (the mean per access when phases differ).

@@ -156,10 +156,7 @@ export function buildRun(sc: ResolvedScenario, seed: number, opts: BuildOptions 
       },
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });
-    run.sim.measure = new MeasureWindow(sc.measure, run.sim.tasks, (id) => ({
-      up: host.ledger.up[id],
-      down: host.ledger.down[id],
-    }));
+    run.sim.measure = new MeasureWindow(sc.measure, run.sim);
     if (numa !== null) daemons.push(...numa.scanners(run.sim));
     run.kernelMemory = sc.vms.map((vm, i) => {
       if (vm.kernelMemory === null) return null;
