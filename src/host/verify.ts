@@ -70,6 +70,14 @@ export function verifyHost(host: Host): string | null {
       return `memory.swap.max of ${host.cgroups.paths[c]} exceeded`;
     if (host.cgroups.peak[c] < host.cgroups.usage[c] || host.cgroups.swapPeak[c] < host.cgroups.swapUsage[c])
       return `memory.peak of ${host.cgroups.paths[c]} below its current usage`;
+    let minSum = 0;
+    let lowSum = 0;
+    for (const ch of host.cgroups.children[c]) {
+      minSum += Math.min(host.cgroups.usage[ch], host.cgroups.memoryMin[ch]);
+      lowSum += Math.min(host.cgroups.usage[ch], host.cgroups.memoryLow[ch]);
+    }
+    if (minSum !== host.cgroups.childrenMinUsage[c] || lowSum !== host.cgroups.childrenLowUsage[c])
+      return `children's protected usage of ${host.cgroups.paths[c]} disagrees with a recount`;
   }
   return null;
 }
