@@ -20,7 +20,8 @@ import { memcgReclaim } from './reclaim.js';
 
 /**
  * try_charge(): charge `nr` pages, reclaiming the over-limit group's subtree as needed (up to
- * MAX_RECLAIM_RETRIES), then OOM-killing inside it. Returns the cost in ns, or -1 if `as`
+ * MAX_RECLAIM_RETRIES attempts without progress), then OOM-killing inside it, and starting
+ * over after each kill that spared `as`. Returns the cost in ns, or -1 if `as`
  * itself was killed.
  */
 export function chargePages(host: Host, as: AddressSpace, memcg: number, nr: number): number {
@@ -43,6 +44,9 @@ export function chargePages(host: Host, as: AddressSpace, memcg: number, nr: num
     const victim = oomKill(host, as, over, 'memcg');
     if (victim === as || !as.alive) return -1;
     if (victim === null) return -1;
+    // The OOM killer made progress: a fresh round of reclaim attempts before the next kill
+    // (try_charge_memcg(): nr_retries = MAX_RECLAIM_RETRIES after mem_cgroup_oom()).
+    retries = 0;
   }
 }
 
