@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { smallHost, touch } from './host-support.js';
+import { verifyHost } from '../src/host/verify.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures');
 const fx = JSON.parse(readFileSync(join(fixtures, 'kernel-memcg-swap-max.json'), 'utf8'));
@@ -51,7 +52,7 @@ describe('memory.swap.max (kernel selftest test_memcg_swap_max)', () => {
       `memory.swap.peak ${cg.swapPeak[1] / MIB}M`,
     );
     assert.ok(cg.peak[1] <= cg.memoryMax[1] && cg.swapPeak[1] <= cg.swapMax[1]);
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 
   it(`${fx.second_anon}M fits: memory.current at memory.max, the rest in swap`, () => {
@@ -64,6 +65,6 @@ describe('memory.swap.max (kernel selftest test_memcg_swap_max)', () => {
     const both = e['memory.current + memory.swap.current'];
     assert.ok(valuesClose(mem + swap, both.value, both.err), `memory + swap ${mem + swap}M`);
     assert.ok(cg.swapUsage[1] <= cg.swapMax[1]);
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 });

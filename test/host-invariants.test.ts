@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { PTE_YOUNG, RECLAIM_KSWAPD } from '../src/host/pte.js';
 import { kswapdStep, memcgReclaim, proactiveReclaim, shrinkNode } from '../src/host/reclaim.js';
 import { smallHost } from './host-support.js';
+import { verifyHost } from '../src/host/verify.js';
 
 /**
  * Invariants of the simulated kernel over random hosts and random operation sequences: every
@@ -113,6 +114,7 @@ describe('host invariants (property-based)', () => {
                 targetMemcg: -1,
                 memcgLowReclaim: false,
                 noDemotion: false,
+                costNs: 0,
               });
               break;
             case 'memcg':
@@ -125,7 +127,7 @@ describe('host invariants (property-based)', () => {
               host.allocKernelPages(o.memcg, Int32Array.from([0, 1, 2]), o.nr);
               break;
           }
-          const bad = host.verify();
+          const bad = verifyHost(host);
           assert.equal(bad, null, `${o.kind}: ${bad}`);
           for (let c = 1; c < host.cgroups.count; c++) {
             assert.ok(

@@ -16,9 +16,16 @@ import {
 import { directReclaim, inactiveIsLow, inactiveRatio, kswapdStep, shrinkNode } from '../src/host/reclaim.js';
 import { VM } from '../src/host/vmstat.js';
 import { smallHost, touch } from './host-support.js';
+import { verifyHost } from '../src/host/verify.js';
 
 const fixtures = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test', 'fixtures');
-const req = { reclaimer: RECLAIM_KSWAPD, targetMemcg: -1, memcgLowReclaim: false, noDemotion: false };
+const req = {
+  reclaimer: RECLAIM_KSWAPD,
+  targetMemcg: -1,
+  memcgLowReclaim: false,
+  noDemotion: false,
+  costNs: 0,
+};
 
 function ptesOf(host: ReturnType<typeof smallHost>, asId: number, from: number, to: number): number[] {
   const as = host.spaces[asId];
@@ -45,7 +52,7 @@ describe('second chance (folio_check_references)', () => {
       assert.notEqual(f & PF_REFERENCED, 0, 'PG_referenced set');
       assert.equal(f & PF_ACTIVE, 0, 'still inactive');
     }
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 
   it('a page seen young on two scans is activated', () => {
@@ -57,7 +64,7 @@ describe('second chance (folio_check_references)', () => {
     for (const e of ptesOf(host, 0, 0, 100))
       assert.notEqual(host.frames.flagsOf(e & PTE_PFN_MASK) & PF_ACTIVE, 0);
     assert.equal(host.vmstat.global(VM.pgactivate), 100);
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 
   it('an anon page not touched since the last scan is swapped out, whatever PG_referenced says', () => {
@@ -69,7 +76,7 @@ describe('second chance (folio_check_references)', () => {
     assert.equal(host.vmstat.global(VM.pswpout), 100);
     for (let v = 0; v < 100; v++) assert.equal(host.pt[host.spaces[0].base + v], PTE_SWAP);
     assert.equal(host.swapUsed, 100);
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 
   it('clean file pages are dropped and refault as workingset_refault_file', () => {
@@ -81,7 +88,7 @@ describe('second chance (folio_check_references)', () => {
     assert.equal(host.vmstat.global(VM.pswpout), 0, 'file pages never go to swap');
     touch(host, 0, 400, 401);
     assert.equal(host.vmstat.global(VM.workingset_refault_file), 1);
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 
   it('without swap or a demotion target, anon pages are not reclaimed', () => {
@@ -121,7 +128,7 @@ describe('watermarks and the allocator', () => {
     assert.equal(host.frames.freeCount[0], 32, 'node 0 stops exactly at its low watermark');
     assert.equal(host.spaces[0].rssByNode[1], 2000 - (1024 - 32));
     assert.equal(host.kswapdAwake[0], 0, 'the fast path does not wake kswapd');
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 
   it('below LOW everywhere the slow path wakes kswapd and allocates down to MIN; below MIN it reclaims directly', () => {
@@ -143,7 +150,7 @@ describe('watermarks and the allocator', () => {
     assert.ok(host.vmstat.global(VM.allocstall_movable) >= 1, 'direct reclaim below MIN');
     assert.equal(host.vmstat.global(VM.allocstall_normal), 0);
     assert.ok(host.vmstat.global(VM.pgsteal_direct) >= 1);
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 
   it('kswapd reclaims until free exceeds HIGH, or PROMO in memory-tiering mode', () => {
@@ -188,14 +195,14 @@ describe('demotion (migrate-on-reclaim)', () => {
     assert.equal(host.vmstat.global(VM.pswpout), 0);
     assert.equal(host.spaces[0].rssByNode[1], 900);
     assert.equal(host.cgroups.usage[0], 900, 'demoted pages stay charged');
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 
   it('a demotion costs the reclaimer demote_page_ns (no TLB shootdown of its own), not migrate_page_ns', () => {
     const host = mk(4096);
     touch(host, 0, 0, 900);
     shrinkNode(host, 0, 1000, 0, req); // ages the pages onto the inactive list
-    host.reclaimCostNs = 0;
+    req.costNs = 0;
     const scannedBefore = host.vmstat.global(VM.pgscan_kswapd) + host.vmstat.global(VM.pgscan_direct);
     const got = shrinkNode(host, 0, 1000, 0, req);
     const scanned =
@@ -205,8 +212,8 @@ describe('demotion (migrate-on-reclaim)', () => {
     // Scanning is charged per page looked at, the demotions per page moved.
     const expected = 900 * DEFAULT_KERNEL_COSTS.demotePageNs + scanned * DEFAULT_KERNEL_COSTS.scanPageNs;
     assert.ok(
-      Math.abs(host.reclaimCostNs - expected) <= 64 * DEFAULT_KERNEL_COSTS.scanPageNs,
-      `charged ${host.reclaimCostNs} ns, expected about ${expected}`,
+      Math.abs(req.costNs - expected) <= 64 * DEFAULT_KERNEL_COSTS.scanPageNs,
+      `charged ${req.costNs} ns, expected about ${expected}`,
     );
   });
 
@@ -218,7 +225,7 @@ describe('demotion (migrate-on-reclaim)', () => {
     assert.equal(host.vmstat.global(VM.pgdemote_kswapd), 48, 'only the pages above MIN on the target');
     assert.equal(host.vmstat.global(VM.pswpout), 900 - 48);
     assert.equal(host.kswapdAwake[1], 1, 'the target kswapd is woken');
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 
   it('demotion_enabled=false swaps instead', () => {
@@ -246,7 +253,7 @@ describe('memory cgroups', () => {
     }
     assert.ok(host.vmstat.global(VM.pswpout) >= 200);
     assert.ok(host.cgroups.eventCount(1, 'max') > 0);
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 
   it('OOM-kills inside the group when nothing can be reclaimed', () => {
@@ -263,7 +270,7 @@ describe('memory cgroups', () => {
     assert.equal(host.vmstat.global(VM.oom_kill), 1);
     assert.equal(host.cgroups.eventCount(1, 'oom_kill'), 1);
     assert.equal(host.cgroups.usage[1], 0, "the victim's memory is freed");
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 });
 
@@ -293,7 +300,13 @@ describe('walks over the memcg tree (shrink_node_memcgs)', () => {
 
   it('a partial walk (direct or memcg reclaim) resumes after the group where the last one stopped', () => {
     const host = mk();
-    const direct = { reclaimer: RECLAIM_DIRECT, targetMemcg: 1, memcgLowReclaim: false, noDemotion: false };
+    const direct = {
+      reclaimer: RECLAIM_DIRECT,
+      targetMemcg: 1,
+      memcgLowReclaim: false,
+      noDemotion: false,
+      costNs: 0,
+    };
     const seen: string[] = [];
     for (let call = 0; call < 4; call++) {
       const before = usage(host);
@@ -306,17 +319,23 @@ describe('walks over the memcg tree (shrink_node_memcgs)', () => {
     // Each walk stops at the group that met the goal; the next one starts after it, and one
     // that would start past the end starts again at the top.
     assert.deepEqual(seen, ['s1', 's2', 's1', 's2']);
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 
   it('kswapd walks every group, even when the first one meets the goal', () => {
     const host = mk();
-    const kswapd = { reclaimer: RECLAIM_KSWAPD, targetMemcg: -1, memcgLowReclaim: false, noDemotion: false };
+    const kswapd = {
+      reclaimer: RECLAIM_KSWAPD,
+      targetMemcg: -1,
+      memcgLowReclaim: false,
+      noDemotion: false,
+      costNs: 0,
+    };
     const before = usage(host);
     assert.ok(shrinkNode(host, 0, 32, 0, kswapd) >= 32);
     const after = usage(host);
     assert.ok(after[0] < before[0] && after[1] < before[1], `both groups reclaimed: ${before} -> ${after}`);
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 });
 
@@ -346,6 +365,6 @@ describe('a hopeless kswapd (kswapd_failures)', () => {
     assert.equal(host.kswapdFailures[0], 0, 'progress resets kswapd_failures');
     host.wakeKswapd(0);
     assert.deepEqual(woken, [0], 'kswapd wakes again');
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 });

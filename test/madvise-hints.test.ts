@@ -12,6 +12,7 @@ import { runScenario } from '../src/scenario/run.js';
 import { InputError } from '../src/util/errors.js';
 import { fixedPlacement, smallHost, touch } from './host-support.js';
 import { twoTierTopology } from './scenario-support.js';
+import { verifyHost } from '../src/host/verify.js';
 
 /** Tenant hints (idea S5): fast, MADV_COLD and MADV_PAGEOUT semantics, and their place in the precedence. */
 
@@ -90,7 +91,7 @@ describe('MADV_COLD', () => {
       assert.equal(host.pt[host.spaces[0].base + v] & PTE_YOUNG, 0, `page ${v} young`);
     assert.equal(host.vmstat.global(VM.pgdeactivate), 1);
     assert.equal(nodeOfPage(host, 5), 0, 'nothing moves between nodes');
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 });
 
@@ -106,7 +107,7 @@ describe('MADV_PAGEOUT', () => {
     assert.equal(host.swapUsed, 56);
     assert.equal(host.ledger.down[0], 0, 'no demotion');
     assert.equal(hints.stats.pagedOut, 100);
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 
   it('without swap space, anon pages stay and are activated (add_to_swap failed)', () => {
@@ -115,7 +116,7 @@ describe('MADV_PAGEOUT', () => {
     hints.madvise(0, call('pageout', 0, 32));
     assert.equal(host.frames.lruSize[host.frames.listId(1, 0, LRU_ACTIVE_ANON)], 32);
     assert.equal(host.ledger.down[0], 0);
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 });
 
@@ -138,7 +139,7 @@ describe('the fast hint', () => {
     ratio.write(1, '0.1'); // hinted fast pages no longer fit: the ratio wins
     assert.equal(host.keepPage?.(g, 0), false);
     assert.ok(charged.length === 0, 'madvise() itself returns the cost; the daemon charges it');
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 
   it('makes room in a full quota by demoting unhinted pages', () => {
@@ -153,7 +154,7 @@ describe('the fast hint', () => {
     assert.ok(ratio.excess(1) <= 0, `excess ${ratio.excess(1)}`);
     assert.ok(hints.stats.madeRoom >= 20);
     assert.ok(cost >= 20 * host.costs.migratePageNs);
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 
   it('a later cold hint removes the fast hint', () => {
@@ -251,6 +252,6 @@ describe('hints among the other mechanisms (scenario)', () => {
     const over = Math.max(...r.series.rows.filter((row) => row[ti] >= 100).map((row) => row[ai] - row[gi]));
     assert.ok(over <= 0.01, `achieved exceeded the target by ${over}`);
     assert.ok((r.summary.ratio?.hints?.promoted_pages ?? -1) >= 0);
-    assert.equal(host.verify(), null);
+    assert.equal(verifyHost(host), null);
   });
 });

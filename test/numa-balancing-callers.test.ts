@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { NumaTiering } from '../src/engine/numa-tiering.js';
+import { NumaTiering } from '../src/host/numa-tiering.js';
 import type { Simulation, Task } from '../src/engine/simulation.js';
 import {
   DEFAULT_CPUPID_LAYOUT,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Task } from '../src/engine/simulation.js';
-import { NumaTiering } from '../src/engine/numa-tiering.js';
+import { NumaTiering } from '../src/host/numa-tiering.js';
 import { NUMA_BALANCING_DEFAULTS } from '../src/host/numa-balancing/constants.js';
 import { PTE_PFN_MASK, PTE_PROTNONE } from '../src/host/pte.js';
 import { VM } from '../src/host/vmstat.js';

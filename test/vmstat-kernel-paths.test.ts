@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LatencyModel } from '../src/engine/cost-model.js';
-import { NumaTiering } from '../src/engine/numa-tiering.js';
+import { NumaTiering } from '../src/host/numa-tiering.js';
 import { Simulation } from '../src/engine/simulation.js';
 import { buildPlacement } from '../src/host/mempolicy-placement.js';
 import { NUMA_BALANCING_DEFAULTS } from '../src/host/numa-balancing/constants.js';

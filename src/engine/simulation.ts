@@ -2,7 +2,6 @@ import type { AddressSpace } from '../host/address-space.js';
 import { NODE_CHUNK_SHIFT } from '../host/frames.js';
 import { PTE_PFN_MASK, PTE_PROTNONE, PTE_YOUNG } from '../host/pte.js';
 import type { Host } from '../host/host.js';
-import { kswapdStep } from '../host/reclaim.js';
 import type { AccessStream } from '../workloads/types.js';
 import { LAT_SCALE, type LatencyModel } from './cost-model.js';
 import { EventQueue } from './event-queue.js';
@@ -360,32 +359,10 @@ export class Simulation {
 
   private runKswapd(node: number): void {
     this.kswapdQueued[node] = 0;
-    const host = this.host;
-    if (host.nodeBalanced(node)) {
-      this.kswapdSleep(node);
-      return;
-    }
-    const r = kswapdStep(host, node);
-    this.kswapdNs[node] += host.reclaimCostNs;
-    // A whole run without progress: after MAX_RECLAIM_RETRIES of them the node is hopeless
-    // until some reclaim on it makes progress (shrinkNode resets the count).
-    if (r < 0 && ++host.kswapdFailures[node] >= 16) {
-      host.kswapdAwake[node] = 0;
-      return;
-    }
-    if (host.nodeBalanced(node)) {
-      this.kswapdSleep(node);
-      return;
-    }
+    const next = this.host.kswapd.run(node, this.kswapdNs);
+    if (next < 0) return;
     this.kswapdQueued[node] = 1;
-    this.q.push(this.now + Math.max(host.reclaimCostNs, 1000), PRIO_KSWAPD, { kind: 1, node });
-  }
-
-  private kswapdSleep(node: number): void {
-    const host = this.host;
-    host.kswapdAwake[node] = 0;
-    host.kswapdFailures[node] = 0;
-    host.kswapdPriority[node] = 12;
+    this.q.push(this.now + next, PRIO_KSWAPD, { kind: 1, node });
   }
 
   /**

@@ -86,6 +86,17 @@ export class CgroupTree {
    * `iter.position` of mem_cgroup_iter's reclaim cookie).
    */
   readonly reclaimPosition: Int32Array;
+  /**
+   * propagate_protected_usage()'s running sums (mm/page_counter.c): per group, its own protected
+   * usage min(usage, memory.min) and min(usage, memory.low) (min_usage, low_usage), and the sum
+   * of its children's (children_min_usage, children_low_usage), updated on every charge,
+   * uncharge and protection change, so that calculateProtection() needs no walk of the siblings.
+   * Pages are whole numbers, so the sums are exact whatever the order of the updates.
+   */
+  readonly minUsage: Float64Array;
+  readonly lowUsage: Float64Array;
+  readonly childrenMinUsage: Float64Array;
+  readonly childrenLowUsage: Float64Array;
 
   /** `specs` must list every group after its parent; the root "/" is added if absent. */
   constructor(specs: readonly CgroupSpec[], nodes: number, recursiveProt = false) {
@@ -112,6 +123,10 @@ export class CgroupTree {
     this.kernelPages = new Float64Array(n * nodes);
     this.events = new Float64Array(n * MEMORY_EVENTS.length);
     this.reclaimPosition = new Int32Array(n * nodes).fill(-1);
+    this.minUsage = new Float64Array(n);
+    this.lowUsage = new Float64Array(n);
+    this.childrenMinUsage = new Float64Array(n);
+    this.childrenLowUsage = new Float64Array(n);
     const index = new Map<string, number>();
     all.forEach((s, i) => {
       const parentPath = s.path === '/' ? null : s.path.slice(0, s.path.lastIndexOf('/')) || '/';
@@ -153,12 +168,43 @@ export class CgroupTree {
     for (let c = memcg; c >= 0; c = this.parent[c]) {
       this.usage[c] += nr;
       if (this.usage[c] > this.peak[c]) this.peak[c] = this.usage[c];
+      this.propagateProtectedUsage(c);
     }
     return -1;
   }
 
   uncharge(memcg: number, nr: number): void {
-    for (let c = memcg; c >= 0; c = this.parent[c]) this.usage[c] -= nr;
+    for (let c = memcg; c >= 0; c = this.parent[c]) {
+      this.usage[c] -= nr;
+      this.propagateProtectedUsage(c);
+    }
+  }
+
+  /**
+   * propagate_protected_usage(): brings group `c`'s protected usage up to date with its usage
+   * and settings, and its parent's sums with it. The root has no parent to tell.
+   */
+  private propagateProtectedUsage(c: number): void {
+    const parent = this.parent[c];
+    if (parent < 0) return;
+    const usage = this.usage[c];
+    const min = Math.min(usage, this.memoryMin[c]);
+    if (min !== this.minUsage[c]) {
+      this.childrenMinUsage[parent] += min - this.minUsage[c];
+      this.minUsage[c] = min;
+    }
+    const low = Math.min(usage, this.memoryLow[c]);
+    if (low !== this.lowUsage[c]) {
+      this.childrenLowUsage[parent] += low - this.lowUsage[c];
+      this.lowUsage[c] = low;
+    }
+  }
+
+  /** Writes memory.min and memory.low of `memcg` (page_counter_set_min / _set_low), in pages. */
+  setProtection(memcg: number, min: number, low: number): void {
+    this.memoryMin[memcg] = min;
+    this.memoryLow[memcg] = low;
+    this.propagateProtectedUsage(memcg);
   }
 
   /**
@@ -231,12 +277,8 @@ export class CgroupTree {
       return;
     }
     const parentUsage = this.usage[parent];
-    let minUsage = 0;
-    let lowUsage = 0;
-    for (const c of this.children[parent]) {
-      minUsage += Math.min(this.usage[c], this.memoryMin[c]);
-      lowUsage += Math.min(this.usage[c], this.memoryLow[c]);
-    }
+    const minUsage = this.childrenMinUsage[parent];
+    const lowUsage = this.childrenLowUsage[parent];
     const rec = this.recursiveProt;
     this.emin[memcg] = effectiveProtection(
       usage,

@@ -18,17 +18,19 @@ import {
 } from './pte.js';
 import { VM } from './vmstat.js';
 import { MR } from './migration-ledger.js';
+import { DEF_PRIORITY, SWAP_CLUSTER_MAX } from './mm-constants.js';
+
+export { DEF_PRIORITY, SWAP_CLUSTER_MAX } from './mm-constants.js';
+export { kswapdStep } from './kswapd.js';
 
 /**
  * Page reclaim after mm/vmscan.c (classic two-list LRU): get_scan_count proportions,
  * shrink_active_list deactivation when inactive_is_low, shrink_inactive_list with
  * folio_check_references' second chance, demotion before swap when demotion is enabled
- * (demote_folio_list), then swap-out / page-cache drop. All functions add the work they did
- * to `host.reclaimCostNs` for the caller to charge to whoever pays for it.
+ * (demote_folio_list), then swap-out / page-cache drop. The work done, in ns, is added up in
+ * the request (the scan_control) for the caller to charge to whoever pays for it.
  */
 
-export const SWAP_CLUSTER_MAX = 32;
-export const DEF_PRIORITY = 12;
 const MAX_NODES = 256;
 
 const SCAN_ORDER = [LRU_INACTIVE_ANON, LRU_ACTIVE_ANON, LRU_INACTIVE_FILE, LRU_ACTIVE_FILE];
@@ -38,12 +40,18 @@ const PGSTEAL = [VM.pgsteal_kswapd, VM.pgsteal_direct, VM.pgsteal_proactive];
 const PGDEMOTE = [VM.pgdemote_kswapd, VM.pgdemote_direct, VM.pgdemote_proactive];
 const DEMOTE_REASON = [MR.demote_kswapd, MR.demote_direct, MR.demote_proactive];
 
-const scratchBatch = new Int32Array(SWAP_CLUSTER_MAX);
-const scratchTargets = new Int32Array(MAX_NODES);
-const scanTargets = new Float64Array(4);
-const scratchOwners = new Int32Array(SWAP_CLUSTER_MAX);
-/** Keeps the loads of prefetchTail() live. */
-const prefetchSink = new Int32Array(1);
+/**
+ * Reclaim's scratch space, one per host (so that hosts in one process share nothing): reclaim
+ * does not re-enter itself, so one set serves every call.
+ */
+export class ReclaimScratch {
+  readonly batch = new Int32Array(SWAP_CLUSTER_MAX);
+  readonly targets = new Int32Array(MAX_NODES);
+  readonly scanTargets = new Float64Array(4);
+  readonly owners = new Int32Array(SWAP_CLUSTER_MAX);
+  /** Keeps the loads of prefetchTail() live. */
+  readonly prefetchSink = new Int32Array(1);
+}
 
 /**
  * Loads what reclaim will read for each of the next n pages of `list`'s tail: their PTEs (the
@@ -53,12 +61,13 @@ const prefetchSink = new Int32Array(1);
  * chain when the pages are processed one by one.
  */
 function prefetchTail(host: Host, list: number, n: number, inactive: boolean): void {
+  const scratchOwners = host.reclaimScratch.owners;
   const count = host.frames.tailOwners(list, Math.min(n, SWAP_CLUSTER_MAX), scratchOwners);
   const pt = host.pt;
   let touch = 0;
   for (let k = 0; k < count; k++) touch |= pt[scratchOwners[k]];
   if (inactive) for (let k = 0; k < count; k++) touch |= host.ledger.historyWord(scratchOwners[k]);
-  prefetchSink[0] ^= touch;
+  host.reclaimScratch.prefetchSink[0] ^= touch;
 }
 
 /** int_sqrt() as the kernel's: floor of the square root (exact for the sizes used here). */
@@ -103,6 +112,8 @@ export interface ReclaimRequest {
   demoteOnly?: boolean;
   /** Ledger reason for the demotions, instead of the reclaimer's demote_* reason. */
   reason?: number;
+  /** The work reclaim did for this request, in ns: every function adds to it. */
+  costNs: number;
 }
 
 /**
@@ -155,7 +166,7 @@ export function shrinkNode(
   if (partial && i >= scope.length) cg.reclaimPosition[cursor] = -1;
   // Progress by anyone revives a kswapd that gave up on this node (shrink_node(): "a
   // successful direct reclaim run will revive a dormant kswapd").
-  if (reclaimed > 0) host.kswapdFailures[node] = 0;
+  if (reclaimed > 0) host.kswapd.progress(node);
   return reclaimed;
 }
 
@@ -216,6 +227,7 @@ function shrinkLruvec(
     } else protection = emin;
   }
   const cgroupSize = Math.max(cg.usage[memcg], protection);
+  const scanTargets = host.reclaimScratch.scanTargets;
   for (let i = 0; i < 4; i++) {
     const lru = SCAN_ORDER[i];
     const isFile = lru >= LRU_INACTIVE_FILE;
@@ -247,7 +259,7 @@ function shrinkLruvec(
       scanTargets[i] -= n;
       if (lru === LRU_ACTIVE_ANON || lru === LRU_ACTIVE_FILE) {
         if (lru === LRU_ACTIVE_ANON ? deactivateAnon : deactivateFile)
-          shrinkActiveList(host, memcg, node, lru, n);
+          shrinkActiveList(host, memcg, node, lru, n, req);
       } else {
         reclaimed += shrinkInactiveList(host, memcg, node, lru, n, req, demote);
       }
@@ -262,7 +274,14 @@ function shrinkLruvec(
  * clearing their young bits (folio_referenced). Executable file pages are not modelled, so no
  * referenced page is kept active here.
  */
-function shrinkActiveList(host: Host, memcg: number, node: number, lru: number, n: number): void {
+function shrinkActiveList(
+  host: Host,
+  memcg: number,
+  node: number,
+  lru: number,
+  n: number,
+  req: ReclaimRequest,
+): void {
   const fr = host.frames;
   const from = fr.listId(memcg, node, lru);
   const to = from - 1; // the inactive list of the same type
@@ -279,7 +298,7 @@ function shrinkActiveList(host: Host, memcg: number, node: number, lru: number, 
   }
   host.vmstat.add(memcg, node, VM.pgrefill, moved);
   host.vmstat.add(memcg, node, VM.pgdeactivate, moved);
-  host.reclaimCostNs += moved * host.costs.scanPageNs;
+  req.costNs += moved * host.costs.scanPageNs;
 }
 
 /**
@@ -304,6 +323,7 @@ function shrinkInactiveList(
   let scanned = 0;
   let reclaimed = 0;
   let activated = 0;
+  const scratchBatch = host.reclaimScratch.batch;
   prefetchTail(host, list, n, true);
   for (let k = 0; k < n; k++) {
     const p = fr.lruTail[list];
@@ -338,7 +358,7 @@ function shrinkInactiveList(
       // Keep it off-list while batched; demoteBatch or pageout puts it somewhere.
       continue;
     }
-    reclaimed += pageout(host, p, list, active);
+    reclaimed += pageout(host, p, list, active, req);
   }
   if (batch > 0) reclaimed += demoteBatch(host, node, memcg, batch, list, active, req);
   const isFile = lru === LRU_INACTIVE_FILE;
@@ -347,7 +367,7 @@ function shrinkInactiveList(
   v.add(memcg, node, PGSTEAL[req.reclaimer], reclaimed);
   v.add(memcg, node, isFile ? VM.pgsteal_file : VM.pgsteal_anon, reclaimed);
   v.add(memcg, node, VM.pgactivate, activated);
-  host.reclaimCostNs += scanned * host.costs.scanPageNs;
+  req.costNs += scanned * host.costs.scanPageNs;
   return reclaimed;
 }
 
@@ -356,11 +376,17 @@ function shrinkInactiveList(
  * activated, as when add_to_swap fails), file pages written back if dirty and dropped.
  * Returns 1 if the frame was freed.
  */
-function pageout(host: Host, p: number, inactiveList: number, activeList: number): number {
+function pageout(
+  host: Host,
+  p: number,
+  inactiveList: number,
+  activeList: number,
+  req: ReclaimRequest,
+): number {
   const fr = host.frames;
   const f = fr.flagsOf(p);
   if ((f & PF_FILE) !== 0) {
-    if (host.pageDirty(p)) host.reclaimCostNs += host.costs.fileWritebackNs;
+    if (host.pageDirty(p)) req.costNs += host.costs.fileWritebackNs;
     fr.addHead(inactiveList, p); // freeUserPage unlinks it from its list
     host.freeUserPage(p, PTE_FILE_SHADOW);
     return 1;
@@ -370,7 +396,7 @@ function pageout(host: Host, p: number, inactiveList: number, activeList: number
   fr.addHead(inactiveList, p); // swapOut unlinks it from its list
   if (host.swapOut(p)) {
     host.vmstat.add(memcg, node, VM.pswpout, 1);
-    host.reclaimCostNs += host.costs.swapOutNs;
+    req.costNs += host.costs.swapOutNs;
     return 1;
   }
   // add_to_swap() failed: activate_locked.
@@ -397,6 +423,7 @@ function demoteBatch(
 ): number {
   const fr = host.frames;
   const policy = host.demotion;
+  const { batch: scratchBatch, targets: scratchTargets } = host.reclaimScratch;
   let nTargets = policy === null ? 0 : policy.batchTargets(node, host.rng, scratchTargets);
   const mems = host.memcgMems[memcg];
   if (mems !== null) {
@@ -430,7 +457,7 @@ function demoteBatch(
       fr.addHead(inactiveList, p); // migratePage unlinks from the current list
       host.migratePage(p, dst, DEMOTE_KEEP_FLAGS, req.reason ?? DEMOTE_REASON[req.reclaimer], PTE_DIRTY);
       // No TLB shootdown of its own: migrate_pages() unmaps the batch and flushes once for it.
-      host.reclaimCostNs += host.costs.demotePageNs;
+      req.costNs += host.costs.demotePageNs;
       demoted++;
       continue;
     }
@@ -438,7 +465,7 @@ function demoteBatch(
     if (req.reclaimer === RECLAIM_PROACTIVE || req.demoteOnly === true) {
       fr.addHead(inactiveList, p);
     } else {
-      reclaimed += pageout(host, p, inactiveList, activeList);
+      reclaimed += pageout(host, p, inactiveList, activeList, req);
     }
   }
   if (demoted > 0) {
@@ -451,7 +478,8 @@ function demoteBatch(
 /**
  * do_try_to_free_pages(): shrinkNode over `nodes` in order, priority 12 → 0, until `goal`
  * pages are reclaimed. After a run that reclaimed nothing because memory.low held ("untapped
- * cgroup reserves? Don't OOM, retry"), one more run reclaims the protected groups too.
+ * cgroup reserves? Don't OOM, retry"), one more run reclaims the protected groups too. The
+ * work done, in ns, is added to `cost[0]` when a cost accumulator is given.
  */
 function doTryToFreePages(
   host: Host,
@@ -459,6 +487,7 @@ function doTryToFreePages(
   goal: number,
   reclaimer: number,
   targetMemcg: number,
+  cost: Float64Array | undefined,
 ): number {
   const req: ReclaimRequest = {
     reclaimer,
@@ -466,6 +495,7 @@ function doTryToFreePages(
     memcgLowReclaim: false,
     memcgLowSkipped: false,
     noDemotion: false,
+    costNs: 0,
   };
   let reclaimed = 0;
   for (;;) {
@@ -474,77 +504,59 @@ function doTryToFreePages(
         reclaimed += shrinkNode(host, nodes[i], goal - reclaimed, prio, req);
       }
     }
-    if (reclaimed > 0 || req.memcgLowReclaim || req.memcgLowSkipped !== true) return reclaimed;
+    if (reclaimed > 0 || req.memcgLowReclaim || req.memcgLowSkipped !== true) break;
     req.memcgLowReclaim = true;
     req.memcgLowSkipped = false;
   }
+  if (cost !== undefined) cost[0] += req.costNs;
+  return reclaimed;
 }
 
 /**
  * try_to_free_pages(): direct reclaim over the allocation's nodes until SWAP_CLUSTER_MAX
- * pages are reclaimed. The cost lands in host.reclaimCostNs.
+ * pages are reclaimed. Returns pages reclaimed; the work done, in ns, is added to `cost[0]`.
  */
-export function directReclaim(host: Host, nodes: Int32Array, targetMemcg: number): number {
-  host.reclaimCostNs = 0;
-  return doTryToFreePages(host, nodes, SWAP_CLUSTER_MAX, RECLAIM_DIRECT, targetMemcg);
+export function directReclaim(
+  host: Host,
+  nodes: Int32Array,
+  targetMemcg: number,
+  cost?: Float64Array,
+): number {
+  return doTryToFreePages(host, nodes, SWAP_CLUSTER_MAX, RECLAIM_DIRECT, targetMemcg, cost);
 }
 
 /**
  * try_to_free_mem_cgroup_pages(): reclaim within a memcg subtree, over every node in the
- * zonelist of the charging task's node.
+ * zonelist of the charging task's node. Returns pages reclaimed; the work done, in ns, is added
+ * to `cost[0]`.
  */
-export function memcgReclaim(host: Host, memcg: number, nrPages: number, cpuNode: number): number {
-  host.reclaimCostNs = 0;
+export function memcgReclaim(
+  host: Host,
+  memcg: number,
+  nrPages: number,
+  cpuNode: number,
+  cost?: Float64Array,
+): number {
   const nodes = host.topo.nodes[cpuNode].zonelist;
-  return doTryToFreePages(host, nodes, Math.max(nrPages, SWAP_CLUSTER_MAX), RECLAIM_DIRECT, memcg);
-}
-
-/**
- * One priority pass of kswapd's balance_pgdat() on `node`, toward the HIGH (PROMO in tiering
- * mode) watermark. The engine runs one pass per kswapd event and lets the pass's cost elapse
- * before the next, so tasks keep touching pages while kswapd scans — the second chance of a
- * page depends on that. Priority stays while a pass makes progress and drops when it does not
- * (as `if (!nr_reclaimed) sc.priority--`). Returns pages reclaimed, or -1 when a whole run
- * from DEF_PRIORITY down to 1 reclaimed nothing (a kswapd failure); host.reclaimCostNs holds
- * kswapd's time.
- */
-export function kswapdStep(host: Host, node: number): number {
-  host.reclaimCostNs = 0;
-  const prio = host.kswapdPriority[node];
-  const mark = (host.numaBalancing & 2) !== 0 ? host.wmarkPromo[node] : host.wmarkHigh[node];
-  const want = Math.max(SWAP_CLUSTER_MAX, mark + 1 - host.frames.freeCount[node]);
-  // balance_pgdat() never sets memcg_low_reclaim: kswapd leaves groups within their memory.low
-  // alone even when nothing else is left, fails, and leaves the rest to direct reclaim.
-  const req: ReclaimRequest = {
-    reclaimer: RECLAIM_KSWAPD,
-    targetMemcg: -1,
-    memcgLowReclaim: false,
-    noDemotion: false,
-  };
-  const reclaimed = shrinkNode(host, node, want, prio, req);
-  if (reclaimed > 0) return reclaimed;
-  if (prio > 1) {
-    host.kswapdPriority[node] = prio - 1;
-    return 0;
-  }
-  host.kswapdPriority[node] = DEF_PRIORITY;
-  return -1;
+  return doTryToFreePages(host, nodes, Math.max(nrPages, SWAP_CLUSTER_MAX), RECLAIM_DIRECT, memcg, cost);
 }
 
 /**
  * memory.reclaim: proactive reclaim of `nrPages` from a memcg over all nodes, through
  * try_to_free_mem_cgroup_pages() (so with the same retry past memory.low as memcg reclaim).
+ * Returns pages reclaimed; the work done, in ns, is added to `cost[0]`.
  */
-export function proactiveReclaim(host: Host, memcg: number, nrPages: number): number {
-  host.reclaimCostNs = 0;
+export function proactiveReclaim(host: Host, memcg: number, nrPages: number, cost?: Float64Array): number {
   const allNodes = Int32Array.from({ length: host.nodes }, (_, n) => n);
-  return doTryToFreePages(host, allNodes, nrPages, RECLAIM_PROACTIVE, memcg);
+  return doTryToFreePages(host, allNodes, nrPages, RECLAIM_PROACTIVE, memcg, cost);
 }
 
 /**
  * Demotes up to `nrPages` of the coldest pages of a memcg subtree off `node` (reclaim scoped
  * to the group, demotion only: idea S10's rebalancing). Counted as proactive demotion, with
- * `reason` in the migration ledger. Returns pages demoted.
+ * `reason` in the migration ledger. Returns pages demoted; the work done, in ns, is added to
+ * `cost[0]` when a cost accumulator is given, and is also left in host.reclaimCostNs for the
+ * policies that still read it there (tier ratios, madvise hints).
  */
 export function demoteMemcg(
   host: Host,
@@ -552,8 +564,8 @@ export function demoteMemcg(
   node: number,
   nrPages: number,
   reason: number,
+  cost?: Float64Array,
 ): number {
-  host.reclaimCostNs = 0;
   const req: ReclaimRequest = {
     reclaimer: RECLAIM_PROACTIVE,
     targetMemcg: memcg,
@@ -561,11 +573,14 @@ export function demoteMemcg(
     noDemotion: false,
     demoteOnly: true,
     reason,
+    costNs: 0,
   };
   let done = 0;
   for (let prio = DEF_PRIORITY; prio >= 0 && done < nrPages; prio--) {
     done += shrinkNode(host, node, nrPages - done, prio, req);
   }
+  host.reclaimCostNs = req.costNs;
+  if (cost !== undefined) cost[0] += req.costNs;
   return done;
 }
 

@@ -1,4 +1,4 @@
-import type { NumaTiering } from '../engine/numa-tiering.js';
+import type { NumaTiering } from '../host/numa-tiering.js';
 import type { Simulation, Task } from '../engine/simulation.js';
 import { MEMORY_EVENTS } from '../host/cgroups.js';
 import { NR_MIGRATE_REASONS } from '../host/migration-ledger.js';

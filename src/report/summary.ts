@@ -1,6 +1,6 @@
 import { VMSTAT_ITEMS } from '../host/vmstat.js';
 import { KERNEL_WORK, type KernelWork } from '../host/kernel-work.js';
-import type { KernelMemory } from '../engine/kernel-memory.js';
+import type { KernelMemory } from '../host/slab.js';
 import { MIGRATE_REASONS, MR } from '../host/migration-ledger.js';
 import type { BuiltRun } from '../scenario/build.js';
 import { PAGE_SIZE } from '../util/units.js';

@@ -9,8 +9,8 @@ import { buildPlacement, restrictToCpuset } from '../host/mempolicy-placement.js
 import { DEMOTION_POLICIES } from '../policies/demotion/index.js';
 import { PROMOTION_FILTERS } from '../policies/promotion/index.js';
 import { rateLimitPages } from '../host/numa-balancing/constants.js';
-import { NumaTiering } from '../engine/numa-tiering.js';
-import { KernelMemory } from '../engine/kernel-memory.js';
+import { NumaTiering } from '../host/numa-tiering.js';
+import { KernelMemory } from '../host/slab.js';
 import { kmemNodeOrder } from '../policies/kmem/index.js';
 import { Rng } from '../util/rng.js';
 import type { AccessStream } from '../workloads/types.js';

@@ -1,3 +1,4 @@
+import { SWAP_CLUSTER_MAX } from '../host/mm-constants.js';
 import { InputError } from '../util/errors.js';
 import { PAGE_SHIFT, bytesToPages } from '../util/units.js';
 import type { Topology, ZoneKind } from './types.js';
@@ -11,8 +12,8 @@ import type { Topology, ZoneKind } from './types.js';
 /** calculate_min_free_kbytes() clamp bounds (raised from 65536 to 262144 in 5.7). */
 export const MIN_FREE_KBYTES_LOWER = 128;
 export const MIN_FREE_KBYTES_UPPER = 262144;
-/** include/linux/swap.h: lower clamp of WMARK_MIN for ZONE_MOVABLE / highmem zones. */
-export const SWAP_CLUSTER_MAX = 32;
+/** include/linux/swap.h's SWAP_CLUSTER_MAX is also the lower clamp of WMARK_MIN for ZONE_MOVABLE / highmem zones. */
+export { SWAP_CLUSTER_MAX };
 export const DEFAULT_WATERMARK_SCALE_FACTOR = 10;
 /** vm.watermark_scale_factor sysctl range (SYSCTL_ONE .. SYSCTL_THREE_THOUSAND). */
 export const WATERMARK_SCALE_FACTOR_MIN = 1;

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { DEFAULT_MEASURED_ACCESSES, DEFAULT_WARMUP_ACCESSES, runBench } from '../../bench/standard.js';
+import { runTenantsBench } from '../../bench/tenants.js';
 import { parseSeed } from '../options.js';
 import { InputError } from '../../util/errors.js';
 
@@ -8,6 +9,16 @@ function positiveInt(name: string, v: string): number {
   if (!Number.isSafeInteger(n) || n <= 0)
     throw new InputError(`${name}: expected a positive integer, got ${JSON.stringify(v)}`);
   return n;
+}
+
+interface BenchCliOptions {
+  json?: boolean;
+  warmup: string;
+  accesses: string;
+  tiering?: boolean;
+  seed: string;
+  tenants?: string;
+  nested?: boolean;
 }
 
 export function registerBenchCommand(program: Command): void {
@@ -25,7 +36,33 @@ export function registerBenchCommand(program: Command): void {
     .option('--accesses <n>', 'accesses in the measured window', String(DEFAULT_MEASURED_ACCESSES))
     .option('--tiering', 'also run NUMA-balancing promotion (numa_balancing=2)')
     .option('--seed <n>', 'random seed', '1')
-    .action((o: { json?: boolean; warmup: string; accesses: string; tiering?: boolean; seed: string }) => {
+    .option('--tenants <n>', 'instead: the tenants benchmark, N small VMs each in its own cgroup')
+    .option('--nested', 'with --tenants: the tenant groups under one /tenants group instead of the root')
+    .action((o: BenchCliOptions) => {
+      if (o.tenants !== undefined) {
+        const r = runTenantsBench({
+          tenants: positiveInt('--tenants', o.tenants),
+          nested: o.nested === true,
+          measureAccesses: positiveInt(
+            '--accesses',
+            o.accesses === String(DEFAULT_MEASURED_ACCESSES) ? '5000000' : o.accesses,
+          ),
+          seed: parseSeed(o.seed),
+        });
+        if (o.json) {
+          process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+          return;
+        }
+        process.stdout.write(
+          [
+            `${r.tenants} tenants, ${r.nested ? 'nested under /tenants' : 'flat under the root'}`,
+            `fault-in of ${r.pages_faulted} pages: ${r.fault_in_wall_sec.toFixed(3)} s wall, ${r.fault_in_cpu_sec.toFixed(3)} s CPU`,
+            `steady state, per access:  ${r.access_wall_ns.toFixed(1)} ns wall, ${r.access_cpu_ns.toFixed(1)} ns CPU (${r.measured_accesses} accesses)`,
+            `node ${r.node}`,
+          ].join('\n') + '\n',
+        );
+        return;
+      }
       const r = runBench({
         warmupAccesses: positiveInt('--warmup', o.warmup),
         measureAccesses: positiveInt('--accesses', o.accesses),

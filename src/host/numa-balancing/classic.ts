@@ -5,7 +5,7 @@
  * Kernel source: torvalds/linux kernel/sched/fair.c should_numa_migrate_memory() (after the
  * tiering branch), cpupid_valid(), group_faults(), group_faults_cpu(); include/linux/mm.h cpupid
  * helpers. Runs per hint fault: takes one reused input object and does not allocate.
- * Used by the engine for hint faults on top-tier pages (engine/numa-tiering.ts) and by the
+ * Used by the engine for hint faults on top-tier pages (host/numa-tiering.ts) and by the
  * two-reference promotion filter (policies/promotion/two-reference.ts).
  */
 import { ACTIVE_NODE_FRACTION, NUMA_BALANCING_MEMORY_TIERING, NUMA_NO_NODE } from './constants.js';

@@ -1,6 +1,62 @@
-import type { Host } from '../host/host.js';
-import type { KernelMemoryAccesses, Daemon, Simulation, Task } from './simulation.js';
-import { LAT_SCALE, type LatencyModel } from './cost-model.js';
+import type { Host } from './host.js';
+import type { KernelMemoryAccesses, Daemon, Simulation, Task } from '../engine/simulation.js';
+import { LAT_SCALE, type LatencyModel } from '../engine/cost-model.js';
+import { PF_KERNEL } from './frames.js';
+import { SWAP_CLUSTER_MAX } from './mm-constants.js';
+import { pickNode } from './page-alloc.js';
+import { directReclaim, memcgReclaim } from './reclaim.js';
+import { VM } from './vmstat.js';
+
+/**
+ * Unmovable kernel memory (slab, mm/slub.c's page allocations with __GFP_ACCOUNT): the pages
+ * themselves, and a VM's dentry/inode cache that grows into them.
+ */
+
+/**
+ * Allocates `nr` unmovable kernel pages (slab) charged to `memcg`, trying `nodes` in order
+ * at the MIN watermark (kernel allocations may dip below LOW). Returns how many were placed.
+ */
+export function allocKernelPages(host: Host, memcg: number, nodes: Int32Array, nr: number): number {
+  let placed = 0;
+  while (placed < nr && allocKernelPage(host, memcg, nodes) >= 0) placed++;
+  return placed;
+}
+
+/** How many times a kernel allocation enters direct reclaim before it fails. */
+const KERNEL_ALLOC_RECLAIM_TRIES = 4;
+
+/** One unmovable kernel page charged to `memcg`; returns the node it landed on, or -1. */
+export function allocKernelPage(host: Host, memcg: number, nodes: Int32Array): number {
+  const fr = host.frames;
+  const cg = host.cgroups;
+  // __GFP_ACCOUNT: charged like user memory; one round of memcg reclaim, then failure. The
+  // reclaim's cost is nobody's: the cache grows in the background.
+  let over = cg.tryCharge(memcg, 1);
+  if (over >= 0) {
+    cg.event(over, 'max');
+    memcgReclaim(host, over, SWAP_CLUSTER_MAX, nodes.length > 0 ? nodes[0] : 0);
+    over = cg.tryCharge(memcg, 1);
+    if (over >= 0) return -1;
+  }
+  let n = pickNode(host, nodes, memcg);
+  // GFP_KERNEL may enter direct reclaim (which demotes or swaps user pages) before failing;
+  // do_try_to_free_pages() counts it in gfp_zone(GFP_KERNEL) = ZONE_NORMAL.
+  for (let tries = 0; n < 0 && tries < KERNEL_ALLOC_RECLAIM_TRIES; tries++) {
+    if (nodes.length > 0) host.vmstat.add(memcg, nodes[0], VM.allocstall_normal, 1);
+    if (directReclaim(host, nodes, -1) === 0) break;
+    n = pickNode(host, nodes, memcg);
+  }
+  if (n < 0) {
+    cg.uncharge(memcg, 1);
+    return -1;
+  }
+  const p = fr.takeFree(n);
+  fr.setFlags(p, PF_KERNEL);
+  fr.setRmap(p, memcg);
+  cg.kernelPages[memcg * host.nodes + n]++;
+  cg.nodePages[memcg * host.nodes + n]++;
+  return n;
+}
 
 /**
  * A VM's unmovable kernel memory (idea S13): a dentry/inode cache that grows to `pages` over
@@ -49,7 +105,7 @@ export class KernelMemory implements Daemon, KernelMemoryAccesses {
     const step = this.o.growMs > 0 ? Math.ceil(this.o.pages / 20) : this.o.pages;
     const want = Math.min(step, this.o.pages - this.placed - this.failed);
     for (let k = 0; k < want; k++) {
-      const node = this.host.allocKernelPage(t.as.memcg, this.o.order);
+      const node = allocKernelPage(this.host, t.as.memcg, this.o.order);
       if (node < 0) {
         this.failed++;
         continue;

@@ -1,32 +1,33 @@
-import { KW } from '../host/kernel-work.js';
-import { NODE_CHUNK_SHIFT } from '../host/frames.js';
-import { PTE_PFN_MASK, PTE_PROTNONE } from '../host/pte.js';
-import type { Host } from '../host/host.js';
-import type { Mempolicy } from '../host/mempolicy.js';
-import { mpolMigrateOnFault } from '../host/mempolicy.js';
-import { MR } from '../host/migration-ledger.js';
-import { type ClassicFaultInput, shouldNumaMigrateMemoryClassicAt } from '../host/numa-balancing/classic.js';
+import { KW } from './kernel-work.js';
+import { NODE_CHUNK_SHIFT } from './frames.js';
+import { PTE_PFN_MASK, PTE_PROTNONE } from './pte.js';
+import type { Host } from './host.js';
+import type { Mempolicy } from './mempolicy.js';
+import { mpolMigrateOnFault } from './mempolicy.js';
+import { MR } from './migration-ledger.js';
+import { type ClassicFaultInput, shouldNumaMigrateMemoryClassicAt } from './numa-balancing/classic.js';
 import {
   NUMA_BALANCING_MEMORY_TIERING,
   NUMA_BALANCING_NORMAL,
   NUMA_NO_NODE,
   type NumaBalancingTunables,
-} from '../host/numa-balancing/constants.js';
-import { cpuPidToCpupid } from '../host/numa-balancing/cpupid.js';
+} from './numa-balancing/constants.js';
+import { cpuPidToCpupid } from './numa-balancing/cpupid.js';
 import {
   migrateBalancedPgdat,
   newNumaBalancingNodeState,
   type NumaBalancingNodeState,
-} from '../host/numa-balancing/promotion.js';
+} from './numa-balancing/promotion.js';
 import {
   taskScanMax,
   taskScanMin,
   taskScanStart,
   updateTaskScanPeriod,
   type TaskScanState,
-} from '../host/numa-balancing/scan.js';
-import { PROMOTE_KEEP_FLAGS, PROMOTE_KEEP_PTE } from '../host/reclaim.js';
-import { VM } from '../host/vmstat.js';
+} from './numa-balancing/scan.js';
+import { migratePage } from './migrate.js';
+import { PROMOTE_KEEP_FLAGS, PROMOTE_KEEP_PTE } from './reclaim.js';
+import { VM } from './vmstat.js';
 import {
   ACCESS_TIME_MASK,
   NOT_HOT,
@@ -36,7 +37,7 @@ import {
   type PromotionFault,
   type PromotionFilter,
 } from '../policies/promotion/types.js';
-import type { Daemon, HintFaultHandler, Simulation, Task } from './simulation.js';
+import type { Daemon, HintFaultHandler, Simulation, Task } from '../engine/simulation.js';
 
 /**
  * NUMA balancing on the simulated host: the per-task scanner (task_numa_work marking PTEs
@@ -204,7 +205,7 @@ export class NumaTiering implements HintFaultHandler {
     // (tiering) kswapd there is woken to make room, and this fault gives up.
     if (!migrateBalancedPgdat(fr.freeCount[dst], host.wmarkHigh[dst], 1)) {
       this.stats.failedWatermark++;
-      if (tiering) host.wakeKswapd(dst);
+      if (tiering) host.kswapd.wake(dst);
       this.noteFault(t, src, true);
       return cost;
     }
@@ -215,7 +216,8 @@ export class NumaTiering implements HintFaultHandler {
       this.noteFault(t, src, false);
       return cost;
     }
-    host.migratePage(
+    migratePage(
+      host,
       p,
       dst,
       PROMOTE_KEEP_FLAGS,
@@ -256,6 +258,7 @@ export class NumaTiering implements HintFaultHandler {
     const base = as.base;
     const perNode = this.scanCounts;
     perNode.fill(0);
+    const marks = this.marks;
     const time = nowMs & ACCESS_TIME_MASK;
     let pages = this.o.tunables.scan_size * 256; // MB → 4 KiB pages
     let virtpages = pages * 8;
@@ -271,6 +274,7 @@ export class NumaTiering implements HintFaultHandler {
         start = Math.max(start, vmStart);
         end = Math.min(Math.ceil((start + pages) / HPAGE_PAGES) * HPAGE_PAGES, vmEnd);
         markRange(
+          marks,
           pt,
           nodeOfChunk,
           toptier,
@@ -281,10 +285,13 @@ export class NumaTiering implements HintFaultHandler {
           cpuNode,
           skipTopTier ? 1 : 0,
         );
-        const marked = markOut[0];
+        const marked = marks.out[0];
         // numa_hint_fault_latency() needs the scan time in each marked slow-tier frame. The
         // frames are random, so their writes are done together, where their misses overlap.
-        if (record) for (let i = 0; i < markOut[1]; i++) fr.setStamp(markedFrames[i], time);
+        if (record) {
+          const frames = marks.frames;
+          for (let i = 0; i < marks.out[1]; i++) fr.setStamp(frames[i], time);
+        }
         updated += marked;
         if (marked > 0) pages -= end - start;
         virtpages -= end - start;
@@ -302,6 +309,8 @@ export class NumaTiering implements HintFaultHandler {
   }
 
   private readonly scanCounts: Int32Array = new Int32Array(256);
+  /** markRange()'s results, this host's own. */
+  private readonly marks = new MarkScratch();
 }
 
 /** task_numa_work() for one task, paced by its scan period. */
@@ -364,20 +373,24 @@ class NumaScanner implements Daemon {
 
 /** HPAGE_SIZE in 4 KiB pages: task_numa_work() rounds its ranges up to this boundary. */
 const HPAGE_PAGES = 512;
-/** Pages marked by the last markRange() call, and how many of them are on slow tiers. */
-const markOut = new Int32Array(2);
-/** The slow-tier frames the last markRange() call marked (grown on demand). */
-let markedFrames = new Int32Array(1 << 16);
+/** Where markRange() leaves what it marked. */
+class MarkScratch {
+  /** Pages marked by the last markRange() call, and how many of them are on slow tiers. */
+  readonly out = new Int32Array(2);
+  /** The slow-tier frames the last markRange() call marked (grown on demand). */
+  frames = new Int32Array(1 << 16);
+}
 
 /**
  * change_prot_numa() on global virtual pages [from, to), all anon or all file pages
  * (`filePart`): marks PROT_NONE every present, unmarked page on a node other than the task's
- * (only slow-tier nodes when `skipTop`), skipping dirty file pages. markOut[0] = pages marked;
- * the slow-tier ones among them are listed in markedFrames (markOut[1] of them).
+ * (only slow-tier nodes when `skipTop`), skipping dirty file pages. marks.out[0] = pages marked;
+ * the slow-tier ones among them are listed in marks.frames (marks.out[1] of them).
  * Branch-free per PTE: most PTEs walked are left alone, for reasons (not present, already
  * marked, local, top tier) that vary page by page, so branches on them would mispredict.
  */
 function markRange(
+  marks: MarkScratch,
   pt: Int32Array,
   nodeOfChunk: Uint8Array,
   toptier: Uint8Array,
@@ -388,8 +401,8 @@ function markRange(
   cpuNode: number,
   skipTop: number,
 ): void {
-  if (markedFrames.length < to - from) markedFrames = new Int32Array(to - from);
-  const slowMarked = markedFrames;
+  if (marks.frames.length < to - from) marks.frames = new Int32Array(to - from);
+  const slowMarked = marks.frames;
   let slow = 0;
   let marked = 0;
   for (let g = from; g < to; g++) {
@@ -411,6 +424,6 @@ function markRange(
       marked++;
     }
   }
-  markOut[0] = marked;
-  markOut[1] = slow;
+  marks.out[0] = marked;
+  marks.out[1] = slow;
 }
