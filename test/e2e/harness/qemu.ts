@@ -268,8 +268,6 @@ export async function bootGuest(o: BootOptions): Promise<GuestRun> {
   const resend = stdout.lastIndexOf(`\n${RESEND_MARKER}\n`);
   if (resend >= 0) stdout = stdout.slice(resend + RESEND_MARKER.length + 2);
   const kept = status !== 0 || process.env.NUMATIER_E2E_KEEP === '1' || !ownDir;
-  // The initrd is a copy of cached parts; only the logs are worth keeping.
-  fs.rmSync(initrd, { force: true });
   if (!kept) fs.rmSync(outDir, { recursive: true, force: true });
   return { status, stdout, console, outDir, kept, bootMs, wallMs, kernel };
 }
