@@ -230,6 +230,8 @@ describe('numatier inspect in a guest without HMAT: one memory tier', { skip: sk
       [null, null],
     );
     assert.match(g.text, /2 nodes, all in one memory tier \(memory_tier\d+\): the kernel demotes nothing/);
+    // The kernel logs both nodes' targets as null.
+    assert.deepEqual([...g.demotion.keys()].sort(), [0, 1]);
     for (const d of g.demotion.values()) assert.deepEqual(d, { preferred: [], fallback: [] });
   });
 
