@@ -123,6 +123,37 @@ describe('numatier inspect: a two-tier guest with HMAT (fixture tree)', () => {
     assert.match(formatInspection(u), /could not read:\n {2}\/proc\/vmstat \(EISDIR\)/);
   });
 
+  it('without HMAT, a CPU-less node in the DRAM tier is modelled in that tier (as the kernel did)', () => {
+    const dir = copyFixture();
+    const node = (id: number): string => path.join(dir, `sys/devices/system/node/node${id}`);
+    const tiers = path.join(dir, 'sys/devices/virtual/memory_tiering');
+    for (const id of [0, 1]) fs.rmSync(path.join(node(id), 'access0'), { recursive: true });
+    fs.rmSync(path.join(tiers, 'memory_tier54'), { recursive: true });
+    fs.writeFileSync(path.join(tiers, 'memory_tier4/nodelist'), '0-1\n');
+    const one = inspectHost(dir);
+    const doc = scenarioOfHost(one);
+    const sc = resolveScenario(structuredClone(doc), dir, 'inspected');
+    assert.deepEqual(
+      sc.model.nodes.map((n) => [n.id, n.tier]),
+      [
+        [0, 4],
+        [1, 4],
+      ],
+    );
+    // A CPU-less node the kernel put lower without HMAT (dax/kmem) keeps its tier too.
+    fs.writeFileSync(path.join(tiers, 'memory_tier4/nodelist'), '0\n');
+    fs.mkdirSync(path.join(tiers, 'memory_tier22'));
+    fs.writeFileSync(path.join(tiers, 'memory_tier22/nodelist'), '1\n');
+    const low = resolveScenario(scenarioOfHost(inspectHost(dir)), dir, 'inspected');
+    assert.deepEqual(
+      low.model.nodes.map((n) => [n.id, n.tier]),
+      [
+        [0, 4],
+        [1, 22],
+      ],
+    );
+  });
+
   it('a single-node host says it has no tiers', () => {
     const dir = copyFixture();
     fs.writeFileSync(path.join(dir, 'sys/devices/system/node/online'), '0\n');

@@ -1,4 +1,4 @@
-import type { InspectedCgroup, InspectedHost } from './read-host.js';
+import type { InspectedCgroup, InspectedHost, InspectedNode } from './read-host.js';
 
 const MiB = 1 << 20;
 /** Footprint given to a tenant whose memory.current is unknown or tiny. */
@@ -14,6 +14,21 @@ function vmName(path: string): string {
   return path === '/' ? 'host' : path.slice(1).replace(/\//g, '-');
 }
 
+/** memory_tierN holds abstract distances [N << MEMTIER_CHUNK_BITS, (N + 1) << MEMTIER_CHUNK_BITS). */
+const MEMTIER_CHUNK_BITS = 7;
+
+/**
+ * What a CPU-less node without HMAT data needs so that numatier's model puts it where the kernel
+ * did. Numatier takes such a node for dax/kmem memory (class pmem, a lower tier); the kernel
+ * gives boot memory default_dram_type whatever its CPUs, so in a guest or on a host without HMAT
+ * it shares the DRAM nodes' tier. Otherwise the tier read from sysfs is given as its distance.
+ */
+function tierWithoutPerf(n: InspectedNode, dramTier: number | null): Record<string, unknown> {
+  if (n.cpus.length > 0 || n.hmat !== null || n.tier === null) return {};
+  if (n.tier === dramTier) return { class: 'dram' };
+  return { adist: n.tier << MEMTIER_CHUNK_BITS };
+}
+
 /**
  * A numatier scenario of an inspected host, for what-if runs on a model of one's own machine:
  * its nodes (size, CPUs, HMAT performance, SLIT distances), its tiering knobs, its cgroup tree
@@ -22,6 +37,7 @@ function vmName(path: string): string {
  * workload, to be replaced by a trace (`numatier trace record`) or a pattern that fits.
  */
 export function scenarioOfHost(h: InspectedHost): Record<string, unknown> {
+  const dramTier = h.nodes.find((n) => n.cpus.length > 0 && n.tier !== null)?.tier ?? null;
   const nodes = h.nodes
     .filter((n) => (n.mem_total_kib ?? 0) > 0)
     .map((n) => ({
@@ -29,6 +45,7 @@ export function scenarioOfHost(h: InspectedHost): Record<string, unknown> {
       cpus: n.cpus,
       size: sizeText(Math.floor((n.mem_total_kib as number) / 1024) * MiB),
       ...(n.hmat ?? {}),
+      ...tierWithoutPerf(n, dramTier),
     }));
   const ids = nodes.map((n) => n.id);
   const all = h.nodes.map((n) => n.id);
