@@ -13,6 +13,7 @@ import {
 import type { HostTopology } from './host-topology.js';
 import { VM, Vmstat, zoneItem } from './vmstat.js';
 import { MigrationLedger } from './migration-ledger.js';
+import { DEFAULT_HOOKS, type ComposedHooks, type HostEvents } from './hooks.js';
 import type { DemotionPolicy, RandomSource } from '../policies/demotion/types.js';
 
 import { PTE_DIRTY, PTE_FILE_SHADOW, PTE_NONE, PTE_PFN_MASK, PTE_SWAP, PTE_YOUNG } from './pte.js';
@@ -63,11 +64,7 @@ export interface HostOptions {
   memoryRecursiveProt?: boolean;
 }
 
-/** Hooks the engine installs; the host never schedules anything itself. */
-export interface HostEvents {
-  wakeKswapd(node: number): void;
-  oomKill(as: AddressSpace, memcg: number, reason: 'memcg' | 'global'): void;
-}
+export type { HostEvents } from './hooks.js';
 
 /**
  * The simulated kernel's memory state: frames, page tables, LRU lists, cgroups, counters, and
@@ -104,7 +101,8 @@ export class Host {
   numaBalancing: number;
   readonly costs: KernelCosts;
   readonly rng: RandomSource;
-  events: HostEvents = { wakeKswapd: () => {}, oomKill: () => {} };
+  /** The engine's notifications (the host never schedules anything itself): a hook, see below. */
+  readonly events: HostEvents = DEFAULT_HOOKS.events;
   private readonly clock = new Float64Array(1);
   /** Current simulated time in ns (a typed-array slot: see TaskStats on V8 field types). */
   get now(): number {
@@ -344,23 +342,27 @@ export class Host {
     return -1;
   }
 
+  // The hooks: composed once from every contributor's HostHookSet by installHooks()
+  // (host/hooks.ts), in the precedence order declared there; readonly to everything else.
+  hooksInstalled = false;
+
   /** Notified of every migration (the engine adds it to bandwidth contention). */
-  onMigrate: (src: number, dst: number) => void = () => {};
+  readonly onMigrate: ComposedHooks['onMigrate'] = DEFAULT_HOOKS.onMigrate;
 
   /**
    * Reclaim consults this for every page it would reclaim or demote: true keeps the page on
    * its node (e.g. a tenant's fast-memory hint). `g` is the global virtual page.
    */
-  keepPage: ((g: number, node: number) => boolean) | null = null;
+  readonly keepPage: ComposedHooks['keepPage'] = DEFAULT_HOOKS.keepPage;
 
   /**
    * NUMA-balancing promotion consults this before moving page `p` of `memcg` to `dst`: false
    * refuses the promotion; a gate may make room first (demote a colder page: an exchange).
    */
-  promotionGate: ((memcg: number, p: number, dst: number) => boolean) | null = null;
+  readonly promotionGate: ComposedHooks['promotionGate'] = DEFAULT_HOOKS.promotionGate;
 
   /** Hook for ratio enforcement: may a page of `memcg` be placed on `node` now? */
-  nodeAllowed: (memcg: number, node: number) => boolean = () => true;
+  readonly nodeAllowed: ComposedHooks['nodeAllowed'] = DEFAULT_HOOKS.nodeAllowed;
 
   /**
    * get_page_from_freelist() twice, as the allocator's fast and slow paths do without reclaim:
