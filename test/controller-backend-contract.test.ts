@@ -105,10 +105,7 @@ export function backendContract(name: string, make: () => BackendFixture): void 
       assert.equal(fastPagesOf(stat, new Set([fast])), ON_FAST);
       assert.equal(fastPagesOf(stat, new Set([slow])), ON_SLOW);
       assert.equal(parseTierRatio(b.readCgroupFile('/g', 'memory.tier_ratio').trim(), 'f').fraction, 0.25);
-      assert.deepEqual(
-        b.readCgroupFile('/g', 'cgroup.procs').split('\n').filter(Boolean).map(Number),
-        [pid],
-      );
+      assert.deepEqual(b.readCgroupFile('/g', 'cgroup.procs').split('\n').filter(Boolean).map(Number), [pid]);
       assert.throws(() => b.readCgroupFile('/g', 'memory.nonsense'));
       assert.throws(() => b.readCgroupFile('/nope', 'memory.current'));
     });

@@ -153,10 +153,9 @@ for (const m of RATIO_STRATEGY_REGISTRY.modules()) {
       if (other === undefined) return;
       const d = doc(m);
       (d.ratio as Record<string, unknown>)[other.id] = {};
-      assert.throws(
-        () => resolveScenario(d, process.cwd(), 'test'),
-        { message: new RegExp(`^ratio\\.${other.id}: only used by strategy ${other.id}, not ${m.id}`) },
-      );
+      assert.throws(() => resolveScenario(d, process.cwd(), 'test'), {
+        message: new RegExp(`^ratio\\.${other.id}: only used by strategy ${other.id}, not ${m.id}`),
+      });
     });
   });
 }
