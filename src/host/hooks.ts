@@ -164,7 +164,8 @@ export function installHooks(host: HookedHost, contributions: readonly HookContr
   for (const as of host.spaces) {
     let p = as.placement;
     for (const c of wrappers) p = (c.hooks.placement as NonNullable<HostHookSet['placement']>)(as, p);
-    as.placement = p;
+    // Stored only when wrapped: a field never written after construction stays const to V8.
+    if (p !== as.placement) as.placement = p;
   }
   // The host's slots are readonly to everything else; this is their only writer.
   Object.assign(host, composed, { hooksInstalled: true });
