@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { PF_ACTIVE, PF_REFERENCED } from '../src/host/frames.js';
+import { installHooks } from '../src/host/hooks.js';
 import {
   PTE_FILE_SHADOW,
   PTE_PFN_MASK,
@@ -347,7 +348,7 @@ describe('a hopeless kswapd (kswapd_failures)', () => {
       spaces: [{ pages: 1000 }, { pages: 200, filePages: 200 }],
     });
     const woken: number[] = [];
-    host.events.wakeKswapd = (n) => woken.push(n);
+    installHooks(host, [{ level: 'kernel', by: 'test', hooks: { wakeKswapd: (n) => woken.push(n) } }]);
     touch(host, 0, 0, 1000);
     let failures = 0;
     for (let step = 0; step < 16 * 12 && failures < 16; step++) if (kswapdStep(host, 0) < 0) failures++;

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LRU_ACTIVE_ANON, LRU_INACTIVE_ANON, PF_ACTIVE, PF_REFERENCED } from '../src/host/frames.js';
 import type { Host } from '../src/host/host.js';
-import { TenantHints, resolveMadvise, type MadviseCall } from '../src/host/madvise.js';
+import { installHooks } from '../src/host/hooks.js';
+import { TenantHints, resolveMadvise, type MadviseCall } from '../src/policies/madvise.js';
 import { MR } from '../src/host/migration-ledger.js';
 import { PTE_FILE_SHADOW, PTE_SWAP, PTE_YOUNG } from '../src/host/pte.js';
 import { TierRatio } from '../src/host/tier-ratio.js';
@@ -34,7 +35,7 @@ function hostWith(o: { swapPages?: number; filePages?: number } = {}): {
   const ratio = new TierRatio(host);
   const charged: number[] = [];
   const hints = new TenantHints(host, { ratio, chargeTask: (_as, ns) => charged.push(ns) });
-  hints.install();
+  installHooks(host, [{ level: 'hints', by: 'test', hooks: hints.hooks() }]);
   return { host, ratio, hints, charged };
 }
 

@@ -173,7 +173,7 @@ describe('scenario input', () => {
     assert.equal(sc.tierRatios[0].setting.fraction, 0.25);
     assert.equal(sc.ratio?.strategy, 'rebalance');
     assert.equal(sc.ratio?.promotion, 'refuse');
-    assert.equal(sc.ratio?.rebalance.periodNs, 20e6);
+    assert.deepEqual(sc.ratio?.params, { period_ms: 20 });
     assert.equal(sc.schedule[0].setting.fraction, 0.5);
     assert.equal(sc.schedule[0].atNs, 10e6);
   });

@@ -12,7 +12,7 @@ import { SimTieringBackend } from '../src/controller/sim-backend.js';
 import { MR } from '../src/host/migration-ledger.js';
 import { PTE_YOUNG } from '../src/host/pte.js';
 import { TierRatio } from '../src/host/tier-ratio.js';
-import { UserspaceController, bindMask, fastPagesOf } from '../src/policies/ratio/userspace.js';
+import { UserspaceController, bindMask, fastPagesOf } from '../src/controller/controller.js';
 import { smallHost, touch } from './host-support.js';
 import { verifyHost } from '../src/host/verify.js';
 
@@ -37,9 +37,6 @@ class FakeBackend implements TieringBackend {
     this.node = new Int32Array(pages); // all fast
     this.accessed = new Uint8Array(pages);
     this.idle = new Uint8Array(pages);
-  }
-  nowMs(): number {
-    return 0;
   }
   memoryTiers(): MemoryTierInfo[] {
     return [
@@ -131,11 +128,15 @@ class FakeBackend implements TieringBackend {
 }
 
 const controller = (b: TieringBackend, pagesPerPeriod = 1e6) =>
-  new UserspaceController(b, {
-    periodMs: 100,
-    bandwidthMBps: (pagesPerPeriod * 4096) / 2 ** 20 / 0.1,
-    scanPages: 1 << 20,
-  });
+  new UserspaceController(
+    b,
+    { nowMs: () => 0 },
+    {
+      periodMs: 100,
+      bandwidthMBps: (pagesPerPeriod * 4096) / 2 ** 20 / 0.1,
+      scanPages: 1 << 20,
+    },
+  );
 
 describe('the user-space controller on any TieringBackend', () => {
   it('brings an over-quota group down to its quota first, even before it knows which pages are idle', () => {

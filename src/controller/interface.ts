@@ -1,10 +1,20 @@
 /**
  * What a user-space tiering controller (idea S12) may read and do on a Linux host — only what a
- * real host offers to a privileged process — so that the same controller runs on the simulated
- * host (sim-backend.ts) and, later, on a real one. Each method names the file or system call it
- * stands for. Pages are 4 KiB virtual page numbers of the process (address >> 12); node numbers
- * are the kernel's node ids.
+ * real host offers to a privileged process — so that the same controller (controller.ts) runs
+ * on the simulated host (sim-backend.ts) and on a real one (a backend reading a /sys, /proc and
+ * cgroupfs tree: the same files, so it can be tested against a fixture tree). Each method names
+ * the file or system call it stands for; cgroup files are handed over as their text, parsed by
+ * the controller as a real one parses them. Pages are 4 KiB virtual page numbers of the process
+ * (address >> 12); node numbers are the kernel's node ids. Batches are typed arrays the caller
+ * owns, so a period allocates nothing per page. test/controller-backend-contract.test.ts is the
+ * contract every backend passes.
  */
+
+/** Time, injected: the simulator's clock, or clock_gettime(CLOCK_MONOTONIC) on a real host. */
+export interface Clock {
+  /** Monotonic time in ms. */
+  nowMs(): number;
+}
 
 /** errno values move_pages(2) reports per page (include/uapi/asm-generic/errno-base.h). */
 export const ENOENT = 2;
@@ -32,8 +42,6 @@ export interface MappingInfo {
 }
 
 export interface TieringBackend {
-  /** Monotonic time in ms (clock_gettime(CLOCK_MONOTONIC)). */
-  nowMs(): number;
   /** The memory tiers, fastest first. */
   memoryTiers(): MemoryTierInfo[];
   /** Nodes with CPUs: /sys/devices/system/node/has_cpu. */
@@ -43,8 +51,8 @@ export interface TieringBackend {
   /** Paths of every cgroup, parents before children ("/", "/vms", "/vms/web", …). */
   cgroups(): string[];
   /**
-   * The text of a cgroupfs file: memory.current, memory.numa_stat, memory.tier_ratio,
-   * cgroup.procs. Throws if the file does not exist.
+   * The text of a cgroupfs file: memory.current, memory.numa_stat (per node: "anon N0=… N1=…",
+   * bytes), memory.tier_ratio, cgroup.procs. Throws if the file does not exist.
    */
   readCgroupFile(cgroup: string, file: string): string;
   /** The VMAs of a process (/proc/PID/smaps), in address order. */

@@ -14,9 +14,15 @@ import {
   ENOENT,
   ENOMEM,
   type MappingInfo,
+  type Clock,
   type MemoryTierInfo,
   type TieringBackend,
 } from './interface.js';
+
+/** The simulated host's clock. */
+export function simClock(host: Host): Clock {
+  return { nowMs: () => host.now / 1e6 };
+}
 
 /** A process of the simulated host: a VM's address space with its policy and cpuset (dense nodes). */
 export interface SimProcess {
@@ -74,10 +80,6 @@ export class SimTieringBackend implements TieringBackend {
 
   private nodeId(dense: number): number {
     return this.host.topo.nodes[dense].id;
-  }
-
-  nowMs(): number {
-    return this.host.now / 1e6;
   }
 
   memoryTiers(): MemoryTierInfo[] {

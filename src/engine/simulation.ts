@@ -2,6 +2,7 @@ import type { AddressSpace } from '../host/address-space.js';
 import { NODE_CHUNK_SHIFT } from '../host/frames.js';
 import { PTE_PFN_MASK, PTE_PROTNONE, PTE_YOUNG } from '../host/pte.js';
 import type { Host } from '../host/host.js';
+import { installHooks, type HookContribution } from '../host/hooks.js';
 import type { AccessStream } from '../workloads/types.js';
 import { LAT_SCALE, type LatencyModel } from './cost-model.js';
 import { EventQueue } from './event-queue.js';
@@ -162,6 +163,8 @@ export interface SimulationOptions {
   epochNs: number;
   daemons?: Daemon[];
   hintFaults?: HintFaultHandler | null;
+  /** The policies' host hooks; composed with the engine's own once, when the simulation is made. */
+  hooks?: readonly HookContribution[];
   /** Called at every sample, in simulated time order. */
   onSample?: (sim: Simulation, now: number) => void;
   /** Called now and then with the fraction done, for progress bars. */
@@ -233,16 +236,22 @@ export class Simulation {
     this.sideMisses = new Float64Array(host.nodes);
     this.loopCounts = new Int32Array(2 * host.nodes);
     this.hintFaults = opts.hintFaults ?? null;
-    host.events = {
-      wakeKswapd: (node) => {
-        if (this.kswapdQueued[node] === 0) {
-          this.kswapdQueued[node] = 1;
-          this.q.push(host.now, PRIO_KSWAPD, { kind: 1, node });
-        }
+    installHooks(host, [
+      ...(opts.hooks ?? []),
+      {
+        level: 'kernel',
+        by: 'engine',
+        hooks: {
+          wakeKswapd: (node) => {
+            if (this.kswapdQueued[node] === 0) {
+              this.kswapdQueued[node] = 1;
+              this.q.push(host.now, PRIO_KSWAPD, { kind: 1, node });
+            }
+          },
+          onMigrate: (src, dst) => this.noteMigration(src, dst, 1),
+        },
       },
-      oomKill: () => {},
-    };
-    host.onMigrate = (src, dst) => this.noteMigration(src, dst, 1);
+    ]);
   }
 
   private started = false;

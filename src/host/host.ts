@@ -8,6 +8,7 @@ import { chargePages } from './memcontrol.js';
 import { freeUserPage, handleFault, mmAccountFault } from './memory.js';
 import { migratePage } from './migrate.js';
 import { MigrationLedger } from './migration-ledger.js';
+import { DEFAULT_HOOKS, type ComposedHooks, type HostEvents } from './hooks.js';
 import { killSpace, oomKill } from './oom.js';
 import { allocUserFrame, pickNode } from './page-alloc.js';
 import { PTE_DIRTY, PTE_NONE, PTE_PFN_MASK, PTE_YOUNG } from './pte.js';
@@ -50,11 +51,7 @@ export interface HostOptions {
   memoryRecursiveProt?: boolean;
 }
 
-/** Hooks the engine installs; the host never schedules anything itself. */
-export interface HostEvents {
-  wakeKswapd(node: number): void;
-  oomKill(as: AddressSpace, memcg: number, reason: 'memcg' | 'global'): void;
-}
+export type { HostEvents } from './hooks.js';
 
 /**
  * The simulated kernel's memory state: frames, page tables, LRU lists, cgroups, counters, and
@@ -185,29 +182,31 @@ export class Host {
   }
 
   // ---------------------------------------------------------------- hooks
-  // What the engine and the policies install on the host. Kept together, apart from the
-  // kernel's own state above.
+  // What the engine and the policies install on the host: composed once from every
+  // contributor's HostHookSet by installHooks() (host/hooks.ts), in the precedence order
+  // declared there; readonly to everything else.
+  hooksInstalled = false;
 
-  /** Hooks the engine installs; the host never schedules anything itself. */
-  events: HostEvents = { wakeKswapd: () => {}, oomKill: () => {} };
+  /** The engine's notifications (the host never schedules anything itself). */
+  readonly events: HostEvents = DEFAULT_HOOKS.events;
 
   /** Notified of every migration (the engine adds it to bandwidth contention). */
-  onMigrate: (src: number, dst: number) => void = () => {};
+  readonly onMigrate: ComposedHooks['onMigrate'] = DEFAULT_HOOKS.onMigrate;
 
   /**
    * Reclaim consults this for every page it would reclaim or demote: true keeps the page on
    * its node (e.g. a tenant's fast-memory hint). `g` is the global virtual page.
    */
-  keepPage: ((g: number, node: number) => boolean) | null = null;
+  readonly keepPage: ComposedHooks['keepPage'] = DEFAULT_HOOKS.keepPage;
 
   /**
    * NUMA-balancing promotion consults this before moving page `p` of `memcg` to `dst`: false
    * refuses the promotion; a gate may make room first (demote a colder page: an exchange).
    */
-  promotionGate: ((memcg: number, p: number, dst: number) => boolean) | null = null;
+  readonly promotionGate: ComposedHooks['promotionGate'] = DEFAULT_HOOKS.promotionGate;
 
   /** Hook for ratio enforcement: may a page of `memcg` be placed on `node` now? */
-  nodeAllowed: (memcg: number, node: number) => boolean = () => true;
+  readonly nodeAllowed: ComposedHooks['nodeAllowed'] = DEFAULT_HOOKS.nodeAllowed;
 
   // ---------------------------------------------------------------- lookups
 

@@ -149,6 +149,7 @@ export function buildRun(sc: ResolvedScenario, seed: number, opts: BuildOptions 
       sampleIntervalNs: sc.sampleIntervalNs,
       epochNs: 1e6,
       daemons,
+      hooks: run.tierControl?.hooks ?? [],
       hintFaults: opts.hintFaults ?? numa,
       onSample: (_s, now) => {
         run.tierControl?.monitor?.sample(now);

@@ -32,7 +32,7 @@ import { NUMA_BALANCING_DEFAULTS, type NumaBalancingTunables } from '../host/num
 import { findCycle } from '../policies/demotion/one-way.js';
 import type { DemotionPolicyName } from '../policies/demotion/index.js';
 import { parseTierRatio, type TierRatioSetting } from '../host/tier-ratio.js';
-import { resolveMadvise, type MadviseCall } from '../host/madvise.js';
+import { resolveMadvise, type MadviseCall } from '../policies/madvise.js';
 import { resolveRatioOptions, type RatioOptions } from '../policies/ratio/index.js';
 import { resolveSchedule, type ScheduledRatio } from '../policies/ratio/schedule.js';
 

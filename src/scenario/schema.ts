@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { workloadSpecSchema } from '../workloads/schema.js';
 import { traceWorkloadSchema } from '../traces/workload.js';
-import { MADVISE_ADVICE } from '../host/madvise.js';
-import { PROMOTION_RULES, RATIO_STRATEGIES } from '../policies/ratio/types.js';
+import { MADVISE_ADVICE } from '../policies/madvise.js';
+import { PROMOTION_RULES, RATIO_STRATEGY_REGISTRY, ratioOptionBlocks } from '../policies/ratio/index.js';
 
 /**
  * The scenario file: a host (topology + kernel knobs), cgroups, and VMs with workloads.
@@ -214,9 +214,9 @@ const tieringSchema = z.strictObject({
     .describe('a page demoted within this time after its promotion counts as ping-pong (default 10000)'),
 });
 
+// The strategies and their option blocks (`ratio.<id>`) come from the ratio registry.
 const ratioSchema = z.strictObject({
-  strategy: z
-    .enum(RATIO_STRATEGIES)
+  strategy: RATIO_STRATEGY_REGISTRY.idSchema()
     .optional()
     .describe('how memory.tier_ratio is enforced (ideas S6, S9-S12); default charge-retry'),
   promotion: z
@@ -228,25 +228,7 @@ const ratioSchema = z.strictObject({
     .nonnegative()
     .optional()
     .describe('samples before this are left out of the ratio error (default 10% of the run)'),
-  rebalance: z
-    .strictObject({ period_ms: z.number().positive().optional().describe('default 100') })
-    .optional(),
-  userspace: z
-    .strictObject({
-      period_ms: z.number().positive().optional().describe('default 100'),
-      bandwidth_MBps: z
-        .number()
-        .positive()
-        .optional()
-        .describe('migration bandwidth cap, MB/s (default 512)'),
-      scan_pages: z
-        .number()
-        .int()
-        .positive()
-        .optional()
-        .describe('pages of each process looked at per period (default 262144)'),
-    })
-    .optional(),
+  ...Object.fromEntries(ratioOptionBlocks().map((m) => [m.id, m.params.optional()])),
 });
 
 const scheduleSchema = z.strictObject({

@@ -1,6 +1,7 @@
 import { TIER_RATIO_FILE } from '../host/tier-ratio.js';
 import type { PromotionRule, RatioStrategyName } from '../policies/ratio/types.js';
 import { RATIO_DEFAULTS } from '../policies/ratio/types.js';
+import { RATIO_STRATEGIES } from '../policies/ratio/index.js';
 import { buildSummary, type Summary, type VmSummary, type VmTimeSplit } from '../report/summary.js';
 import { buildRun } from '../scenario/build.js';
 import { applyOverrides, resolveScenario, type ResolvedScenario } from '../scenario/load.js';
@@ -333,8 +334,7 @@ export function pointScenario(
   if (o.strategy !== undefined) r.strategy = o.strategy;
   // A strategy's option block is refused under another strategy; the sweep may have changed it.
   const strategy = r.strategy ?? RATIO_DEFAULTS.strategy;
-  if (strategy !== 'rebalance') delete r.rebalance;
-  if (strategy !== 'userspace') delete r.userspace;
+  for (const id of RATIO_STRATEGIES) if (id !== strategy) delete (r as Record<string, unknown>)[id];
   // Warm-up and sampling as in a run of the counting duration, however long the cap.
   r.warmup_ms = Math.min(r.warmup_ms ?? countingMs * RATIO_DEFAULTS.warmupFraction, countingMs / 2);
   input.ratio = r;

@@ -1,7 +1,7 @@
 import { basename, dirname, extname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseTierRatio } from '../../host/tier-ratio.js';
-import { RATIO_STRATEGIES, type RatioStrategyName } from '../../policies/ratio/types.js';
+import { RATIO_STRATEGIES, type RatioStrategyName } from '../../policies/ratio/index.js';
 import { DEFAULT_SCENARIO } from '../../scenario/default.js';
 import { applyOverrides, readScenarioFile } from '../../scenario/load.js';
 import { formatSla } from '../../sla/format.js';

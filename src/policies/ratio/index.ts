@@ -1,16 +1,15 @@
 import type { Daemon } from '../../engine/simulation.js';
+import type { HookContribution } from '../../host/hooks.js';
 import type { Host } from '../../host/host.js';
-import { TenantHints, type MadviseCall } from '../../host/madvise.js';
 import { MR } from '../../host/migration-ledger.js';
 import { TierRatio, type TierRatioSetting } from '../../host/tier-ratio.js';
 import { InputError } from '../../util/errors.js';
 import type { Rng } from '../../util/rng.js';
-import { ChargeRetry } from './charge-retry.js';
+import { TenantHints, type MadviseCall } from '../madvise.js';
 import { FightDetector } from './fights.js';
-import { Interleave } from './interleave.js';
 import { RatioMonitor } from './monitor.js';
-import { installPromotionGate } from './promotion-gate.js';
-import { Rebalance } from './rebalance.js';
+import { promotionGate } from './promotion-gate.js';
+import { RATIO_STRATEGY_REGISTRY } from './registry.js';
 import { scheduleDaemon, type ScheduledRatio } from './schedule.js';
 import {
   RATIO_DEFAULTS,
@@ -19,64 +18,55 @@ import {
   type RatioContext,
   type RatioOptions,
   type RatioStrategy,
-  type RatioStrategyFactory,
   type RatioStrategyName,
   type RatioVm,
 } from './types.js';
-import { Userspace } from './userspace.js';
-import { WeightedRandom } from './weighted-random.js';
 
+export { RATIO_STRATEGY_REGISTRY, RATIO_STRATEGIES, ratioOptionBlocks } from './registry.js';
 export {
-  RATIO_STRATEGIES,
   PROMOTION_RULES,
   type RatioOptions,
   type RatioStrategyName,
   type PromotionRule,
+  type RatioStrategyModule,
+  type RatioContract,
 } from './types.js';
 
-/** Every enforcement strategy by its scenario name; a new strategy is a new file and a line here. */
-export const RATIO_STRATEGY_FACTORIES: Readonly<Record<RatioStrategyName, RatioStrategyFactory>> = {
-  'charge-retry': () => new ChargeRetry(),
-  rebalance: () => new Rebalance(),
-  'weighted-random': () => new WeightedRandom(),
-  interleave: () => new Interleave(),
-  userspace: () => new Userspace(),
-};
-
-/** The scenario's `ratio:` block, as validated by the schema. */
+/** The scenario's `ratio:` block, as validated by the schema (plus one block per strategy id). */
 export interface RatioInput {
   strategy?: RatioStrategyName;
   promotion?: PromotionRule;
   warmup_ms?: number;
-  rebalance?: { period_ms?: number };
-  userspace?: { period_ms?: number; bandwidth_MBps?: number; scan_pages?: number };
+  [strategyBlock: string]: unknown;
 }
+
+const SHARED_KEYS = new Set(['strategy', 'promotion', 'warmup_ms']);
 
 /** Resolves `ratio:` with its defaults; a strategy's option block is refused under another strategy. */
 export function resolveRatioOptions(input: RatioInput | undefined, durationMs: number): RatioOptions {
   const i = input ?? {};
   const strategy = i.strategy ?? RATIO_DEFAULTS.strategy;
-  if (i.rebalance !== undefined && strategy !== 'rebalance') {
-    throw new InputError(`ratio.rebalance: only used by strategy rebalance, not ${strategy}`);
-  }
-  if (i.userspace !== undefined && strategy !== 'userspace') {
-    throw new InputError(`ratio.userspace: only used by strategy userspace, not ${strategy}`);
+  const module = RATIO_STRATEGY_REGISTRY.get(strategy);
+  for (const key of Object.keys(i)) {
+    if (SHARED_KEYS.has(key) || i[key] === undefined || key === strategy) continue;
+    throw new InputError(`ratio.${key}: only used by strategy ${key}, not ${strategy}`);
   }
   if (i.warmup_ms !== undefined && i.warmup_ms >= durationMs) {
     throw new InputError(
       `ratio.warmup_ms: ${i.warmup_ms} leaves no samples in a run of duration_ms ${durationMs}`,
     );
   }
+  const parsed = module.params.safeParse(i[strategy] ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InputError(`ratio.${[strategy, ...issue.path.map(String)].join('.')}: ${issue.message}`);
+  }
+  const params = parsed.data;
   return {
     strategy,
     promotion: i.promotion ?? RATIO_DEFAULTS.promotion,
     warmupNs: (i.warmup_ms ?? durationMs * RATIO_DEFAULTS.warmupFraction) * 1e6,
-    rebalance: { periodNs: (i.rebalance?.period_ms ?? RATIO_DEFAULTS.rebalancePeriodMs) * 1e6 },
-    userspace: {
-      periodNs: (i.userspace?.period_ms ?? RATIO_DEFAULTS.userspacePeriodMs) * 1e6,
-      bandwidthMBps: i.userspace?.bandwidth_MBps ?? RATIO_DEFAULTS.userspaceBandwidthMBps,
-      scanPages: i.userspace?.scan_pages ?? RATIO_DEFAULTS.userspaceScanPages,
-    },
+    params,
   };
 }
 
@@ -105,12 +95,15 @@ export interface TierControl {
   hints: TenantHints | null;
   fights: FightDetector;
   daemons: Daemon[];
+  /** The ratio's and the hints' host hooks, for installHooks() (host/hooks.ts). */
+  hooks: HookContribution[];
 }
 
 /**
- * Wires memory.tier_ratio, the chosen strategy, the promotion rule, the schedule and the tenant
- * hints onto a host, in the precedence order of docs/ratios.md: the VMs' placements (policy and
- * cpuset) first, then the strategy's placement, then the hints on top.
+ * Builds memory.tier_ratio, the chosen strategy, the promotion rule, the schedule and the tenant
+ * hints for a host. Their host hooks are returned as data (level "ratio" for the strategy and
+ * the gate, "hints" for the hints), to be composed once with the engine's (host/hooks.ts, which
+ * declares the precedence of docs/ratios.md).
  */
 export function installTierControl(spec: TierControlSpec): TierControl | null {
   const hasHints = spec.madvise.some((l) => l.length > 0);
@@ -130,24 +123,30 @@ export function installTierControl(spec: TierControlSpec): TierControl | null {
     stats,
     chargeTask: spec.chargeTask,
   };
+  const hooks: HookContribution[] = [];
   let strategy: RatioStrategy | null = null;
-  let hints: TenantHints | null = null;
   if (spec.options !== null) {
-    strategy = RATIO_STRATEGY_FACTORIES[spec.options.strategy]();
-    if (strategy instanceof Userspace) strategy.hintedRanges = (asId) => hints?.hintedRanges(asId) ?? [];
-    strategy.install(ctx);
-    installPromotionGate(ctx);
+    const module = RATIO_STRATEGY_REGISTRY.get(spec.options.strategy);
+    strategy = module.create(spec.options.params, ctx);
+    if (strategy.hooks.promotionGate !== undefined)
+      throw new Error(`ratio strategy ${module.id}: the promotion gate is shared (ratio.promotion)`);
+    hooks.push({ level: 'ratio', by: `ratio strategy ${module.id}`, hooks: strategy.hooks });
+    hooks.push({
+      level: 'ratio',
+      by: `ratio.promotion ${spec.options.promotion}`,
+      hooks: { promotionGate: promotionGate(ctx) },
+    });
   }
   const fights = new FightDetector(host, host.ledger.pingpongWindowMs);
+  let hints: TenantHints | null = null;
   if (hasHints) {
     hints = new TenantHints(host, {
       ratio,
       chargeTask: spec.chargeTask,
       onHint: (from, to) => fights.forget(from, to),
     });
-    hints.install();
-  }
-  if (hints !== null) {
+    hooks.push({ level: 'hints', by: 'madvise hints', hooks: hints.hooks() });
+    strategy?.useHints?.(hints);
     const h = hints.hinted;
     fights.watched = (g) => h[g] !== 0;
   }
@@ -156,7 +155,7 @@ export function installTierControl(spec: TierControlSpec): TierControl | null {
   if (spec.schedule.length > 0) daemons.push(scheduleDaemon(ratio, spec.schedule));
   if (hints !== null) daemons.push(hints.daemon(spec.madvise));
   const monitor = spec.options === null ? null : new RatioMonitor(host, ratio, spec.options.warmupNs);
-  return { ratio, options: spec.options, strategy, stats, monitor, hints, fights, daemons };
+  return { ratio, options: spec.options, strategy, stats, monitor, hints, fights, daemons, hooks };
 }
 
 /**
@@ -226,13 +225,11 @@ export interface TierControlSummary {
   refused_promotions: number;
   enforcement_runs: number;
   enforcement_charged_ms: number;
-  userspace: {
-    periods: number;
-    scanned_pages: number;
-    demoted_pages: number;
-    promoted_pages: number;
-    failed_pages: number;
-  } | null;
+  /**
+   * The strategy's own counters (RatioStrategy.summary), or null. Named for the one strategy
+   * that keeps any, the user-space controller: periods, scanned/demoted/promoted/failed pages.
+   */
+  userspace: Record<string, number> | null;
   hints: {
     calls: number;
     promoted_pages: number;
@@ -248,7 +245,7 @@ export function tierControlSummary(tc: TierControl | null, host: Host): TierCont
   host.cgroups.paths.forEach((p, c) => {
     if (tc.ratio.ratio(c) !== null) tierRatio[p] = tc.ratio.read(c);
   });
-  const u = tc.strategy instanceof Userspace ? tc.strategy.controller?.stats : undefined;
+  const own = tc.strategy?.summary?.() ?? null;
   const h = tc.hints?.stats;
   return {
     strategy: tc.options?.strategy ?? null,
@@ -257,18 +254,9 @@ export function tierControlSummary(tc: TierControl | null, host: Host): TierCont
     tier_ratio: tierRatio,
     exchanges: tc.stats.exchanges,
     refused_promotions: tc.stats.refusedPromotions,
-    enforcement_runs: tc.stats.runs + (u?.periods ?? 0),
+    enforcement_runs: tc.stats.runs,
     enforcement_charged_ms: round(tc.stats.chargedNs / 1e6),
-    userspace:
-      u === undefined
-        ? null
-        : {
-            periods: u.periods,
-            scanned_pages: u.scannedPages,
-            demoted_pages: u.demotedPages,
-            promoted_pages: u.promotedPages,
-            failed_pages: u.failedPages,
-          },
+    userspace: own,
     hints:
       h === undefined
         ? null

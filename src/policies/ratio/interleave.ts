@@ -1,8 +1,8 @@
-import type { Daemon } from '../../engine/simulation.js';
-import type { Placement } from '../../host/address-space.js';
+import { z } from 'zod';
+import type { Placement, PlacementCandidates } from '../../host/address-space.js';
 import { buildPlacement, restrictToCpuset } from '../../host/mempolicy-placement.js';
 import { ratioWeights } from '../../host/tier-ratio.js';
-import type { RatioContext, RatioStrategy, RatioVm } from './types.js';
+import type { RatioContext, RatioStrategy, RatioStrategyModule, RatioVm } from './types.js';
 
 /**
  * Idea S6: the kernel's weighted interleave (MPOL_WEIGHTED_INTERLEAVE, weighted_interleave_nid)
@@ -13,26 +13,64 @@ import type { RatioContext, RatioStrategy, RatioVm } from './types.js';
  * table. A VM with an explicit policy keeps it (S7: the tenant's placement wins over a
  * preference). The placement is rebuilt when the ratio changes; pages already placed stay.
  */
-export class Interleave implements RatioStrategy {
-  readonly name = 'interleave' as const;
+function create(_params: Record<string, never>, ctx: RatioContext): RatioStrategy {
+  const managed = ctx.vms.filter(
+    (vm) =>
+      (vm.policy.mode === 'default' || vm.policy.mode === 'local') && ctx.ratio.exempt[vm.as.memcg] === 0,
+  );
+  const slots = new Map<number, RatioPlacementSlot>();
+  ctx.ratio.onChange((memcg) => {
+    for (const vm of managed)
+      if (ctx.host.cgroups.isDescendant(vm.as.memcg, memcg)) slots.get(vm.as.id)?.apply();
+  });
+  return {
+    name: interleave.id,
+    hooks: {
+      placement: (as, inner) => {
+        const vm = managed.find((v) => v.as === as);
+        if (vm === undefined) return inner;
+        const slot = new RatioPlacementSlot(inner, () => interleavePlacement(ctx, vm));
+        slots.set(as.id, slot);
+        return slot;
+      },
+    },
+    daemons: () => [],
+  };
+}
 
-  install(ctx: RatioContext): void {
-    const managed = ctx.vms.filter(
-      (vm) =>
-        (vm.policy.mode === 'default' || vm.policy.mode === 'local') && ctx.ratio.exempt[vm.as.memcg] === 0,
-    );
-    const original = new Map(managed.map((vm) => [vm, vm.as.placement]));
-    const apply = (vm: RatioVm): void => {
-      vm.as.placement = interleavePlacement(ctx, vm) ?? (original.get(vm) as Placement);
-    };
-    managed.forEach(apply);
-    ctx.ratio.onChange((memcg) => {
-      for (const vm of managed) if (ctx.host.cgroups.isDescendant(vm.as.memcg, memcg)) apply(vm);
-    });
+export const interleave: RatioStrategyModule<Record<string, never>> = {
+  id: 'interleave',
+  summary: "the kernel's weighted interleave over the nearest fast and slow node, weights from the ratio",
+  params: z.strictObject({}),
+  contract: {
+    meanError: 0.005,
+    maxError: 0.01,
+    why: 'exact over every 4 consecutive pages of the interleave',
+  },
+  create,
+};
+
+/**
+ * A VM's placement while the ratio governs it: the interleave built for the current ratio, or
+ * the placement below (policy and cpuset) when no ratio applies. Rebuilt on a ratio change, in
+ * place, so that the wrappers of the levels below (the hints) stay on top of it.
+ */
+class RatioPlacementSlot implements Placement {
+  private current: Placement;
+
+  constructor(
+    private readonly below: Placement,
+    private readonly build: () => Placement | null,
+  ) {
+    this.current = build() ?? below;
   }
 
-  daemons(): Daemon[] {
-    return [];
+  apply(): void {
+    this.current = this.build() ?? this.below;
+  }
+
+  candidates(ilx: number): PlacementCandidates {
+    return this.current.candidates(ilx);
   }
 }
 

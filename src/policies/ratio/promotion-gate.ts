@@ -1,10 +1,11 @@
+import type { HostHookSet } from '../../host/hooks.js';
 import { MR } from '../../host/migration-ledger.js';
 import { demoteMemcg } from '../../host/reclaim.js';
 import type { RatioContext } from './types.js';
 
 /**
- * The quota at promotion time, whatever the strategy: NUMA balancing asks host.promotionGate
- * before moving a slow-tier page of `memcg` up. While every quota the group is under has room
+ * The quota at promotion time, whatever the strategy: NUMA balancing asks the promotionGate
+ * hook before moving a slow-tier page of `memcg` up. While every quota the group is under has room
  * the promotion goes ahead. At the quota, `refuse` turns it down; `exchange` first demotes a
  * colder page of the group at its quota — the tail of its inactive list on the destination node,
  * then on the other fast nodes, through demoteMemcg (reason ratio_exchange) — and lets the
@@ -12,10 +13,10 @@ import type { RatioContext } from './types.js';
  * keepPage, so an exchange never takes them. Demotion works in reclaim batches (up to
  * SWAP_CLUSTER_MAX pages), so one exchange may free room for the next few promotions.
  */
-export function installPromotionGate(ctx: RatioContext): void {
+export function promotionGate(ctx: RatioContext): NonNullable<HostHookSet['promotionGate']> {
   const { host, ratio, stats } = ctx;
   const refuse = ctx.options.promotion === 'refuse';
-  host.promotionGate = (memcg, p, dst) => {
+  return (memcg, p, dst) => {
     if (ratio.exempt[memcg] !== 0 || ratio.mayAddFast(memcg)) return true;
     if (refuse) {
       stats.refusedPromotions++;

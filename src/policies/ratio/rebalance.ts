@@ -1,7 +1,7 @@
-import type { Daemon } from '../../engine/simulation.js';
+import { z } from 'zod';
 import { MR } from '../../host/migration-ledger.js';
 import { demoteMemcg } from '../../host/reclaim.js';
-import { chargeGroup, type RatioContext, type RatioStrategy } from './types.js';
+import { chargeGroup, type RatioContext, type RatioStrategy, type RatioStrategyModule } from './types.js';
 
 /**
  * Strategy B (idea S10): allocation is left alone; a periodic pass finds groups over their fast
@@ -10,19 +10,19 @@ import { chargeGroup, type RatioContext, type RatioStrategy } from './types.js';
  * paid by the group's tasks, as memory.high reclaim is. Between passes a growing group may
  * overshoot its quota; the period bounds how long.
  */
-export class Rebalance implements RatioStrategy {
-  readonly name = 'rebalance' as const;
-  private ctx: RatioContext | null = null;
+const params = z.strictObject({
+  period_ms: z.number().positive().optional().describe('default 100'),
+});
+type RebalanceParams = z.infer<typeof params>;
 
-  install(ctx: RatioContext): void {
-    this.ctx = ctx;
-  }
+const DEFAULT_PERIOD_MS = 100;
 
-  daemons(): Daemon[] {
-    const ctx = this.ctx;
-    if (ctx === null) throw new Error('rebalance: install() first');
-    const period = ctx.options.rebalance.periodNs;
-    return [
+function create(p: RebalanceParams, ctx: RatioContext): RatioStrategy {
+  const period = (p.period_ms ?? DEFAULT_PERIOD_MS) * 1e6;
+  return {
+    name: rebalance.id,
+    hooks: {},
+    daemons: () => [
       {
         name: 'ratio-rebalance',
         start: () => period,
@@ -31,9 +31,22 @@ export class Rebalance implements RatioStrategy {
           return now + period;
         },
       },
-    ];
-  }
+    ],
+  };
 }
+
+export const rebalance: RatioStrategyModule<RebalanceParams> = {
+  id: 'rebalance',
+  summary: 'a periodic pass demotes the coldest fast pages of every group over its quota',
+  params,
+  contract: {
+    params: { period_ms: 20 },
+    meanError: 0.01,
+    maxError: 0.05,
+    why: 'drifts up by new faults between 20 ms passes',
+  },
+  create,
+};
 
 /** One pass over every constrained group, deepest first. Returns pages demoted. */
 export function rebalanceOnce(ctx: RatioContext): number {

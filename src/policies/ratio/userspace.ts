@@ -1,386 +1,86 @@
-import { ENOMEM, type TieringBackend } from '../../controller/interface.js';
-import { SimTieringBackend } from '../../controller/sim-backend.js';
-import type { Daemon } from '../../engine/simulation.js';
-import { TIER_RATIO_FILE, parseTierRatio } from '../../host/tier-ratio.js';
-import type { RatioContext, RatioStrategy } from './types.js';
+import { z } from 'zod';
+import { UserspaceController } from '../../controller/controller.js';
+import { SimTieringBackend, simClock } from '../../controller/sim-backend.js';
+import type { TenantHints } from '../madvise.js';
+import type { RatioContext, RatioStrategy, RatioStrategyModule } from './types.js';
 
 /**
- * Strategy D (idea S12): the "brute force" controller outside the kernel. Each period it reads
- * every group's memory.tier_ratio, memory.current and memory.numa_stat, looks at a window of
- * each member process's pages (pagemap for the frame, move_pages(2) without nodes for its node,
- * the page_idle bitmap for "accessed since I last looked"), and then, within a migration
- * bandwidth cap:
- *   - over quota: demotes idle fast pages (busy ones too if idle ones do not suffice: the
- *     ratio comes first) to the nearest slow node;
- *   - under quota: promotes busy slow pages to the nearest fast node, up to the quota;
- *   - at quota: exchanges idle fast pages for busy slow ones.
- * It uses only TieringBackend, so it runs unchanged against a real host's procfs/sysfs/
- * cgroupfs. Pages a tenant hinted fast are never demoted by it, and a process with a bind policy
- * only has its pages moved between nodes of its mask (docs/ratios.md, precedence). The allocator
- * is not constrained.
+ * Strategy D (idea S12): the user-space controller (src/controller/controller.ts) run against
+ * the simulated host's backend, as a daemon with its period. The controller sees the tenant's
+ * fast hints as the backend's mappings report them.
  */
-export interface UserspaceControllerOptions {
-  periodMs: number;
-  /** Migration bandwidth cap, MB/s (MB = 2^20 bytes). */
-  bandwidthMBps: number;
-  /** Pages of each process looked at per period (a window that moves round the address space). */
-  scanPages: number;
-}
+const params = z.strictObject({
+  period_ms: z.number().positive().optional().describe('default 100'),
+  bandwidth_MBps: z.number().positive().optional().describe('migration bandwidth cap, MB/s (default 512)'),
+  scan_pages: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('pages of each process looked at per period (default 262144)'),
+});
+type UserspaceParams = z.infer<typeof params>;
 
-export class UserspaceControllerStats {
-  periods = 0;
-  scannedPages = 0;
-  demotedPages = 0;
-  promotedPages = 0;
-  failedPages = 0;
-}
+const DEFAULTS = {
+  periodMs: 100,
+  /** MB here is 2^20 bytes, as in kernel.numa_balancing_promote_rate_limit_MBps. */
+  bandwidthMBps: 512,
+  /** Pages of each process the controller looks at per period (1 GiB). */
+  scanPages: 262144,
+};
 
-interface ProcState {
-  cursor: number;
-  /** Idle bits are meaningful once every page of the process has been marked once. */
-  marked: boolean;
-}
-
-interface Candidate {
-  pid: number;
-  page: number;
-  node: number;
-  /** The process's bind mask, or null. */
-  mask: Set<number> | null;
-}
-
-const PAGE = 4096;
-/** Keys of memory.numa_stat that are memory charged to the group (bytes), not events or LRU views. */
-const CHARGED_KEYS = [
-  'anon',
-  'file',
-  'kernel_stack',
-  'pagetables',
-  'sec_pagetables',
-  'slab_reclaimable',
-  'slab_unreclaimable',
-];
-
-export class UserspaceController {
-  readonly stats = new UserspaceControllerStats();
-  private readonly procs = new Map<number, ProcState>();
-  private toptier: Set<number> | null = null;
-  private fastNodes: number[] = [];
-  private slowNodes: number[] = [];
-  private buf = {
-    pfn: new Float64Array(0),
-    page: new Float64Array(0),
-    node: new Int32Array(0),
-    status: new Int32Array(0),
-    idle: new Uint8Array(0),
-  };
-
-  constructor(
-    private readonly b: TieringBackend,
-    readonly o: UserspaceControllerOptions,
-  ) {}
-
-  /** node_is_toptier(): tiers down to the slowest one that has a CPU node are the top tier. */
-  private initTiers(): void {
-    const tiers = this.b.memoryTiers();
-    const cpus = new Set(this.b.cpuNodes());
-    let last = -1;
-    tiers.forEach((t, i) => {
-      if (t.nodes.some((n) => cpus.has(n))) last = i;
-    });
-    const top = new Set<number>();
-    tiers.forEach((t, i) => {
-      if (i <= last || last < 0) for (const n of t.nodes) top.add(n);
-    });
-    this.toptier = top;
-    const all = tiers.flatMap((t) => t.nodes);
-    this.fastNodes = all.filter((n) => top.has(n));
-    this.slowNodes = all.filter((n) => !top.has(n));
-  }
-
-  private ensure(n: number): void {
-    if (this.buf.pfn.length >= n) return;
-    this.buf = {
-      pfn: new Float64Array(n),
-      page: new Float64Array(n),
-      node: new Int32Array(n),
-      status: new Int32Array(n),
-      idle: new Uint8Array(n),
-    };
-  }
-
-  /** One period: look, then move. Returns pages moved. */
-  step(): number {
-    if (this.toptier === null) this.initTiers();
-    const top = this.toptier as Set<number>;
-    this.stats.periods++;
-    let budget = Math.floor(((this.o.bandwidthMBps * 2 ** 20) / PAGE) * (this.o.periodMs / 1000));
-    let moved = 0;
-    const groups = this.b.cgroups().sort((a, b) => depth(b) - depth(a));
-    const all = this.b.cgroups();
-    for (const cg of groups) {
-      const text = this.b.readCgroupFile(cg, TIER_RATIO_FILE).trim();
-      const r = parseTierRatio(text, `${cg}/${TIER_RATIO_FILE}`).fraction;
-      if (r === null) continue;
-      const current = Number(this.b.readCgroupFile(cg, 'memory.current').trim()) / PAGE;
-      const fast = fastPagesOf(this.b.readCgroupFile(cg, 'memory.numa_stat'), top);
-      const quota = Math.ceil(Math.round(r * current * 1e9) / 1e9);
-      let excess = fast - quota;
-      const members = all.filter((c) => c === cg || c.startsWith(cg === '/' ? '/' : `${cg}/`));
-      const pids = members.flatMap((c) => parsePids(this.b.readCgroupFile(c, 'cgroup.procs')));
-      const fastIdle: Candidate[] = [];
-      const fastBusy: Candidate[] = [];
-      const slowBusy: Candidate[] = [];
-      let informed = true;
-      for (const pid of pids) {
-        const mask = bindMask(this.b.numaMapsPolicy(pid));
-        // A bind mask without both tiers leaves nothing to move (the policy wins).
-        if (
-          mask !== null &&
-          (!this.fastNodes.some((n) => mask.has(n)) || !this.slowNodes.some((n) => mask.has(n)))
-        )
-          continue;
-        informed = this.scan(pid, mask, top, fastIdle, fastBusy, slowBusy) && informed;
-      }
-      const demote: Candidate[] = [];
-      const promote: Candidate[] = [];
-      if (excess > 0) {
-        const want = Math.min(excess, budget);
-        demote.push(...fastIdle.splice(0, want));
-        if (demote.length < want) demote.push(...fastBusy.splice(0, want - demote.length));
-        excess -= demote.length;
-      } else if (excess < 0 && informed) {
-        promote.push(...slowBusy.splice(0, Math.min(-excess, budget)));
-      }
-      if (informed) {
-        // Exchange: an idle fast page for a busy slow one, two moves each.
-        const left = budget - demote.length - promote.length;
-        const k = Math.min(fastIdle.length, slowBusy.length, Math.floor(Math.max(0, left) / 2));
-        demote.push(...fastIdle.splice(0, k));
-        promote.push(...slowBusy.splice(0, k));
-      }
-      // Demote first so that the promotions find the room.
-      const d = this.move(demote, this.slowNodes);
-      const p = this.move(promote, this.fastNodes);
-      this.stats.demotedPages += d;
-      this.stats.promotedPages += p;
-      moved += d + p;
-      budget -= d + p;
-      if (budget <= 0) break;
-    }
-    return moved;
-  }
-
-  /** Looks at one window of a process. Returns whether its idle bits are meaningful yet. */
-  private scan(
-    pid: number,
-    mask: Set<number> | null,
-    top: Set<number>,
-    fastIdle: Candidate[],
-    fastBusy: Candidate[],
-    slowBusy: Candidate[],
-  ): boolean {
-    const maps = this.b.mappings(pid);
-    if (maps.length === 0) return true;
-    const end = maps[maps.length - 1].startPage + maps[maps.length - 1].pages;
-    const hinted = maps.filter((m) => m.fastHint);
-    let st = this.procs.get(pid);
-    if (st === undefined) {
-      st = { cursor: 0, marked: false };
-      this.procs.set(pid, st);
-    }
-    const informed = st.marked;
-    let start = st.cursor >= end ? 0 : st.cursor;
-    let left = Math.min(this.o.scanPages, end);
-    while (left > 0) {
-      const n = Math.min(left, end - start);
-      this.window(pid, mask, start, n, informed, top, hinted, fastIdle, fastBusy, slowBusy);
-      left -= n;
-      start += n;
-      if (start >= end) {
-        start = 0;
-        st.marked = true;
-      }
-    }
-    st.cursor = start;
-    return informed;
-  }
-
-  private window(
-    pid: number,
-    mask: Set<number> | null,
-    start: number,
-    count: number,
-    informed: boolean,
-    top: Set<number>,
-    hinted: { startPage: number; pages: number }[],
-    fastIdle: Candidate[],
-    fastBusy: Candidate[],
-    slowBusy: Candidate[],
-  ): void {
-    this.ensure(count);
-    const { pfn, page, node, status, idle } = this.buf;
-    this.b.pagemap(pid, start, count, pfn);
-    // Keep the present pages only.
-    let k = 0;
-    for (let i = 0; i < count; i++) {
-      if (pfn[i] < 0) continue;
-      pfn[k] = pfn[i];
-      page[k] = start + i;
-      k++;
-    }
-    this.stats.scannedPages += k;
-    if (k === 0) return;
-    this.b.movePages(pid, page, k, null, status);
-    if (informed) this.b.pageIdleRead(pfn, k, idle);
-    this.b.pageIdleMark(pfn, k);
-    for (let i = 0; i < k; i++) {
-      const nd = status[i];
-      if (nd < 0) continue;
-      node[i] = nd;
-      const v = page[i];
-      const c = { pid, page: v, node: nd, mask };
-      if (top.has(nd)) {
-        if (hinted.some((m) => v >= m.startPage && v < m.startPage + m.pages)) continue; // the tenant's hint wins
-        if (informed && idle[i] === 1) fastIdle.push(c);
-        else fastBusy.push(c);
-      } else if (informed && idle[i] === 0) {
-        slowBusy.push(c);
-      }
-    }
-  }
-
-  /**
-   * Moves each candidate to the nearest of `targets` allowed to it (by distance from its node),
-   * one move_pages(2) call per destination node, falling back to the next node for pages that
-   * found no room (-ENOMEM) or whose node the call refused (-EACCES: cpuset).
-   */
-  private move(cands: Candidate[], targets: number[]): number {
-    if (cands.length === 0 || targets.length === 0) return 0;
-    let moved = 0;
-    const byPid = new Map<number, Candidate[]>();
-    for (const c of cands) {
-      const list = byPid.get(c.pid) ?? [];
-      list.push(c);
-      byPid.set(c.pid, list);
-    }
-    for (const [pid, list] of byPid) {
-      const orders = list.map((c) =>
-        targets
-          .filter((n) => c.mask === null || c.mask.has(n))
-          .sort((a, b) => this.b.nodeDistance(c.node, a) - this.b.nodeDistance(c.node, b) || a - b),
-      );
-      let pending = list.map((_, i) => i);
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        const next: number[] = [];
-        const byNode = new Map<number, number[]>();
-        for (const i of pending) {
-          if (attempt >= orders[i].length) {
-            this.stats.failedPages++;
-            continue;
-          }
-          const group = byNode.get(orders[i][attempt]) ?? [];
-          group.push(i);
-          byNode.set(orders[i][attempt], group);
-        }
-        for (const [nd, group] of byNode) {
-          this.ensure(group.length);
-          const { page, node, status } = this.buf;
-          group.forEach((i, j) => {
-            page[j] = list[i].page;
-            node[j] = nd;
-          });
-          if (this.b.movePages(pid, page, group.length, node, status) < 0) {
-            next.push(...group); // the whole call was refused: try the next node
-            continue;
-          }
-          group.forEach((i, j) => {
-            if (status[j] >= 0) moved++;
-            else if (status[j] === -ENOMEM) next.push(i);
-            else this.stats.failedPages++;
-          });
-        }
-        pending = next;
-      }
-    }
-    return moved;
-  }
-}
-
-/** The nodes of a numa_maps "bind…:0-1,4" policy, or null for any other policy. */
-export function bindMask(policy: string): Set<number> | null {
-  if (!policy.startsWith('bind')) return null;
-  const list = policy.slice(policy.lastIndexOf(':') + 1);
-  const out = new Set<number>();
-  for (const part of list.split(',')) {
-    const [a, b] = part.split('-').map(Number);
-    if (!Number.isInteger(a)) continue;
-    for (let n = a; n <= (Number.isInteger(b) ? b : a); n++) out.add(n);
-  }
-  return out;
-}
-
-function depth(path: string): number {
-  return path === '/' ? 0 : path.split('/').length - 1;
-}
-
-function parsePids(text: string): number[] {
-  return text
-    .split('\n')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map(Number);
-}
-
-/** Fast bytes / 4096 from memory.numa_stat text ("anon N0=… N1=…" lines). */
-export function fastPagesOf(numaStatText: string, top: Set<number>): number {
-  let bytes = 0;
-  for (const line of numaStatText.split('\n')) {
-    const [key, ...cols] = line.trim().split(/\s+/);
-    if (!CHARGED_KEYS.includes(key)) continue;
-    for (const col of cols) {
-      const m = /^N(\d+)=(\d+)$/.exec(col);
-      if (m && top.has(Number(m[1]))) bytes += Number(m[2]);
-    }
-  }
-  return bytes / PAGE;
-}
-
-/** The strategy: the controller above on the simulated host, run as a daemon with its period. */
-export class Userspace implements RatioStrategy {
-  readonly name = 'userspace' as const;
-  controller: UserspaceController | null = null;
-  backend: SimTieringBackend | null = null;
-  /** Set by the hint machinery before install, so the controller sees hinted ranges. */
-  hintedRanges: ((asId: number) => readonly (readonly [number, number])[]) | undefined;
-
-  install(ctx: RatioContext): void {
-    this.backend = new SimTieringBackend(ctx.host, {
-      processes: ctx.vms.map((vm) => ({ asId: vm.as.id, policy: vm.policy, cpuset: vm.cpuset })),
-      ratio: ctx.ratio,
-      hintedRanges: (asId) => this.hintedRanges?.(asId) ?? [],
-    });
-    const u = ctx.options.userspace;
-    this.controller = new UserspaceController(this.backend, {
-      periodMs: u.periodNs / 1e6,
-      bandwidthMBps: u.bandwidthMBps,
-      scanPages: u.scanPages,
-    });
-  }
-
-  daemons(): Daemon[] {
-    const c = this.controller;
-    if (c === null) throw new Error('userspace: install() first');
-    const period = c.o.periodMs * 1e6;
-    return [
+function create(p: UserspaceParams, ctx: RatioContext): RatioStrategy {
+  let hints: TenantHints | null = null;
+  const backend = new SimTieringBackend(ctx.host, {
+    processes: ctx.vms.map((vm) => ({ asId: vm.as.id, policy: vm.policy, cpuset: vm.cpuset })),
+    ratio: ctx.ratio,
+    hintedRanges: (asId) => hints?.hintedRanges(asId) ?? [],
+  });
+  const controller = new UserspaceController(backend, simClock(ctx.host), {
+    periodMs: p.period_ms ?? DEFAULTS.periodMs,
+    bandwidthMBps: p.bandwidth_MBps ?? DEFAULTS.bandwidthMBps,
+    scanPages: p.scan_pages ?? DEFAULTS.scanPages,
+  });
+  const period = controller.o.periodMs * 1e6;
+  return {
+    name: userspace.id,
+    hooks: {},
+    daemons: () => [
       {
         name: 'ratio-userspace',
         start: () => period,
         run: (_sim, now) => {
-          c.step();
+          controller.step();
+          ctx.stats.runs++;
           return now + period;
         },
       },
-    ];
-  }
+    ],
+    useHints: (h) => {
+      hints = h;
+    },
+    summary: () => {
+      const s = controller.stats;
+      return {
+        periods: s.periods,
+        scanned_pages: s.scannedPages,
+        demoted_pages: s.demotedPages,
+        promoted_pages: s.promotedPages,
+        failed_pages: s.failedPages,
+      };
+    },
+  };
 }
+
+export const userspace: RatioStrategyModule<UserspaceParams> = {
+  id: 'userspace',
+  summary: 'a controller outside the kernel moves pages both ways by their idle bits, under a bandwidth cap',
+  params,
+  contract: {
+    params: { period_ms: 20 },
+    meanError: 0.01,
+    maxError: 0.05,
+    why: 'as rebalance, plus the bandwidth cap',
+  },
+  create,
+};

@@ -1,8 +1,8 @@
-import type { Daemon } from '../../engine/simulation.js';
+import { z } from 'zod';
 import type { Placement, PlacementCandidates } from '../../host/address-space.js';
 import { tierOrdered, type TierRatio } from '../../host/tier-ratio.js';
 import type { Rng } from '../../util/rng.js';
-import type { RatioContext, RatioStrategy } from './types.js';
+import type { RatioContext, RatioStrategy, RatioStrategyModule } from './types.js';
 
 /**
  * Strategy C (idea S11): each fault picks its tier at random, biased by the ratio — with
@@ -12,26 +12,36 @@ import type { RatioContext, RatioStrategy } from './types.js';
  * quota is held only in expectation: the share of a group of N pages deviates by about
  * √(r(1−r)/N).
  */
-export class WeightedRandom implements RatioStrategy {
-  readonly name = 'weighted-random' as const;
-
-  install(ctx: RatioContext): void {
-    for (const vm of ctx.vms) {
-      if (ctx.ratio.exempt[vm.as.memcg] !== 0) continue;
-      vm.as.placement = new WeightedRandomPlacement(
-        vm.as.placement,
-        vm.as.memcg,
-        ctx.ratio,
-        ctx.host.toptier,
-        ctx.rng.fork(`vm:${vm.as.name}`),
-      );
-    }
-  }
-
-  daemons(): Daemon[] {
-    return [];
-  }
+function create(_params: Record<string, never>, ctx: RatioContext): RatioStrategy {
+  return {
+    name: weightedRandom.id,
+    hooks: {
+      placement: (as, inner) =>
+        ctx.ratio.exempt[as.memcg] !== 0
+          ? inner
+          : new WeightedRandomPlacement(
+              inner,
+              as.memcg,
+              ctx.ratio,
+              ctx.host.toptier,
+              ctx.rng.fork(`vm:${as.name}`),
+            ),
+    },
+    daemons: () => [],
+  };
 }
+
+export const weightedRandom: RatioStrategyModule<Record<string, never>> = {
+  id: 'weighted-random',
+  summary: 'each fault tries the fast tier first with probability r, else the slow tier first',
+  params: z.strictObject({}),
+  contract: {
+    meanError: 0.03,
+    maxError: 0.05,
+    why: 'binomial: √(r(1−r)/N) ≈ 0.005 for N = 8192 pages',
+  },
+  create,
+};
 
 /** 2^-32: turns a 32-bit draw into [0, 1). */
 const U32 = 1 / 4294967296;

@@ -1,5 +1,5 @@
 import type { Daemon } from '../engine/simulation.js';
-import type { Placement, PlacementCandidates } from './address-space.js';
+import type { Placement, PlacementCandidates } from '../host/address-space.js';
 import {
   LRU_INACTIVE_ANON,
   LRU_INACTIVE_FILE,
@@ -8,13 +8,14 @@ import {
   PF_REFERENCED,
   PF_UNEVICTABLE,
   lruOfFlags,
-} from './frames.js';
-import type { Host } from './host.js';
-import { MR } from './migration-ledger.js';
-import { PTE_FILE_SHADOW } from './pte.js';
-import { PROMOTE_KEEP_FLAGS, PROMOTE_KEEP_PTE, demoteMemcg } from './reclaim.js';
-import { tierOrdered, type TierRatio } from './tier-ratio.js';
-import { VM } from './vmstat.js';
+} from '../host/frames.js';
+import type { HostHookSet } from '../host/hooks.js';
+import type { Host } from '../host/host.js';
+import { MR } from '../host/migration-ledger.js';
+import { PTE_FILE_SHADOW } from '../host/pte.js';
+import { PROMOTE_KEEP_FLAGS, PROMOTE_KEEP_PTE, demoteMemcg } from '../host/reclaim.js';
+import { tierOrdered, type TierRatio } from '../host/tier-ratio.js';
+import { VM } from '../host/vmstat.js';
 import { InputError } from '../util/errors.js';
 import { PAGE_SIZE, parseSize } from '../util/units.js';
 
@@ -160,14 +161,19 @@ export class TenantHints {
     return true;
   }
 
-  /** Installs reclaim's keepPage and wraps every VM's placement. Call after the ratio strategy. */
-  install(): void {
+  /**
+   * The hints' host hooks (level "hints", composed by host/hooks.ts): reclaim's keepPage, and
+   * every VM's placement wrapped so that its hinted ranges are served fast tier first.
+   */
+  hooks(): HostHookSet {
     const host = this.host;
     const hinted = this.hinted;
     const toptier = host.toptier;
-    host.keepPage = (g, node) =>
-      hinted[g] !== 0 && toptier[node] !== 0 && this.withinQuota(host.spaceOf(g).memcg);
-    for (const as of host.spaces) as.placement = new HintPlacement(as.placement, this, host, as.id);
+    return {
+      keepPage: (g, node) =>
+        hinted[g] !== 0 && toptier[node] !== 0 && this.withinQuota(host.spaceOf(g).memcg),
+      placement: (as, inner) => new HintPlacement(inner, this, host, as.id),
+    };
   }
 
   /** A hinted fault: fast nodes first when the hints fit the quota, making room if needed. */
