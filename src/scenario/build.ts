@@ -11,7 +11,7 @@ import { PROMOTION_FILTERS } from '../policies/promotion/index.js';
 import { rateLimitPages } from '../host/numa-balancing/constants.js';
 import { NumaTiering } from '../engine/numa-tiering.js';
 import { KernelMemory } from '../engine/kernel-memory.js';
-import { kmemNodeOrder } from '../policies/kmem/index.js';
+import { KMEM_PLACEMENTS } from '../policies/kmem/index.js';
 import { Rng } from '../util/rng.js';
 import type { AccessStream } from '../workloads/types.js';
 import { toHostTopology } from './host-topology.js';
@@ -72,10 +72,7 @@ export function buildRun(sc: ResolvedScenario, seed: number, opts: BuildOptions 
     };
   });
   const tier = sc.tiering;
-  const demotion = DEMOTION_POLICIES[tier.demotionPolicy](topo, {
-    paths: new Map([...tier.demotionPaths].map(([k, v]) => [dense.get(k) as number, toDense(v)])),
-    history: tier.demotionHistory,
-  });
+  const demotion = DEMOTION_POLICIES.get(tier.demotion.id).create(tier.demotion.params, { topo, dense });
   const host = new Host({
     topology: topo,
     cgroups: sc.cgroups,
@@ -93,12 +90,11 @@ export function buildRun(sc: ResolvedScenario, seed: number, opts: BuildOptions 
   let numa: NumaTiering | null = null;
   if (sc.numaBalancing !== 0) {
     const states = NumaTiering.nodeStates(topo.nodes.length);
-    const filter = PROMOTION_FILTERS[tier.promotionFilter]({
+    const filter = PROMOTION_FILTERS.get(tier.promotion.id).create(tier.promotion.params, {
       states,
       rateLimitPages: rateLimitPages(tier.tunables.promote_rate_limit),
       hotThresholdMs: tier.tunables.hot_threshold,
       scanPeriodMaxMs: tier.tunables.scan_period_max,
-      adjustThreshold: tier.hotThresholdAdjust,
     });
     numa = new NumaTiering(host, {
       mode: sc.numaBalancing,
@@ -168,7 +164,7 @@ export function buildRun(sc: ResolvedScenario, seed: number, opts: BuildOptions 
         pages: vm.kernelMemory.pages,
         accessShare: vm.kernelMemory.accessShare,
         growMs: vm.kernelMemory.growMs,
-        order: kmemNodeOrder(vm.kernelMemory.placement, topo, task.as.cpuNode),
+        order: KMEM_PLACEMENTS.get(vm.kernelMemory.placement).create({}, { topo, cpuNode: task.as.cpuNode }),
       });
       daemons.push(km);
       return km;

@@ -29,22 +29,25 @@ import { createTraceWorkload } from '../traces/workload.js';
 import type { Rng } from '../util/rng.js';
 import { DOTTED_KEYS, scenarioSchema, type ScenarioInput } from './schema.js';
 import { NUMA_BALANCING_DEFAULTS, type NumaBalancingTunables } from '../host/numa-balancing/constants.js';
-import { findCycle } from '../policies/demotion/one-way.js';
-import type { DemotionPolicyName } from '../policies/demotion/index.js';
+import { DEMOTION_POLICIES } from '../policies/demotion/index.js';
+import { PROMOTION_FILTERS } from '../policies/promotion/index.js';
 import { parseTierRatio, type TierRatioSetting } from '../host/tier-ratio.js';
 import { resolveMadvise, type MadviseCall } from '../host/madvise.js';
 import { resolveRatioOptions, type RatioOptions } from '../policies/ratio/index.js';
 import { resolveSchedule, type ScheduledRatio } from '../policies/ratio/schedule.js';
 
+/** A module of a hook's registry, chosen by id, with its checked parameters (scenario keys). */
+export interface ModuleChoice {
+  id: string;
+  params: Record<string, unknown>;
+}
+
 export interface ResolvedTiering {
-  demotionPolicy: DemotionPolicyName;
-  demotionHistory: boolean;
-  /** Kernel node id → targets (single: one; one-way: the allowed edges, in order). */
-  demotionPaths: Map<number, number[]>;
-  promotionFilter: 'hot-threshold' | 'always' | 'two-reference' | 'active-lru';
+  /** The demotion policy (DEMOTION_POLICIES); node ids in its params are kernel ids. */
+  demotion: ModuleChoice;
+  /** The promotion filter (PROMOTION_FILTERS). */
+  promotion: ModuleChoice;
   pingpongWindowMs: number;
-  /** tiering.hot_threshold_adjust (default true). */
-  hotThresholdAdjust: boolean;
   tunables: NumaBalancingTunables;
 }
 
@@ -69,7 +72,8 @@ export interface ResolvedVm {
   kernelMemory: {
     pages: number;
     accessShare: number;
-    placement: 'local' | 'fast-only' | 'anywhere';
+    /** A module of KMEM_PLACEMENTS. */
+    placement: string;
     growMs: number;
   } | null;
 }
@@ -433,7 +437,7 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
     ...(c.max_utilisation !== undefined ? { maxUtilisation: c.max_utilisation } : {}),
   };
 
-  const tiering = resolveTiering(input, nodeIds, idList);
+  const tiering = resolveTiering(input, nodeIds);
 
   const swap = k.swap ?? '16GiB';
   const swapPages = swap === 'none' ? 0 : bytesToPages(parseSize(swap, 'kernel.swap'));
@@ -478,76 +482,30 @@ function resolveMeasure(m: ScenarioInput['measure']): MeasureRule {
   return { kind: 'after-first-pass' };
 }
 
-function resolveTiering(input: ScenarioInput, nodeIds: number[], idList: string): ResolvedTiering {
-  const t = input.tiering ?? {};
+function resolveTiering(input: ScenarioInput, nodeIds: number[]): ResolvedTiering {
+  const t: Record<string, unknown> = input.tiering ?? {};
   const k = input.kernel ?? {};
-  const policy = t.demotion_policy ?? 'kernel';
-  if (t.demotion_history !== undefined && policy !== 'distance-list') {
-    throw new InputError(
-      `tiering.demotion_history: only meaningful with demotion_policy distance-list, not ${policy}`,
-    );
-  }
-  const paths = new Map<number, number[]>();
-  for (const [key, targets] of Object.entries(t.demotion_paths ?? {})) {
-    const from = Number(key);
-    if (!/^\d+$/.test(key) || !nodeIds.includes(from)) {
-      throw new InputError(`tiering.demotion_paths.${key}: node ${key} does not exist; nodes are ${idList}`);
-    }
-    targets.forEach((n, j) => {
-      if (!nodeIds.includes(n)) {
-        throw new InputError(
-          `tiering.demotion_paths.${key}[${j}]: node ${n} does not exist; nodes are ${idList}`,
-        );
-      }
-      if (n === from)
-        throw new InputError(`tiering.demotion_paths.${key}[${j}]: a node cannot demote to itself`);
-    });
-    if (policy === 'single' && targets.length > 1) {
-      throw new InputError(
-        `tiering.demotion_paths.${key}: demotion_policy single takes exactly one target per node, got ${targets.length}`,
-      );
-    }
-    paths.set(from, [...targets]);
-  }
-  if (t.demotion_paths !== undefined && policy !== 'single' && policy !== 'one-way') {
-    throw new InputError(
-      `tiering.demotion_paths: only used by demotion_policy single or one-way, not ${policy}`,
-    );
-  }
-  if (policy === 'one-way') {
-    if (t.demotion_paths === undefined)
-      throw new InputError(`tiering.demotion_paths: required by demotion_policy one-way`);
-    const cycle = findCycle(paths);
-    if (cycle)
-      throw new InputError(
-        `tiering.demotion_paths: the one-way graph has a cycle ${cycle.join(' -> ')}; one-way paths must be acyclic`,
-      );
-  }
+  const demotionId = input.tiering?.demotion_policy ?? DEMOTION_POLICIES.defaultId;
+  const demotion = {
+    id: demotionId,
+    params: DEMOTION_POLICIES.params(demotionId, t, 'tiering', { nodeIds }) as Record<string, unknown>,
+  };
   // Without the MEMORY_TIERING bit the kernel judges slow-tier hint faults by the classic rule;
   // the default filter then is the two-reference variant of it (idea S21, see
   // docs/numa-balancing.md for how it differs). The hot threshold exists only in tiering mode.
-  const tieringMode = ((k.numa_balancing ?? 0) & 2) !== 0;
-  if (t.promotion_filter === 'hot-threshold' && !tieringMode) {
-    throw new InputError(
-      `tiering.promotion_filter: hot-threshold needs kernel.numa_balancing 2 or 3 (memory tiering), got ${k.numa_balancing ?? 0}`,
-    );
-  }
-  if (
-    t.hot_threshold_adjust !== undefined &&
-    (t.promotion_filter ?? (tieringMode ? 'hot-threshold' : '')) !== 'hot-threshold'
-  ) {
-    throw new InputError(
-      `tiering.hot_threshold_adjust: only used by promotion_filter hot-threshold (kernel.numa_balancing 2 or 3)`,
-    );
-  }
+  const numaBalancing = k.numa_balancing ?? 0;
+  const tieringMode = (numaBalancing & 2) !== 0;
+  const promotionId =
+    input.tiering?.promotion_filter ?? (tieringMode ? PROMOTION_FILTERS.defaultId : 'two-reference');
+  const promotion = {
+    id: promotionId,
+    params: PROMOTION_FILTERS.params(promotionId, t, 'tiering', { numaBalancing }) as Record<string, unknown>,
+  };
   const d = NUMA_BALANCING_DEFAULTS;
   return {
-    demotionPolicy: policy,
-    demotionHistory: t.demotion_history ?? false,
-    demotionPaths: paths,
-    promotionFilter: t.promotion_filter ?? (tieringMode ? 'hot-threshold' : 'two-reference'),
-    pingpongWindowMs: t.pingpong_window_ms ?? 10_000,
-    hotThresholdAdjust: t.hot_threshold_adjust ?? true,
+    demotion,
+    promotion,
+    pingpongWindowMs: input.tiering?.pingpong_window_ms ?? 10_000,
     tunables: {
       scan_delay: k.numa_balancing_scan_delay_ms ?? d.scan_delay,
       scan_period_min: k.numa_balancing_scan_period_min_ms ?? d.scan_period_min,
