@@ -14,6 +14,7 @@ import { KernelMemory } from '../engine/kernel-memory.js';
 import { KMEM_PLACEMENTS } from '../policies/kmem/index.js';
 import { Rng } from '../util/rng.js';
 import type { AccessStream } from '../workloads/types.js';
+import { openStream } from '../workloads/open.js';
 import { toHostTopology } from './host-topology.js';
 import type { ResolvedScenario } from './load.js';
 import { installTierControl, type TierControl } from '../policies/ratio/index.js';
@@ -113,7 +114,7 @@ export function buildRun(sc: ResolvedScenario, seed: number, opts: BuildOptions 
   };
   try {
     const tasks: TaskSpec[] = sc.vms.map((vm, i) => {
-      const stream = vm.openStream(rng.fork(`vm:${vm.name}`));
+      const stream = openStream(vm.source, rng.fork(`vm:${vm.name}`));
       streams.push(stream);
       return { as: host.spaces[i], stream, mlp: vm.mlp, startNs: vm.startNs };
     });

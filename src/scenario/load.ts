@@ -23,11 +23,9 @@ import {
   tooDeep,
 } from '../util/document.js';
 import { footprintPagesOf, type WorkloadSpec } from '../workloads/schema.js';
-import { createAccessStream } from '../workloads/create.js';
-import type { AccessStream } from '../workloads/types.js';
-import { createTraceWorkload } from '../traces/workload.js';
-import type { Rng } from '../util/rng.js';
-import { DOTTED_KEYS, scenarioSchema, type ScenarioInput } from './schema.js';
+import type { StreamSource } from '../workloads/open.js';
+import { createTraceWorkload, type TraceWorkloadSpec } from '../traces/workload.js';
+import { DOTTED_KEYS, scenarioSchema, type ScenarioInput, type VmInput } from './schema.js';
 import { NUMA_BALANCING_DEFAULTS, type NumaBalancingTunables } from '../host/numa-balancing/constants.js';
 import { DEMOTION_POLICIES } from '../policies/demotion/index.js';
 import { PROMOTION_FILTERS } from '../policies/promotion/index.js';
@@ -51,7 +49,14 @@ export interface ResolvedTiering {
   tunables: NumaBalancingTunables;
 }
 
-/** A scenario with every size, time, name and node resolved and cross-checked. */
+function isTraceWorkload(w: VmInput['workload']): w is TraceWorkloadSpec {
+  return w.pattern === 'trace';
+}
+
+/**
+ * A scenario with every size, time, name and node resolved and cross-checked: plain data (no
+ * closures, no Maps), so that it survives structuredClone() and a JSON round trip.
+ */
 export interface ResolvedVm {
   name: string;
   cgroup: string;
@@ -64,8 +69,8 @@ export interface ResolvedVm {
   mlp: number;
   startNs: number;
   workload: WorkloadSpec | Record<string, unknown>;
-  /** Opens the VM's access stream for one run: a seeded generator, or a trace reopened. */
-  openStream: (rng: Rng) => AccessStream;
+  /** Where its accesses come from; workloads/open.ts openStream() opens it for one run. */
+  source: StreamSource;
   /** Tenant hints (madvise calls), in pages of the footprint. */
   madvise: MadviseCall[];
   /** Unmovable kernel memory of the VM (idea S13), or null. */
@@ -358,19 +363,17 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
       cpusetMems = [...new Set(v.cpuset_mems)].sort((a, b) => a - b);
     }
     let footprintPages: number;
-    let openStream: (rng: Rng) => AccessStream;
-    if (v.workload.pattern === 'trace') {
+    let source: StreamSource;
+    if (isTraceWorkload(v.workload)) {
       // A trace's footprint is its distinct pages, known after a first pass over it.
       const field = ['vms', i, 'workload'];
       const probe = createTraceWorkload(v.workload, baseDir, field);
       footprintPages = probe.footprintPages;
       probe.close();
-      const spec = v.workload;
-      openStream = () => createTraceWorkload(spec, baseDir, field);
+      source = { kind: 'trace', spec: v.workload, baseDir, field };
     } else {
       footprintPages = footprintPagesOf(v.workload);
-      const spec = v.workload;
-      openStream = (rng) => createAccessStream(spec, rng);
+      source = { kind: 'synthetic', spec: v.workload };
     }
     const filePages =
       v.file_backed === undefined ? 0 : bytesToPages(parseSize(v.file_backed, `${f}.file_backed`));
@@ -390,7 +393,7 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
       mlp: v.mlp ?? 1,
       startNs: (v.start_ms ?? 0) * 1e6,
       workload: v.workload,
-      openStream,
+      source,
       madvise: resolveMadvise(v.madvise, footprintPages, `${f}.madvise`),
       kernelMemory: v.kernel_memory
         ? {
