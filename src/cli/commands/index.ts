@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerBenchCommand } from './bench.js';
 import { registerExperimentCommand } from './experiment.js';
+import { registerPoliciesCommand } from './policies.js';
 import { registerSchemaCommand } from './schema.js';
 import { registerSimulateCommand } from './simulate.js';
 import { registerSlaCommand } from './sla.js';
@@ -16,4 +17,5 @@ export function registerCommands(program: Command): void {
   registerSchemaCommand(program);
   registerExperimentCommand(program);
   registerSlaCommand(program);
+  registerPoliciesCommand(program);
 }
