@@ -48,6 +48,18 @@ export interface RegistryDescription {
   modules: ModuleDescription[];
 }
 
+type UnionToIntersection<U> = (U extends unknown ? (x: U) => void : never) extends (x: infer I) => void
+  ? I
+  : never;
+
+/**
+ * The static type of the merged parameter shape of a list of modules (declared with
+ * `satisfies`, so that each keeps its own params type): what `Registry.paramShape()` returns.
+ */
+export type ParamShapeOf<T extends readonly { params: z.ZodObject }[]> = UnionToIntersection<
+  T[number]['params']['shape']
+>;
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyModule = PolicyModule<any, any, any, any>;
 
