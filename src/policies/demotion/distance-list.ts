@@ -37,5 +37,13 @@ export const distanceList: DemotionPolicyModule<z.infer<typeof params>> = {
   id: 'distance-list',
   summary: 'any other node, nearest first by SLIT distance; demotion_history breaks the cycles',
   params,
+  conformance: {
+    skip: {
+      'lower-tier-targets':
+        'by design it demotes to any other node, DRAM of other sockets included (the proposal of idea S17 it models)',
+      acyclic:
+        'nodes demote to each other, which is the cycling it exists to show; demotion_history breaks each cycle per page',
+    },
+  },
   create: (p, ctx) => distanceListDemotion(ctx.topo, { history: p.demotion_history ?? false }),
 };
