@@ -1,6 +1,7 @@
 import { Registry } from '../registry.js';
 import { activeLru } from './active-lru.js';
 import { always } from './always.js';
+import { hintFaultCount } from './hint-fault-count.js';
 import { hotThreshold } from './hot-threshold.js';
 import { none } from './none.js';
 import { twoReference } from './two-reference.js';
@@ -15,5 +16,5 @@ export const PROMOTION_FILTERS = new Registry<PromotionFilterModule>(
   'promotion filter',
   'tiering.promotion_filter',
   'hot-threshold',
-  [hotThreshold, always, twoReference, activeLru, none],
+  [hotThreshold, always, twoReference, activeLru, none, hintFaultCount],
 );
