@@ -5,6 +5,7 @@ import { Host } from '../src/host/host.js';
 import { PTE_DIRTY, PTE_YOUNG } from '../src/host/pte.js';
 import type { HostNode, HostTopology } from '../src/host/host-topology.js';
 import { kernelDemotion } from '../src/policies/demotion/kernel.js';
+import type { DemotionPolicy } from '../src/policies/demotion/types.js';
 
 /** Small hand-built hosts for unit tests of the simulated kernel. */
 
@@ -90,6 +91,8 @@ export interface SmallHostOptions {
   demotionEnabled?: boolean;
   numaBalancing?: number;
   seed?: number;
+  /** The demotion policy, built from the host's topology (default: the kernel's). */
+  demotion?: (topo: HostTopology) => DemotionPolicy;
 }
 
 export function smallHost(o: SmallHostOptions): Host {
@@ -112,7 +115,7 @@ export function smallHost(o: SmallHostOptions): Host {
     swapPages: o.swapPages ?? 0,
     swappiness: 60,
     demotionEnabled: o.demotionEnabled ?? false,
-    demotion: kernelDemotion(topo),
+    demotion: o.demotion ? o.demotion(topo) : kernelDemotion(topo),
     numaBalancing: o.numaBalancing ?? 0,
     costs: DEFAULT_KERNEL_COSTS,
     rng: simpleRandom(o.seed ?? 1),

@@ -40,7 +40,7 @@ export interface HostOptions {
   swappiness: number;
   /** /sys/kernel/mm/numa/demotion_enabled */
   demotionEnabled: boolean;
-  demotion: DemotionPolicy | null;
+  demotion: DemotionPolicy;
   /** kernel.numa_balancing: bit 0 NORMAL, bit 1 MEMORY_TIERING. */
   numaBalancing: number;
   costs: KernelCosts;
@@ -87,7 +87,7 @@ export class Host {
   swapUsed = 0;
   swappiness: number;
   demotionEnabled: boolean;
-  demotion: DemotionPolicy | null;
+  demotion: DemotionPolicy;
   numaBalancing: number;
   readonly costs: KernelCosts;
   readonly rng: RandomSource;
@@ -217,7 +217,7 @@ export class Host {
   demotionAllowed(memcg: number, node: number): boolean {
     const mems = this.memcgMems[memcg];
     if (mems === null) return true;
-    return this.demotion !== null && this.demotion.targets(node).some((n) => mems[n] === 1);
+    return this.demotion.targets(node).some((n) => mems[n] === 1);
   }
 
   /** The pfn mapped at global virtual page `g`, or -1 if not present. */

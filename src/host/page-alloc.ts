@@ -36,7 +36,7 @@ export function allocUserFrame(host: Host, as: AddressSpace, ilx: number, cost: 
  */
 export function pickNode(host: Host, nodes: ArrayLike<number>, memcg: number, demotedPage = -1): number {
   const free = host.frames.freeCount;
-  const allow = demotedPage >= 0 ? host.demotion?.allowPage : undefined;
+  const allow = demotedPage >= 0 ? host.demotion.allowPage : undefined;
   const hasLeft = host.hasLeft;
   for (let i = 0; i < nodes.length; i++) {
     const n = nodes[i];

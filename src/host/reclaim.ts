@@ -171,7 +171,7 @@ export function shrinkNode(
 }
 
 function canDemote(host: Host, node: number, memcg: number, req: ReclaimRequest): boolean {
-  if (req.noDemotion || host.demotion === null || !host.demotion.canDemote(node)) return false;
+  if (req.noDemotion || !host.demotion.canDemote(node)) return false;
   if (!host.demotionAllowed(memcg, node)) return false;
   return host.demotionEnabled || req.demoteOnly === true;
 }
@@ -424,7 +424,7 @@ function demoteBatch(
   const fr = host.frames;
   const policy = host.demotion;
   const { batch: scratchBatch, targets: scratchTargets } = host.reclaimScratch;
-  let nTargets = policy === null ? 0 : policy.batchTargets(node, host.rng, scratchTargets);
+  let nTargets = policy.batchTargets(node, host.rng, scratchTargets);
   const mems = host.memcgMems[memcg];
   if (mems !== null) {
     // Only nodes within the group's cpuset.mems (demote_folio_list, 6.16+). If the policy's

@@ -11,9 +11,10 @@ import { PROMOTION_FILTERS } from '../policies/promotion/index.js';
 import { rateLimitPages } from '../host/numa-balancing/constants.js';
 import { NumaTiering } from '../host/numa-tiering.js';
 import { KernelMemory } from '../host/slab.js';
-import { kmemNodeOrder } from '../policies/kmem/index.js';
+import { KMEM_PLACEMENTS } from '../policies/kmem/index.js';
 import { Rng } from '../util/rng.js';
 import type { AccessStream } from '../workloads/types.js';
+import { openStream } from '../workloads/open.js';
 import { toHostTopology } from './host-topology.js';
 import type { ResolvedScenario } from './load.js';
 import { installTierControl, type TierControl } from '../policies/ratio/index.js';
@@ -72,10 +73,7 @@ export function buildRun(sc: ResolvedScenario, seed: number, opts: BuildOptions 
     };
   });
   const tier = sc.tiering;
-  const demotion = DEMOTION_POLICIES[tier.demotionPolicy](topo, {
-    paths: new Map([...tier.demotionPaths].map(([k, v]) => [dense.get(k) as number, toDense(v)])),
-    history: tier.demotionHistory,
-  });
+  const demotion = DEMOTION_POLICIES.get(tier.demotion.id).create(tier.demotion.params, { topo, dense });
   const host = new Host({
     topology: topo,
     cgroups: sc.cgroups,
@@ -93,12 +91,11 @@ export function buildRun(sc: ResolvedScenario, seed: number, opts: BuildOptions 
   let numa: NumaTiering | null = null;
   if (sc.numaBalancing !== 0) {
     const states = NumaTiering.nodeStates(topo.nodes.length);
-    const filter = PROMOTION_FILTERS[tier.promotionFilter]({
+    const filter = PROMOTION_FILTERS.get(tier.promotion.id).create(tier.promotion.params, {
       states,
       rateLimitPages: rateLimitPages(tier.tunables.promote_rate_limit),
       hotThresholdMs: tier.tunables.hot_threshold,
       scanPeriodMaxMs: tier.tunables.scan_period_max,
-      adjustThreshold: tier.hotThresholdAdjust,
     });
     numa = new NumaTiering(host, {
       mode: sc.numaBalancing,
@@ -117,7 +114,7 @@ export function buildRun(sc: ResolvedScenario, seed: number, opts: BuildOptions 
   };
   try {
     const tasks: TaskSpec[] = sc.vms.map((vm, i) => {
-      const stream = vm.openStream(rng.fork(`vm:${vm.name}`));
+      const stream = openStream(vm.source, rng.fork(`vm:${vm.name}`));
       streams.push(stream);
       return { as: host.spaces[i], stream, mlp: vm.mlp, startNs: vm.startNs };
     });
@@ -166,7 +163,7 @@ export function buildRun(sc: ResolvedScenario, seed: number, opts: BuildOptions 
         pages: vm.kernelMemory.pages,
         accessShare: vm.kernelMemory.accessShare,
         growMs: vm.kernelMemory.growMs,
-        order: kmemNodeOrder(vm.kernelMemory.placement, topo, task.as.cpuNode),
+        order: KMEM_PLACEMENTS.get(vm.kernelMemory.placement).create({}, { topo, cpuNode: task.as.cpuNode }),
       });
       daemons.push(km);
       return km;

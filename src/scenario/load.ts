@@ -23,32 +23,40 @@ import {
   tooDeep,
 } from '../util/document.js';
 import { footprintPagesOf, type WorkloadSpec } from '../workloads/schema.js';
-import { createAccessStream } from '../workloads/create.js';
-import type { AccessStream } from '../workloads/types.js';
-import { createTraceWorkload } from '../traces/workload.js';
-import type { Rng } from '../util/rng.js';
-import { DOTTED_KEYS, scenarioSchema, type ScenarioInput } from './schema.js';
+import type { StreamSource } from '../workloads/open.js';
+import { createTraceWorkload, type TraceWorkloadSpec } from '../traces/workload.js';
+import { DOTTED_KEYS, scenarioSchema, type ScenarioInput, type VmInput } from './schema.js';
 import { NUMA_BALANCING_DEFAULTS, type NumaBalancingTunables } from '../host/numa-balancing/constants.js';
-import { findCycle } from '../policies/demotion/one-way.js';
-import type { DemotionPolicyName } from '../policies/demotion/index.js';
+import { DEMOTION_POLICIES } from '../policies/demotion/index.js';
+import { PROMOTION_FILTERS } from '../policies/promotion/index.js';
 import { parseTierRatio, type TierRatioSetting } from '../host/tier-ratio.js';
 import { resolveMadvise, type MadviseCall } from '../policies/madvise.js';
 import { resolveRatioOptions, type RatioOptions } from '../policies/ratio/index.js';
 import { resolveSchedule, type ScheduledRatio } from '../policies/ratio/schedule.js';
 
+/** A module of a hook's registry, chosen by id, with its checked parameters (scenario keys). */
+export interface ModuleChoice {
+  id: string;
+  params: Record<string, unknown>;
+}
+
 export interface ResolvedTiering {
-  demotionPolicy: DemotionPolicyName;
-  demotionHistory: boolean;
-  /** Kernel node id → targets (single: one; one-way: the allowed edges, in order). */
-  demotionPaths: Map<number, number[]>;
-  promotionFilter: 'hot-threshold' | 'always' | 'two-reference' | 'active-lru';
+  /** The demotion policy (DEMOTION_POLICIES); node ids in its params are kernel ids. */
+  demotion: ModuleChoice;
+  /** The promotion filter (PROMOTION_FILTERS). */
+  promotion: ModuleChoice;
   pingpongWindowMs: number;
-  /** tiering.hot_threshold_adjust (default true). */
-  hotThresholdAdjust: boolean;
   tunables: NumaBalancingTunables;
 }
 
-/** A scenario with every size, time, name and node resolved and cross-checked. */
+function isTraceWorkload(w: VmInput['workload']): w is TraceWorkloadSpec {
+  return w.pattern === 'trace';
+}
+
+/**
+ * A scenario with every size, time, name and node resolved and cross-checked: plain data (no
+ * closures, no Maps), so that it survives structuredClone() and a JSON round trip.
+ */
 export interface ResolvedVm {
   name: string;
   cgroup: string;
@@ -61,15 +69,16 @@ export interface ResolvedVm {
   mlp: number;
   startNs: number;
   workload: WorkloadSpec | Record<string, unknown>;
-  /** Opens the VM's access stream for one run: a seeded generator, or a trace reopened. */
-  openStream: (rng: Rng) => AccessStream;
+  /** Where its accesses come from; workloads/open.ts openStream() opens it for one run. */
+  source: StreamSource;
   /** Tenant hints (madvise calls), in pages of the footprint. */
   madvise: MadviseCall[];
   /** Unmovable kernel memory of the VM (idea S13), or null. */
   kernelMemory: {
     pages: number;
     accessShare: number;
-    placement: 'local' | 'fast-only' | 'anywhere';
+    /** A module of KMEM_PLACEMENTS. */
+    placement: string;
     growMs: number;
   } | null;
 }
@@ -354,19 +363,17 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
       cpusetMems = [...new Set(v.cpuset_mems)].sort((a, b) => a - b);
     }
     let footprintPages: number;
-    let openStream: (rng: Rng) => AccessStream;
-    if (v.workload.pattern === 'trace') {
+    let source: StreamSource;
+    if (isTraceWorkload(v.workload)) {
       // A trace's footprint is its distinct pages, known after a first pass over it.
       const field = ['vms', i, 'workload'];
       const probe = createTraceWorkload(v.workload, baseDir, field);
       footprintPages = probe.footprintPages;
       probe.close();
-      const spec = v.workload;
-      openStream = () => createTraceWorkload(spec, baseDir, field);
+      source = { kind: 'trace', spec: v.workload, baseDir, field };
     } else {
       footprintPages = footprintPagesOf(v.workload);
-      const spec = v.workload;
-      openStream = (rng) => createAccessStream(spec, rng);
+      source = { kind: 'synthetic', spec: v.workload };
     }
     const filePages =
       v.file_backed === undefined ? 0 : bytesToPages(parseSize(v.file_backed, `${f}.file_backed`));
@@ -386,7 +393,7 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
       mlp: v.mlp ?? 1,
       startNs: (v.start_ms ?? 0) * 1e6,
       workload: v.workload,
-      openStream,
+      source,
       madvise: resolveMadvise(v.madvise, footprintPages, `${f}.madvise`),
       kernelMemory: v.kernel_memory
         ? {
@@ -433,7 +440,7 @@ export function resolveScenario(raw: unknown, baseDir: string, defaultName: stri
     ...(c.max_utilisation !== undefined ? { maxUtilisation: c.max_utilisation } : {}),
   };
 
-  const tiering = resolveTiering(input, nodeIds, idList);
+  const tiering = resolveTiering(input, nodeIds);
 
   const swap = k.swap ?? '16GiB';
   const swapPages = swap === 'none' ? 0 : bytesToPages(parseSize(swap, 'kernel.swap'));
@@ -478,76 +485,30 @@ function resolveMeasure(m: ScenarioInput['measure']): MeasureRule {
   return { kind: 'after-first-pass' };
 }
 
-function resolveTiering(input: ScenarioInput, nodeIds: number[], idList: string): ResolvedTiering {
-  const t = input.tiering ?? {};
+function resolveTiering(input: ScenarioInput, nodeIds: number[]): ResolvedTiering {
+  const t: Record<string, unknown> = input.tiering ?? {};
   const k = input.kernel ?? {};
-  const policy = t.demotion_policy ?? 'kernel';
-  if (t.demotion_history !== undefined && policy !== 'distance-list') {
-    throw new InputError(
-      `tiering.demotion_history: only meaningful with demotion_policy distance-list, not ${policy}`,
-    );
-  }
-  const paths = new Map<number, number[]>();
-  for (const [key, targets] of Object.entries(t.demotion_paths ?? {})) {
-    const from = Number(key);
-    if (!/^\d+$/.test(key) || !nodeIds.includes(from)) {
-      throw new InputError(`tiering.demotion_paths.${key}: node ${key} does not exist; nodes are ${idList}`);
-    }
-    targets.forEach((n, j) => {
-      if (!nodeIds.includes(n)) {
-        throw new InputError(
-          `tiering.demotion_paths.${key}[${j}]: node ${n} does not exist; nodes are ${idList}`,
-        );
-      }
-      if (n === from)
-        throw new InputError(`tiering.demotion_paths.${key}[${j}]: a node cannot demote to itself`);
-    });
-    if (policy === 'single' && targets.length > 1) {
-      throw new InputError(
-        `tiering.demotion_paths.${key}: demotion_policy single takes exactly one target per node, got ${targets.length}`,
-      );
-    }
-    paths.set(from, [...targets]);
-  }
-  if (t.demotion_paths !== undefined && policy !== 'single' && policy !== 'one-way') {
-    throw new InputError(
-      `tiering.demotion_paths: only used by demotion_policy single or one-way, not ${policy}`,
-    );
-  }
-  if (policy === 'one-way') {
-    if (t.demotion_paths === undefined)
-      throw new InputError(`tiering.demotion_paths: required by demotion_policy one-way`);
-    const cycle = findCycle(paths);
-    if (cycle)
-      throw new InputError(
-        `tiering.demotion_paths: the one-way graph has a cycle ${cycle.join(' -> ')}; one-way paths must be acyclic`,
-      );
-  }
+  const demotionId = input.tiering?.demotion_policy ?? DEMOTION_POLICIES.defaultId;
+  const demotion = {
+    id: demotionId,
+    params: DEMOTION_POLICIES.params(demotionId, t, 'tiering', { nodeIds }) as Record<string, unknown>,
+  };
   // Without the MEMORY_TIERING bit the kernel judges slow-tier hint faults by the classic rule;
   // the default filter then is the two-reference variant of it (idea S21, see
   // docs/numa-balancing.md for how it differs). The hot threshold exists only in tiering mode.
-  const tieringMode = ((k.numa_balancing ?? 0) & 2) !== 0;
-  if (t.promotion_filter === 'hot-threshold' && !tieringMode) {
-    throw new InputError(
-      `tiering.promotion_filter: hot-threshold needs kernel.numa_balancing 2 or 3 (memory tiering), got ${k.numa_balancing ?? 0}`,
-    );
-  }
-  if (
-    t.hot_threshold_adjust !== undefined &&
-    (t.promotion_filter ?? (tieringMode ? 'hot-threshold' : '')) !== 'hot-threshold'
-  ) {
-    throw new InputError(
-      `tiering.hot_threshold_adjust: only used by promotion_filter hot-threshold (kernel.numa_balancing 2 or 3)`,
-    );
-  }
+  const numaBalancing = k.numa_balancing ?? 0;
+  const tieringMode = (numaBalancing & 2) !== 0;
+  const promotionId =
+    input.tiering?.promotion_filter ?? (tieringMode ? PROMOTION_FILTERS.defaultId : 'two-reference');
+  const promotion = {
+    id: promotionId,
+    params: PROMOTION_FILTERS.params(promotionId, t, 'tiering', { numaBalancing }) as Record<string, unknown>,
+  };
   const d = NUMA_BALANCING_DEFAULTS;
   return {
-    demotionPolicy: policy,
-    demotionHistory: t.demotion_history ?? false,
-    demotionPaths: paths,
-    promotionFilter: t.promotion_filter ?? (tieringMode ? 'hot-threshold' : 'two-reference'),
-    pingpongWindowMs: t.pingpong_window_ms ?? 10_000,
-    hotThresholdAdjust: t.hot_threshold_adjust ?? true,
+    demotion,
+    promotion,
+    pingpongWindowMs: input.tiering?.pingpong_window_ms ?? 10_000,
     tunables: {
       scan_delay: k.numa_balancing_scan_delay_ms ?? d.scan_delay,
       scan_period_min: k.numa_balancing_scan_period_min_ms ?? d.scan_period_min,

@@ -3,6 +3,9 @@ import { workloadSpecSchema } from '../workloads/schema.js';
 import { traceWorkloadSchema } from '../traces/workload.js';
 import { MADVISE_ADVICE } from '../policies/madvise.js';
 import { PROMOTION_RULES, RATIO_STRATEGY_REGISTRY, ratioOptionBlocks } from '../policies/ratio/index.js';
+import { DEMOTION_POLICIES } from '../policies/demotion/index.js';
+import { PROMOTION_FILTERS } from '../policies/promotion/index.js';
+import { KMEM_PLACEMENTS } from '../policies/kmem/index.js';
 
 /**
  * The scenario file: a host (topology + kernel knobs), cgroups, and VMs with workloads.
@@ -90,10 +93,9 @@ const vmSchema = z.strictObject({
         .min(0)
         .max(0.9)
         .describe("share of the VM's memory accesses that are metadata accesses to it"),
-      placement: z
-        .enum(['local', 'fast-only', 'anywhere'])
+      placement: KMEM_PLACEMENTS.idSchema()
         .optional()
-        .describe('kernel-memory placement policy (idea S13); default local'),
+        .describe(`kernel-memory placement policy (idea S13); default ${KMEM_PLACEMENTS.defaultId}`),
       grow_ms: z
         .number()
         .nonnegative()
@@ -184,29 +186,22 @@ const kernelSchema = z.strictObject({
     .describe('debugfs scan_size_mb (default 256)'),
 });
 
+/**
+ * The tiering block: the demotion policy and the promotion filter by name, then every
+ * parameter any of their modules takes (each module's own schema; the loader refuses a
+ * parameter of a module other than the chosen one).
+ */
 const tieringSchema = z.strictObject({
-  demotion_policy: z
-    .enum(['kernel', 'single', 'distance-list', 'one-way'])
+  demotion_policy: DEMOTION_POLICIES.idSchema()
     .optional()
-    .describe('where reclaim demotes (idea S17); default kernel'),
-  demotion_history: z
-    .boolean()
-    .optional()
-    .describe('distance-list only: never demote a page into a node it already left in the same cycle'),
-  demotion_paths: z
-    .record(z.string(), z.array(z.number().int().nonnegative()))
-    .optional()
-    .describe('single: the one target per node; one-way: allowed demotion edges per node (must be acyclic)'),
-  promotion_filter: z
-    .enum(['hot-threshold', 'always', 'two-reference', 'active-lru'])
-    .optional()
-    .describe('which hint faults on slow-tier pages promote (ideas S20, S21); default hot-threshold'),
-  hot_threshold_adjust: z
-    .boolean()
+    .describe(`where reclaim demotes (idea S17); default ${DEMOTION_POLICIES.defaultId}`),
+  ...DEMOTION_POLICIES.paramShape(),
+  promotion_filter: PROMOTION_FILTERS.idSchema()
     .optional()
     .describe(
-      'hot-threshold only: adjust the threshold toward the promotion rate limit, as 6.0+ does (default true); false keeps it at hot_threshold_ms',
+      `which hint faults on slow-tier pages promote (ideas S20, S21); default ${PROMOTION_FILTERS.defaultId}`,
     ),
+  ...PROMOTION_FILTERS.paramShape(),
   pingpong_window_ms: z
     .number()
     .positive()

@@ -1,6 +1,9 @@
 import type { Rng } from '../util/rng.js';
 import { checkFillArgs, checkLeafOptions, warmUp, type AccessStream, type LeafOptions } from './types.js';
 import { writeBit, writeThreshold } from './write-mix.js';
+import { z } from 'zod';
+import { isInt, num } from './fields.js';
+import type { PatternModule } from './pattern.js';
 
 export interface HotsetOptions extends LeafOptions {
   /** Fraction of the pages that are hot, in (0, 1]; the hot set has max(1, round(f · pages)) pages. */
@@ -203,3 +206,40 @@ export class HotsetStream implements AccessStream {
     return { vpn: v, write };
   }
 }
+
+const hotsetDefaults = { hot_fraction: 0.1, hot_access_share: 0.9, shift_every_accesses: 0 } as const;
+const hotsetParams = z.strictObject({
+  hot_fraction: num((v) => v > 0 && v <= 1, 'a number > 0 and ≤ 1')
+    .optional()
+    .describe('hotset: fraction of the footprint that is hot (default 0.1)'),
+  hot_access_share: num((v) => v >= 0 && v <= 1, 'a number in [0, 1]')
+    .optional()
+    .describe('hotset: fraction of accesses that go to the hot set (default 0.9)'),
+  shift_every_accesses: num((v) => isInt(v) && v >= 0, 'an integer ≥ 0')
+    .optional()
+    .describe('hotset: the hot set moves after every this many accesses; 0 = never (default)'),
+  shift_pages: num((v) => isInt(v) && v >= 0, 'an integer ≥ 0')
+    .optional()
+    .describe('hotset: pages the hot set moves by (default: its own size)'),
+});
+
+export const hotset = {
+  id: 'hotset',
+  summary: 'GUPS-like: a share of the accesses goes to a hot window, which may move',
+  params: hotsetParams,
+  defaults: hotsetDefaults,
+  create(p, ctx) {
+    const hotFraction = p.hot_fraction ?? hotsetDefaults.hot_fraction;
+    const hotPages = Math.min(ctx.pages, Math.max(1, Math.round(hotFraction * ctx.pages)));
+    return new HotsetStream(
+      {
+        ...ctx,
+        hotFraction,
+        hotAccessShare: p.hot_access_share ?? hotsetDefaults.hot_access_share,
+        shiftEveryAccesses: p.shift_every_accesses ?? hotsetDefaults.shift_every_accesses,
+        shiftPages: p.shift_pages ?? hotPages,
+      },
+      ctx.rng,
+    );
+  },
+} satisfies PatternModule<z.infer<typeof hotsetParams>>;

@@ -7,13 +7,16 @@ export {
   footprintPagesOf,
   WORKLOAD_DEFAULTS,
   PATTERNS,
-  LEAF_PATTERNS,
+  LEAF_PATTERN_NAMES,
   type WorkloadSpec,
   type PhaseSpec,
   type Pattern,
   type LeafPattern,
 } from './schema.js';
 export { createAccessStream } from './create.js';
+export { WORKLOAD_PATTERNS } from './patterns.js';
+export { LEAF_PATTERNS } from './leaves.js';
+export type { PatternModule, PatternContext } from './pattern.js';
 export { UniformStream } from './uniform.js';
 export { ZipfianStream, MAX_THETA, type ZipfianOptions } from './zipfian.js';
 export { HotsetStream, type HotsetOptions } from './hotset.js';

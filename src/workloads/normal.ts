@@ -1,6 +1,9 @@
 import type { Rng } from '../util/rng.js';
 import { checkFillArgs, checkLeafOptions, warmUp, type AccessStream, type LeafOptions } from './types.js';
 import { writeBit, writeThreshold } from './write-mix.js';
+import { z } from 'zod';
+import { num } from './fields.js';
+import type { PatternModule } from './pattern.js';
 
 export interface NormalOptions extends LeafOptions {
   /** Standard deviation as a fraction of the footprint, > 0. */
@@ -67,3 +70,19 @@ export class NormalStream implements AccessStream {
     return r * Math.cos(a);
   }
 }
+
+const normalParams = z.strictObject({
+  sigma: num((v) => v > 0 && v <= 10, 'a number > 0 and ≤ 10')
+    .optional()
+    .describe(
+      'normal: standard deviation as a fraction of the footprint, centred on its middle (default 0.125)',
+    ),
+});
+
+export const normal = {
+  id: 'normal',
+  summary: 'Gaussian addresses centred on the middle of the footprint (pmbench)',
+  params: normalParams,
+  defaults: { sigma: 0.125 },
+  create: (p, ctx) => new NormalStream({ ...ctx, sigmaFraction: p.sigma ?? 0.125 }, ctx.rng),
+} satisfies PatternModule<z.infer<typeof normalParams>>;

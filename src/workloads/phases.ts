@@ -1,3 +1,7 @@
+import { z } from 'zod';
+import { commonFields, footprintPages, footprintPagesOf, footprintSchema, isInt, num } from './fields.js';
+import { LEAF_PATTERNS, leafFields } from './leaves.js';
+import { refuseOtherPatternFields, type PatternModule } from './pattern.js';
 import { checkFillArgs, type AccessStream } from './types.js';
 
 export interface Phase {
@@ -83,3 +87,79 @@ export class PhasesStream implements AccessStream {
     if (this.index < this.phases.length) this.left = this.phases[this.index].accesses;
   }
 }
+
+/** One phase of a `phases` workload: a leaf pattern with its fields, for a number of accesses. */
+export const phaseSpecSchema = z
+  .strictObject({
+    name: z.string().min(1).optional().describe('label in time series (default: the pattern)'),
+    accesses: num((v) => isInt(v) && v >= 1, 'an integer ≥ 1').describe('accesses the phase lasts'),
+    pattern: LEAF_PATTERNS.idSchema().describe('access pattern of the phase'),
+    footprint: footprintSchema.optional().describe("pages [0, footprint) of the workload's (default: all)"),
+    ...leafFields,
+    ...commonFields,
+  })
+  .superRefine((p, ctx) =>
+    refuseOtherPatternFields(p as Record<string, unknown>, String(p.pattern), LEAF_PATTERNS, ctx),
+  );
+
+export type PhaseSpec = z.infer<typeof phaseSpecSchema>;
+
+const phasesParams = z.strictObject({
+  phases: z.array(phaseSpecSchema).min(1).optional().describe('pattern phases: the phases, run in order'),
+  repeat: z.boolean().optional().describe('pattern phases: start over after the last phase (default false)'),
+});
+
+export const phases = {
+  id: 'phases',
+  summary: 'leaf patterns one after another, each for a number of accesses; optionally repeated',
+  params: phasesParams,
+  defaults: { repeat: false },
+  composite: true,
+  example: {
+    phases: [
+      { accesses: 5000, pattern: 'uniform' },
+      { accesses: 3000, pattern: 'zipfian', footprint: '1MiB' },
+    ],
+    repeat: true,
+  },
+  refine(w, ctx) {
+    if (w.phases === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['phases'],
+        message: 'required when pattern is "phases"',
+        input: undefined,
+      });
+    }
+    const total = typeof w.footprint === 'string' ? footprintPages(w.footprint) : null;
+    if (typeof total !== 'number' || !Array.isArray(w.phases)) return;
+    (w.phases as PhaseSpec[]).forEach((p, i) => {
+      const pages = typeof p.footprint === 'string' ? footprintPages(p.footprint) : null;
+      if (typeof pages === 'number' && pages > total) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['phases', i, 'footprint'],
+          message: `expected at most the workload's footprint (${String(w.footprint)}), got ${JSON.stringify(p.footprint)}`,
+          input: p.footprint,
+        });
+      }
+    });
+  },
+  create(w, ctx) {
+    // Each phase gets its own fork, so editing one phase does not change the others' accesses.
+    const list: Phase[] = (w.phases ?? []).map((p, i) => ({
+      name: p.name ?? p.pattern,
+      accesses: p.accesses,
+      stream: LEAF_PATTERNS.get(p.pattern).create(p, {
+        pages:
+          p.footprint === undefined
+            ? ctx.pages
+            : footprintPagesOf({ footprint: p.footprint }, `workload.phases[${i}].footprint`),
+        writeRatio: p.write_ratio ?? ctx.writeRatio,
+        computeNs: p.compute_ns ?? ctx.computeNs,
+        rng: ctx.rng.fork(`phase:${i}`),
+      }),
+    }));
+    return new PhasesStream(list, w.repeat ?? false, ctx.pages);
+  },
+} satisfies PatternModule<z.infer<typeof phasesParams>>;

@@ -1,6 +1,9 @@
 import type { Rng } from '../util/rng.js';
 import { checkFillArgs, checkLeafOptions, warmUp, type AccessStream, type LeafOptions } from './types.js';
 import { writeBit, writeThreshold } from './write-mix.js';
+import { z } from 'zod';
+import { isInt, num } from './fields.js';
+import type { PatternModule } from './pattern.js';
 
 export interface SequentialOptions extends LeafOptions {
   /** Distance between consecutive accesses, in pages (≥ 1). */
@@ -90,3 +93,20 @@ export class SequentialStream implements AccessStream {
     return writeBit(this.rng.nextU32(), this.writeThr) === 1;
   }
 }
+
+const sequentialParams = z.strictObject({
+  stride_pages: num((v) => isInt(v) && v >= 1, 'an integer ≥ 1')
+    .optional()
+    .describe('sequential: pages between consecutive accesses (default 1)'),
+});
+
+export const sequential = {
+  id: 'sequential',
+  summary: 'a scan over the footprint with a fixed stride, wrapping around',
+  params: sequentialParams,
+  defaults: { stride_pages: 1 },
+  conformance: {
+    skip: { 'seed-changes-pages': 'a scan visits the same pages whatever the seed; only writes are random' },
+  },
+  create: (p, ctx) => new SequentialStream({ ...ctx, stridePages: p.stride_pages ?? 1 }, ctx.rng),
+} satisfies PatternModule<z.infer<typeof sequentialParams>>;

@@ -1,6 +1,8 @@
 import type { Rng } from '../util/rng.js';
 import { checkFillArgs, checkLeafOptions, warmUp, type AccessStream, type LeafOptions } from './types.js';
 import { writeBit, writeThreshold } from './write-mix.js';
+import { z } from 'zod';
+import type { PatternModule } from './pattern.js';
 
 /**
  * Every page of the footprint equally likely. The page is `rng.nextInt(pages)` computed inline:
@@ -140,3 +142,11 @@ export class UniformStream implements AccessStream {
     return { vpn, write: writeBit(this.rng.nextU32(), this.writeThr) === 1 };
   }
 }
+
+export const uniform = {
+  id: 'uniform',
+  summary: 'every page of the footprint equally likely',
+  params: z.strictObject({}),
+  defaults: {},
+  create: (_p, ctx) => new UniformStream(ctx, ctx.rng),
+} satisfies PatternModule;

@@ -1,6 +1,9 @@
 import type { Rng } from '../util/rng.js';
 import { checkFillArgs, checkLeafOptions, warmUp, type AccessStream, type LeafOptions } from './types.js';
 import { writeBit, writeThreshold } from './write-mix.js';
+import { z } from 'zod';
+import { num } from './fields.js';
+import type { PatternModule } from './pattern.js';
 
 /** Largest θ accepted: keeps the acceptance test's fixed-point slope within int32 (see below). */
 export const MAX_THETA = 10;
@@ -397,3 +400,27 @@ function buildTables(n: number, theta: number, scatter: Rng | null): Tables {
   }
   return { table, bucketLo, bucketBase, residual };
 }
+
+const zipfianDefaults = { theta: 0.99, scatter: true } as const;
+const zipfianParams = z.strictObject({
+  theta: num((v) => v > 0 && v <= MAX_THETA, `a number > 0 and ≤ ${MAX_THETA}`)
+    .optional()
+    .describe('zipfian exponent θ (default 0.99, the YCSB default)'),
+  scatter: z.boolean().optional().describe('zipfian: spread hot pages over the footprint (default true)'),
+});
+
+export const zipfian = {
+  id: 'zipfian',
+  summary: 'page rank r drawn with probability ∝ 1/r^θ (YCSB), hot pages scattered',
+  params: zipfianParams,
+  defaults: zipfianDefaults,
+  create: (p, ctx) =>
+    new ZipfianStream(
+      {
+        ...ctx,
+        theta: p.theta ?? zipfianDefaults.theta,
+        scatter: p.scatter ?? zipfianDefaults.scatter,
+      },
+      ctx.rng,
+    ),
+} satisfies PatternModule<z.infer<typeof zipfianParams>>;

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerBenchCommand } from './bench.js';
 import { registerExperimentCommand } from './experiment.js';
 import { registerInspectCommand } from './inspect.js';
+import { registerPoliciesCommand } from './policies.js';
 import { registerSchemaCommand } from './schema.js';
 import { registerSimulateCommand } from './simulate.js';
 import { registerSlaCommand } from './sla.js';
@@ -18,4 +19,5 @@ export function registerCommands(program: Command): void {
   registerExperimentCommand(program);
   registerSlaCommand(program);
   registerInspectCommand(program);
+  registerPoliciesCommand(program);
 }

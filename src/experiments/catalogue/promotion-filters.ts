@@ -70,6 +70,7 @@ export const promotionFilters: Experiment = {
       base('hot-threshold', {}, { promotion_filter: 'hot-threshold' }),
       base('hot-threshold+rate-limit', rl, { promotion_filter: 'hot-threshold' }),
       base('active-lru', {}, { promotion_filter: 'active-lru' }),
+      base('hint-fault-count', {}, { promotion_filter: 'hint-fault-count' }),
     ];
   },
   columns: [

@@ -1,5 +1,6 @@
 import type { HostTopology } from '../../host/host-topology.js';
-import type { DemotionPolicy, DemotionPolicyConfig } from './types.js';
+import { z } from 'zod';
+import type { DemotionPolicy, DemotionPolicyConfig, DemotionPolicyModule } from './types.js';
 
 /**
  * The fallback-list proposal (idea S17): reclaim on a node may migrate a page to any other
@@ -24,3 +25,25 @@ export function distanceListDemotion(topo: HostTopology, config: DemotionPolicyC
   if (history) policy.allowPage = (g, n, hasLeft) => !hasLeft(g, n);
   return policy;
 }
+
+const params = z.strictObject({
+  demotion_history: z
+    .boolean()
+    .optional()
+    .describe('distance-list only: never demote a page into a node it already left in the same cycle'),
+});
+
+export const distanceList: DemotionPolicyModule<z.infer<typeof params>> = {
+  id: 'distance-list',
+  summary: 'any other node, nearest first by SLIT distance; demotion_history breaks the cycles',
+  params,
+  conformance: {
+    skip: {
+      'lower-tier-targets':
+        'by design it demotes to any other node, DRAM of other sockets included (the proposal of idea S17 it models)',
+      acyclic:
+        'nodes demote to each other, which is the cycling it exists to show; demotion_history breaks each cycle per page',
+    },
+  },
+  create: (p, ctx) => distanceListDemotion(ctx.topo, { history: p.demotion_history ?? false }),
+};

@@ -1,16 +1,15 @@
-import { distanceListDemotion } from './distance-list.js';
-import { kernelDemotion } from './kernel.js';
-import { oneWayDemotion } from './one-way.js';
-import { singleDemotion } from './single.js';
-import type { DemotionPolicyFactory } from './types.js';
+import { Registry } from '../registry.js';
+import { distanceList } from './distance-list.js';
+import { kernel } from './kernel.js';
+import { none } from './none.js';
+import { oneWay } from './one-way.js';
+import { single } from './single.js';
+import type { DemotionPolicyModule } from './types.js';
 
 /** Demotion-order policies by the name a scenario uses (tiering.demotion_policy). */
-export const DEMOTION_POLICIES: Readonly<Record<string, DemotionPolicyFactory>> = {
-  kernel: (topo) => kernelDemotion(topo),
-  single: singleDemotion,
-  'distance-list': distanceListDemotion,
-  'one-way': oneWayDemotion,
-};
-
-export type DemotionPolicyName = 'kernel' | 'single' | 'distance-list' | 'one-way';
-export const DEMOTION_POLICY_NAMES = Object.keys(DEMOTION_POLICIES) as DemotionPolicyName[];
+export const DEMOTION_POLICIES = new Registry<DemotionPolicyModule>(
+  'demotion policy',
+  'tiering.demotion_policy',
+  'kernel',
+  [kernel, single, distanceList, oneWay, none],
+);

@@ -1,5 +1,6 @@
 import type { HostTopology } from '../../host/host-topology.js';
-import type { DemotionPolicy, RandomSource } from './types.js';
+import { z } from 'zod';
+import type { DemotionPolicy, DemotionPolicyModule, RandomSource } from './types.js';
 
 /**
  * Today's kernel rule (mm/vmscan.c demote_folio_list, mm/memory-tiers.c next_demotion_node):
@@ -31,3 +32,10 @@ export function kernelDemotion(topo: HostTopology): DemotionPolicy {
     },
   };
 }
+
+export const kernel: DemotionPolicyModule = {
+  id: 'kernel',
+  summary: "today's kernel: a random preferred node of the next tier, then the tier's lower_tier_mask",
+  params: z.strictObject({}),
+  create: (_p, ctx) => kernelDemotion(ctx.topo),
+};

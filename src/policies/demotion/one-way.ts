@@ -1,5 +1,13 @@
 import type { HostTopology } from '../../host/host-topology.js';
-import type { DemotionPolicy, DemotionPolicyConfig } from './types.js';
+import { z } from 'zod';
+import {
+  checkDemotionPaths,
+  demotionPathsParam,
+  densePaths,
+  type DemotionPolicy,
+  type DemotionPolicyConfig,
+  type DemotionPolicyModule,
+} from './types.js';
 
 /**
  * Directional paths (idea S17, Dave Hansen's suggestion): the scenario draws a graph of
@@ -47,3 +55,22 @@ export function findCycle(graph: ReadonlyMap<number, readonly number[]>): number
   }
   return null;
 }
+
+const params = z.strictObject({ demotion_paths: demotionPathsParam });
+
+export const oneWay: DemotionPolicyModule<z.infer<typeof params>> = {
+  id: 'one-way',
+  summary: 'pages move only along the acyclic graph of demotion_paths, in the listed order',
+  params,
+  check(p, ctx) {
+    if (p.demotion_paths === undefined) return `tiering.demotion_paths: required by demotion_policy one-way`;
+    const err = checkDemotionPaths(p.demotion_paths, ctx.nodeIds);
+    if (err !== null) return err;
+    const graph = new Map(Object.entries(p.demotion_paths).map(([k, v]) => [Number(k), v]));
+    const cycle = findCycle(graph);
+    return cycle
+      ? `tiering.demotion_paths: the one-way graph has a cycle ${cycle.join(' -> ')}; one-way paths must be acyclic`
+      : null;
+  },
+  create: (p, ctx) => oneWayDemotion(ctx.topo, { paths: densePaths(p.demotion_paths, ctx.dense) }),
+};

@@ -1,5 +1,13 @@
 import type { HostTopology } from '../../host/host-topology.js';
-import type { DemotionPolicy, DemotionPolicyConfig } from './types.js';
+import { z } from 'zod';
+import {
+  checkDemotionPaths,
+  demotionPathsParam,
+  densePaths,
+  type DemotionPolicy,
+  type DemotionPolicyConfig,
+  type DemotionPolicyModule,
+} from './types.js';
 
 /**
  * "Exactly one node to migrate to" (idea S17, the simplest proposal of the 2019 session): each
@@ -25,3 +33,22 @@ export function singleDemotion(topo: HostTopology, config: DemotionPolicyConfig)
     },
   };
 }
+
+const params = z.strictObject({ demotion_paths: demotionPathsParam });
+
+export const single: DemotionPolicyModule<z.infer<typeof params>> = {
+  id: 'single',
+  summary: 'exactly one target per node (demotion_paths, else the nearest next-tier node), nothing else',
+  params,
+  check(p, ctx) {
+    const paths = p.demotion_paths ?? {};
+    const err = checkDemotionPaths(paths, ctx.nodeIds);
+    if (err !== null) return err;
+    for (const [key, targets] of Object.entries(paths)) {
+      if (targets.length > 1)
+        return `tiering.demotion_paths.${key}: demotion_policy single takes exactly one target per node, got ${targets.length}`;
+    }
+    return null;
+  },
+  create: (p, ctx) => singleDemotion(ctx.topo, { paths: densePaths(p.demotion_paths, ctx.dense) }),
+};

@@ -1,7 +1,13 @@
 import { PF_ACTIVE, PF_REFERENCED, lruOfFlags } from '../../host/frames.js';
 import { VM } from '../../host/vmstat.js';
 import { rateLimited } from './rate-limit.js';
-import { NOT_HOT, type PromotionFilter, type PromotionFilterConfig } from './types.js';
+import { z } from 'zod';
+import {
+  NOT_HOT,
+  type PromotionFilter,
+  type PromotionFilterConfig,
+  type PromotionFilterModule,
+} from './types.js';
 
 /**
  * Promote only pages already on the active LRU list (the rule of Meta's TPP, "Transparent Page
@@ -31,3 +37,10 @@ export function activeLruFilter(config: PromotionFilterConfig): PromotionFilter 
     },
   };
 }
+
+export const activeLru: PromotionFilterModule = {
+  id: 'active-lru',
+  summary: 'promote pages already on the active LRU; a fault on an inactive page marks it accessed (TPP)',
+  params: z.strictObject({}),
+  create: (_p, ctx) => activeLruFilter(ctx),
+};

@@ -1,5 +1,6 @@
 import { rateLimited } from './rate-limit.js';
-import type { PromotionFilter, PromotionFilterConfig } from './types.js';
+import { z } from 'zod';
+import type { PromotionFilter, PromotionFilterConfig, PromotionFilterModule } from './types.js';
 
 /**
  * Every hint fault on a slow-tier page promotes it (the 5.18 tiering mode before the hot
@@ -13,3 +14,10 @@ export function alwaysFilter(config: PromotionFilterConfig): PromotionFilter {
     decide: (f) => rateLimited(config, f),
   };
 }
+
+export const always: PromotionFilterModule = {
+  id: 'always',
+  summary: 'every hint fault on a slow-tier page promotes it, within the rate limit (5.18)',
+  params: z.strictObject({}),
+  create: (_p, ctx) => alwaysFilter(ctx),
+};

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { NUMA_BALANCING_MEMORY_TIERING } from '../../host/numa-balancing/constants.js';
 import {
   PromotionDecision,
   shouldNumaMigrateMemoryTiering,
@@ -12,6 +14,7 @@ import {
   RATE_LIMITED,
   type PromotionFilter,
   type PromotionFilterConfig,
+  type PromotionFilterModule,
 } from './types.js';
 
 /**
@@ -55,3 +58,24 @@ export function hotThresholdFilter(config: PromotionFilterConfig): PromotionFilt
     },
   };
 }
+
+const params = z.strictObject({
+  hot_threshold_adjust: z
+    .boolean()
+    .optional()
+    .describe(
+      'hot-threshold only: adjust the threshold toward the promotion rate limit, as 6.0+ does (default true); false keeps it at hot_threshold_ms',
+    ),
+});
+
+export const hotThreshold: PromotionFilterModule<z.infer<typeof params>> = {
+  id: 'hot-threshold',
+  summary:
+    "the kernel's memory-tiering rule (6.0+): promote on a hint-fault latency below the hot threshold, within the rate limit",
+  params,
+  check: (_p, ctx) =>
+    (ctx.numaBalancing & NUMA_BALANCING_MEMORY_TIERING) === 0
+      ? `tiering.promotion_filter: hot-threshold needs kernel.numa_balancing 2 or 3 (memory tiering), got ${ctx.numaBalancing}`
+      : null,
+  create: (p, ctx) => hotThresholdFilter({ ...ctx, adjustThreshold: p.hot_threshold_adjust ?? true }),
+};

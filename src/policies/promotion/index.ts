@@ -1,16 +1,20 @@
-import { activeLruFilter } from './active-lru.js';
-import { alwaysFilter } from './always.js';
-import { hotThresholdFilter } from './hot-threshold.js';
-import { twoReferenceFilter } from './two-reference.js';
-import type { PromotionFilterFactory } from './types.js';
+import { Registry } from '../registry.js';
+import { activeLru } from './active-lru.js';
+import { always } from './always.js';
+import { hintFaultCount } from './hint-fault-count.js';
+import { hotThreshold } from './hot-threshold.js';
+import { none } from './none.js';
+import { twoReference } from './two-reference.js';
+import type { PromotionFilterModule } from './types.js';
 
-/** Promotion filters by the name a scenario uses (tiering.promotion_filter). */
-export const PROMOTION_FILTERS: Readonly<Record<string, PromotionFilterFactory>> = {
-  'hot-threshold': hotThresholdFilter,
-  always: alwaysFilter,
-  'two-reference': twoReferenceFilter,
-  'active-lru': activeLruFilter,
-};
-export const PROMOTION_FILTER_NAMES = Object.keys(PROMOTION_FILTERS) as (
-  'hot-threshold' | 'always' | 'two-reference' | 'active-lru'
-)[];
+/**
+ * Promotion filters by the name a scenario uses (tiering.promotion_filter); their parameters
+ * sit in the `tiering` block. The default applies in tiering mode (numa_balancing 2 or 3);
+ * without it the loader picks two-reference (see scenario/load.ts).
+ */
+export const PROMOTION_FILTERS = new Registry<PromotionFilterModule>(
+  'promotion filter',
+  'tiering.promotion_filter',
+  'hot-threshold',
+  [hotThreshold, always, twoReference, activeLru, none, hintFaultCount],
+);

@@ -5,7 +5,13 @@ import {
 import { NUMA_BALANCING_DISABLED } from '../../host/numa-balancing/constants.js';
 import { cpupidPidUnset } from '../../host/numa-balancing/cpupid.js';
 import { rateLimited } from './rate-limit.js';
-import { NOT_HOT, type PromotionFilter, type PromotionFilterConfig } from './types.js';
+import { z } from 'zod';
+import {
+  NOT_HOT,
+  type PromotionFilter,
+  type PromotionFilterConfig,
+  type PromotionFilterModule,
+} from './types.js';
 
 /** A numa_scan_seq past should_numa_migrate_memory()'s "early in the task's life" (<= 4). */
 const PAST_EARLY_SCAN_SEQ = 5;
@@ -65,3 +71,11 @@ export function twoReferenceFilter(config: PromotionFilterConfig): PromotionFilt
     },
   };
 }
+
+export const twoReference: PromotionFilterModule = {
+  id: 'two-reference',
+  summary:
+    "classic NUMA balancing's two-reference rule: promote when the page's previous hint fault came from the same node",
+  params: z.strictObject({}),
+  create: (_p, ctx) => twoReferenceFilter(ctx),
+};

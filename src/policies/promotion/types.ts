@@ -1,5 +1,6 @@
 import { DEFAULT_CPUPID_LAYOUT } from '../../host/numa-balancing/cpupid.js';
 import type { Host } from '../../host/host.js';
+import type { PolicyModule } from '../registry.js';
 import type { NumaBalancingNodeState } from '../../host/numa-balancing/promotion.js';
 
 /** Verdicts of a promotion filter for one hint fault on a slow-tier page. */
@@ -64,6 +65,26 @@ export function hostClockMs(config: PromotionFilterConfig, nowMs: number): numbe
 }
 
 export type PromotionFilterFactory = (config: PromotionFilterConfig) => PromotionFilter;
+
+/** What every promotion filter is built from for one run (the kernel's shared state and tunables). */
+export type PromotionContext = Omit<PromotionFilterConfig, 'adjustThreshold' | 'clockMs'>;
+
+/** What a filter's load-time check may look at. */
+export interface PromotionCheckContext {
+  /** kernel.numa_balancing (bit 2 is memory tiering). */
+  numaBalancing: number;
+}
+
+/**
+ * A promotion filter as a module of the promotion-filter registry; its parameters sit in the
+ * scenario's `tiering` block.
+ */
+export type PromotionFilterModule<P = object> = PolicyModule<
+  P,
+  PromotionContext,
+  PromotionFilter,
+  PromotionCheckContext
+>;
 
 /**
  * The scan time kept in a page is the kernel's PAGE_ACCESS_TIME_MASK for the simulator's cpupid

@@ -98,7 +98,7 @@ export type RatioContract =
 export interface RatioStrategyModule<
   P extends Record<string, unknown> = Record<string, unknown>,
 > extends PolicyModule<P, RatioContext, RatioStrategy> {
-  readonly params: z.ZodType<P> & { readonly shape: Readonly<Record<string, z.ZodType>> };
+  readonly params: z.ZodObject;
   readonly contract: RatioContract;
 }
 
