@@ -116,11 +116,6 @@ export class Host {
     high: new Float64Array(1),
   };
   /**
-   * The cost (ns) of the last demoteMemcg() call, for the policies that read it there (tier
-   * ratios, madvise hints); host code gets its costs as return values.
-   */
-  reclaimCostNs = 0;
-  /**
    * Work done for the current user-page allocation by a placement hook (a tenant hint making
    * room), in ns: allocUserFrame() zeroes it before asking the placement and adds it to the
    * allocation's cost.

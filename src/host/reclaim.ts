@@ -555,8 +555,7 @@ export function proactiveReclaim(host: Host, memcg: number, nrPages: number, cos
  * Demotes up to `nrPages` of the coldest pages of a memcg subtree off `node` (reclaim scoped
  * to the group, demotion only: idea S10's rebalancing). Counted as proactive demotion, with
  * `reason` in the migration ledger. Returns pages demoted; the work done, in ns, is added to
- * `cost[0]` when a cost accumulator is given, and is also left in host.reclaimCostNs for the
- * policies that still read it there (tier ratios, madvise hints).
+ * `cost[0]` when a cost accumulator is given.
  */
 export function demoteMemcg(
   host: Host,
@@ -579,7 +578,6 @@ export function demoteMemcg(
   for (let prio = DEF_PRIORITY; prio >= 0 && done < nrPages; prio--) {
     done += shrinkNode(host, node, nrPages - done, prio, req);
   }
-  host.reclaimCostNs = req.costNs;
   if (cost !== undefined) cost[0] += req.costNs;
   return done;
 }

@@ -109,6 +109,8 @@ const RECOUNT_NS = 10e6;
 
 export class TenantHints {
   readonly stats = new HintStats();
+  /** demoteMemcg()'s work when a hinted fault makes room (the fault path: no allocation). */
+  private readonly roomCost = new Float64Array(1);
   /** 1 for every global virtual page with a fast hint. */
   readonly hinted: Uint8Array;
   private readonly ranges: [number, number][][];
@@ -187,8 +189,9 @@ export class TenantHints {
       // the faulting task through the allocation's cost.
       const g = r.tightest(memcg);
       for (const n of r.fastNodes) {
-        const done = demoteMemcg(host, g, n, 1, MR.madvise_hint);
-        host.lastAllocCost += host.reclaimCostNs;
+        this.roomCost[0] = 0;
+        const done = demoteMemcg(host, g, n, 1, MR.madvise_hint, this.roomCost);
+        host.lastAllocCost += this.roomCost[0];
         this.stats.madeRoom += done;
         if (done > 0) break;
       }
@@ -271,17 +274,17 @@ export class TenantHints {
       for (const g of r.constrainedAncestors(memcg))
         want = Math.min(want, Math.max(0, r.quota(g) - this.hintedFast(g, true)));
     }
-    let cost = 0;
+    const made = new Float64Array(1);
     if (!exempt && want > 0) {
       const g = r.tightest(memcg);
       let short = want - Math.max(0, -r.excess(g));
       for (let i = 0; i < r.fastNodes.length && short > 0; i++) {
-        const done = demoteMemcg(host, g, r.fastNodes[i], short, MR.madvise_hint);
-        cost += host.reclaimCostNs;
+        const done = demoteMemcg(host, g, r.fastNodes[i], short, MR.madvise_hint, made);
         this.stats.madeRoom += done;
         short -= done;
       }
     }
+    let cost = made[0];
     let moved = 0;
     for (const p of slow) {
       if (moved >= want) break;

@@ -16,6 +16,7 @@ import type { RatioContext } from './types.js';
 export function promotionGate(ctx: RatioContext): NonNullable<HostHookSet['promotionGate']> {
   const { host, ratio, stats } = ctx;
   const refuse = ctx.options.promotion === 'refuse';
+  const cost = new Float64Array(1); // demoteMemcg()'s work, per exchange
   return (memcg, p, dst) => {
     if (ratio.exempt[memcg] !== 0 || ratio.mayAddFast(memcg)) return true;
     if (refuse) {
@@ -29,9 +30,10 @@ export function promotionGate(ctx: RatioContext): NonNullable<HostHookSet['promo
       let freed = 0;
       const nodes = [dst, ...[...ratio.fastNodes].filter((n) => n !== dst)];
       for (const n of nodes) {
-        freed = demoteMemcg(host, c, n, 1, MR.ratio_exchange);
-        ctx.chargeTask(asId, host.reclaimCostNs);
-        stats.chargedNs += host.reclaimCostNs;
+        cost[0] = 0;
+        freed = demoteMemcg(host, c, n, 1, MR.ratio_exchange, cost);
+        ctx.chargeTask(asId, cost[0]);
+        stats.chargedNs += cost[0];
         if (freed > 0) break;
       }
       if (freed === 0) break;

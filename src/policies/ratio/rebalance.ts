@@ -60,15 +60,14 @@ export function rebalanceOnce(ctx: RatioContext): number {
     // Take from the fast nodes holding most of the group first.
     const byNode = [...ratio.fastNodes].map((n) => ({ n, pages: subtreePagesOn(ctx, c, n) }));
     byNode.sort((a, b) => b.pages - a.pages || a.n - b.n);
-    let cost = 0;
+    const cost = new Float64Array(1);
     for (const { n, pages } of byNode) {
       if (over <= 0 || pages === 0) continue;
-      const done = demoteMemcg(host, c, n, Math.min(over, pages), MR.ratio_rebalance);
-      cost += host.reclaimCostNs;
+      const done = demoteMemcg(host, c, n, Math.min(over, pages), MR.ratio_rebalance, cost);
       over -= done;
       total += done;
     }
-    chargeGroup(ctx, c, cost);
+    chargeGroup(ctx, c, cost[0]);
   }
   return total;
 }
