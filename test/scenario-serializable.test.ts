@@ -4,12 +4,13 @@ import { describe, it } from 'node:test';
 import { DEFAULT_SCENARIO } from '../src/scenario/default.js';
 import { loadScenario, resolveScenario, type ResolvedScenario } from '../src/scenario/load.js';
 import { runScenario } from '../src/scenario/run.js';
+import { deserializeScenario, serializeScenario } from '../src/scenario/serialize.js';
 
 /**
  * A resolved scenario is data: no closures (a VM's stream is opened from its `source` at run
  * time), so it survives structuredClone() unchanged, and a copy runs to the same bytes as the
- * original (what sending it to a worker needs). A plain JSON round trip does not hold yet: the
- * topology model keeps Maps and cgroup limits use Infinity for "max" (files outside this change).
+ * original (what sending it to a worker needs). As JSON text (another machine) it goes through
+ * serializeScenario(), which tags the topology model's Maps and the Infinity of "max" limits.
  */
 
 function assertNoFunctions(v: unknown, path: string): void {
@@ -54,6 +55,15 @@ describe('resolved scenario: plain serializable data', () => {
         'a stream source is not JSON data',
       );
       assert.equal(outputOf(clone), outputOf(sc), 'the clone ran differently');
+    });
+
+    it(`${name}: as JSON text and back, the same data and the same run`, () => {
+      const sc = load();
+      const text = serializeScenario(sc);
+      const back = deserializeScenario(text);
+      assert.deepStrictEqual(back, sc, 'the JSON round trip changed the resolved scenario');
+      assert.equal(outputOf(back), outputOf(sc), 'the copy from JSON ran differently');
+      assert.equal(serializeScenario(back), text, 'serializing is deterministic');
     });
   }
 });
