@@ -1,9 +1,9 @@
 import { BYTES_PER_FRAME } from '../host/frames.js';
 import { VM } from '../host/vmstat.js';
 import { diff, takeSnapshot, totalAccesses, vmstatGlobal } from '../metrics/snapshot.js';
-import { buildRun, type BuiltRun } from '../scenario/build.js';
+import type { BuiltRun } from '../scenario/build.js';
+import { withBenchRun } from './with-run.js';
 import { MAX_DURATION_MS } from '../scenario/limits.js';
-import { resolveScenario } from '../scenario/load.js';
 
 /**
  * The standard benchmark (`numatier bench`): one VM running zipfian θ 0.99 over a 16 GiB
@@ -112,13 +112,7 @@ export function benchScenario(o: BenchOptions): unknown {
 }
 
 export function runBench(o: BenchOptions): BenchResult {
-  const sc = resolveScenario(benchScenario(o), process.cwd(), 'bench');
-  const run = buildRun(sc, o.seed);
-  try {
-    return measure(run, o);
-  } finally {
-    run.close();
-  }
+  return withBenchRun(benchScenario(o), o.seed, (run) => measure(run, o));
 }
 
 function measure(run: BuiltRun, o: BenchOptions): BenchResult {

@@ -1,6 +1,6 @@
-import { buildRun, type BuiltRun } from '../scenario/build.js';
+import type { BuiltRun } from '../scenario/build.js';
+import { withBenchRun } from './with-run.js';
 import { MAX_DURATION_MS } from '../scenario/limits.js';
-import { resolveScenario } from '../scenario/load.js';
 
 /**
  * The tenants benchmark (`numatier bench --tenants N [--nested]`): N small VMs, each in its own
@@ -98,13 +98,7 @@ export function tenantsScenario(o: TenantsBenchOptions): unknown {
 }
 
 export function runTenantsBench(o: TenantsBenchOptions): TenantsBenchResult {
-  const sc = resolveScenario(tenantsScenario(o), process.cwd(), 'bench');
-  const run = buildRun(sc, o.seed);
-  try {
-    return measure(run, o);
-  } finally {
-    run.close();
-  }
+  return withBenchRun(tenantsScenario(o), o.seed, (run) => measure(run, o));
 }
 
 function measure(run: BuiltRun, o: TenantsBenchOptions): TenantsBenchResult {
