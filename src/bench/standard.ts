@@ -2,6 +2,7 @@ import { BYTES_PER_FRAME } from '../host/frames.js';
 import { VM } from '../host/vmstat.js';
 import { diff, takeSnapshot, totalAccesses, vmstatGlobal } from '../metrics/snapshot.js';
 import type { BuiltRun } from '../scenario/build.js';
+import { benchTopology } from './topology.js';
 import { withBenchRun } from './with-run.js';
 import { MAX_DURATION_MS } from '../scenario/limits.js';
 
@@ -61,34 +62,7 @@ export function benchScenario(o: BenchOptions): unknown {
     // As long as a run may be: the bench ends on its access counts, long before.
     duration_ms: MAX_DURATION_MS,
     sample_interval_ms: 1e6,
-    topology: {
-      nodes: [
-        {
-          id: 0,
-          cpus: [0, 1],
-          size: '4GiB',
-          class: 'dram',
-          read_latency: 101,
-          write_latency: 101,
-          read_bandwidth: 100000,
-          write_bandwidth: 60000,
-        },
-        {
-          id: 1,
-          cpus: [],
-          size: '8GiB',
-          class: 'pmem',
-          read_latency: 305,
-          write_latency: 94,
-          read_bandwidth: 39600,
-          write_bandwidth: 13800,
-        },
-      ],
-      distance: [
-        [10, 17],
-        [17, 10],
-      ],
-    },
+    topology: benchTopology('4GiB', '8GiB'),
     kernel: { demotion_enabled: true, numa_balancing: o.tiering ? 2 : 0, swap: '16GiB' },
     vms: [
       {

@@ -1,4 +1,5 @@
 import type { BuiltRun } from '../scenario/build.js';
+import { benchTopology } from './topology.js';
 import { withBenchRun } from './with-run.js';
 import { MAX_DURATION_MS } from '../scenario/limits.js';
 
@@ -63,34 +64,7 @@ export function tenantsScenario(o: TenantsBenchOptions): unknown {
     seed: o.seed,
     duration_ms: MAX_DURATION_MS,
     sample_interval_ms: 1e6,
-    topology: {
-      nodes: [
-        {
-          id: 0,
-          cpus: [0, 1],
-          size: `${Math.ceil(totalMiB / 2)}MiB`,
-          class: 'dram',
-          read_latency: 101,
-          write_latency: 101,
-          read_bandwidth: 100000,
-          write_bandwidth: 60000,
-        },
-        {
-          id: 1,
-          cpus: [],
-          size: `${Math.ceil(totalMiB / 4)}MiB`,
-          class: 'pmem',
-          read_latency: 305,
-          write_latency: 94,
-          read_bandwidth: 39600,
-          write_bandwidth: 13800,
-        },
-      ],
-      distance: [
-        [10, 17],
-        [17, 10],
-      ],
-    },
+    topology: benchTopology(`${Math.ceil(totalMiB / 2)}MiB`, `${Math.ceil(totalMiB / 4)}MiB`),
     kernel: { demotion_enabled: true, numa_balancing: 0, swap: `${totalMiB}MiB` },
     cgroups,
     vms,
