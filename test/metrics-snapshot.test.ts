@@ -26,11 +26,11 @@ describe('metrics snapshot', () => {
     const run = buildRun(sc, sc.seed);
     try {
       run.sim.runUntil(20e6);
-      const a = takeSnapshot(run.sim, run.numa);
+      const a = takeSnapshot(run.sim, run.numa, run.tierControl);
       const copy = structuredClone(a);
       run.sim.runUntil(60e6);
       run.sim.finish();
-      const b = takeSnapshot(run.sim, run.numa);
+      const b = takeSnapshot(run.sim, run.numa, run.tierControl);
       assert.deepEqual(a, copy);
       assert.ok(totalAccesses(b) > totalAccesses(a));
       // The live counters and the snapshot agree.
@@ -50,9 +50,9 @@ describe('metrics snapshot', () => {
     const run = buildRun(sc, sc.seed);
     try {
       run.sim.runUntil(25e6);
-      const a = takeSnapshot(run.sim, run.numa);
+      const a = takeSnapshot(run.sim, run.numa, run.tierControl);
       run.sim.runUntil(60e6);
-      const b = takeSnapshot(run.sim, run.numa);
+      const b = takeSnapshot(run.sim, run.numa, run.tierControl);
       const d = diff(a, b);
       assert.equal(d.sinceNs, a.atNs);
       assert.equal(d.atNs, b.atNs);
@@ -72,6 +72,51 @@ describe('metrics snapshot', () => {
       assert.equal(totalAccesses(z), 0);
       assert.ok(z.vmstat.every((x) => x === 0));
       assert.throws(() => diff(a, { ...b, vms: [] } as Snapshot), /different runs/);
+    } finally {
+      run.close();
+    }
+  });
+
+  it('the ratio machinery is on the snapshot: a window of the monitor is a diff, the summary reads the final one', () => {
+    const sc = loadScenario('examples/scenarios/cxl-tenant.yaml', [
+      'duration_ms=300',
+      'vms[0].workload.footprint=256MiB',
+      'cgroups[0].memory.max=512MiB',
+      'ratio.strategy=rebalance',
+    ]);
+    const run = buildRun(sc, sc.seed);
+    try {
+      assert.ok(run.tierControl !== null && run.tierControl.monitor !== null);
+      const m = run.tierControl.monitor;
+      run.sim.runUntil(150e6);
+      const a = takeSnapshot(run.sim, run.numa, run.tierControl);
+      const copy = structuredClone(a);
+      run.sim.runUntil(300e6);
+      run.sim.finish();
+      const b = takeSnapshot(run.sim, run.numa, run.tierControl);
+      assert.deepEqual(a, copy, "a copy, not the monitor's arrays");
+      assert.ok(a.ratio !== null && b.ratio !== null);
+      const id = run.sim.tasks[0].as.id;
+      assert.equal(b.ratio.samples[id], m.samples[id]);
+      assert.equal(b.ratio.enforcementRuns, run.tierControl.stats.runs);
+      assert.ok(b.ratio.enforcementRuns > a.ratio.enforcementRuns, 'rebalance ran in the second half');
+      assert.equal(b.ratio.target[id], 0.25);
+      const d = diff(a, b);
+      assert.ok(d.ratio !== null);
+      assert.equal(d.ratio.samples[id], b.ratio.samples[id] - a.ratio.samples[id]);
+      assert.ok(d.ratio.samples[id] > 0);
+      assert.equal(d.ratio.errSum[id], b.ratio.errSum[id] - a.ratio.errSum[id]);
+      assert.equal(d.ratio.enforcementRuns, b.ratio.enforcementRuns - a.ratio.enforcementRuns);
+      assert.deepEqual(d.ratio.errMax, b.ratio.errMax, 'the maximum is a gauge');
+      assert.equal(diff(b, b).ratio?.samples[id], 0);
+      // A run without memory.tier_ratio has no ratio counters.
+      const plain = loadScenario(SMALL, ['duration_ms=20']);
+      const r2 = buildRun(plain, plain.seed);
+      try {
+        assert.equal(takeSnapshot(r2.sim, r2.numa, r2.tierControl).ratio, null);
+      } finally {
+        r2.close();
+      }
     } finally {
       run.close();
     }

@@ -96,7 +96,7 @@ function measure(run: BuiltRun, o: BenchOptions): BenchResult {
   let t = 0;
   while (sim.totalAccesses() < FOOTPRINT_PAGES + o.warmupAccesses) sim.runUntil((t += step));
   // The window's counters are the diff of a snapshot at each end, both outside the timed part.
-  const before = takeSnapshot(sim, run.numa);
+  const before = takeSnapshot(sim, run.numa, run.tierControl);
   const a0 = totalAccesses(before);
   // The window is timed in SLICES parts too: on a machine shared with other work, the median
   // part says more about the code than the whole window does.
@@ -111,7 +111,7 @@ function measure(run: BuiltRun, o: BenchOptions): BenchResult {
     ws = now;
   }
   const w1 = ws;
-  const window = diff(before, takeSnapshot(sim, run.numa));
+  const window = diff(before, takeSnapshot(sim, run.numa, run.tierControl));
   const measured = totalAccesses(window);
   const secs = Number(w1 - w0) / 1e9;
   const sorted = [...sliceRates].sort((x, y) => x - y);

@@ -32,7 +32,7 @@ export class MetricsHub {
   emit(run: BuiltRun, now: number): void {
     // Taken before any listener runs, so that every one sees the same instant.
     const snap = this.listeners.some((l) => l.snapshot !== undefined)
-      ? takeSnapshot(run.sim, run.numa)
+      ? takeSnapshot(run.sim, run.numa, run.tierControl)
       : null;
     // A copy: a listener that unsubscribes while called must not make the next one skipped.
     for (const l of [...this.listeners]) {

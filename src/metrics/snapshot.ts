@@ -1,4 +1,5 @@
 import type { NumaTiering } from '../host/numa-tiering.js';
+import type { TierControl } from '../policies/ratio/index.js';
 import type { Simulation, Task } from '../engine/simulation.js';
 import { MEMORY_EVENTS } from '../host/cgroups.js';
 import { NR_MIGRATE_REASONS } from '../host/migration-ledger.js';
@@ -82,6 +83,38 @@ export interface Snapshot {
   swapUsed: number;
   /** NUMA balancing's counters, null when it is off. */
   promotion: PromotionCounters | null;
+  /** The tier-ratio machinery's counters, null when no group has memory.tier_ratio. */
+  ratio: RatioCounters | null;
+}
+
+/** Tenant madvise hints' counters (policies/madvise.ts). */
+export interface HintCounters {
+  calls: number;
+  promoted: number;
+  madeRoom: number;
+  deactivated: number;
+  pagedOut: number;
+}
+
+/**
+ * The ratio strategies' and the ratio monitor's counters (policies/ratio/). The monitor's sums
+ * are over its samples after its warm-up, so a window's mean error is errSum / samples of the
+ * window's diff; its maximum cannot be subtracted and is a gauge (the maximum so far).
+ */
+export interface RatioCounters {
+  exchanges: number;
+  refusedPromotions: number;
+  enforcementRuns: number;
+  enforcementChargedNs: number;
+  hints: HintCounters | null;
+  /** Per address space (a VM's as.id): monitor samples counted, and the sums of |achieved − target| and of achieved. */
+  samples: Float64Array;
+  errSum: Float64Array;
+  achievedSum: Float64Array;
+  /** Gauges per address space: the largest error so far; the target (-1: "max") and the achieved share now. */
+  errMax: Float64Array;
+  target: Float64Array;
+  achieved: Float64Array;
 }
 
 /** Copies one task's counters now. */
@@ -113,8 +146,78 @@ export function takeVmCounters(sim: Simulation, t: Task): VmCounters {
   };
 }
 
-/** Every counter of `sim` now; `numa` adds NUMA balancing's own (it is not the engine's). */
-export function takeSnapshot(sim: Simulation, numa: NumaTiering | null = null): Snapshot {
+/** Copies the ratio machinery's counters now. */
+export function takeRatioCounters(tc: TierControl, spaces: number): RatioCounters {
+  const m = tc.monitor;
+  const target = new Float64Array(spaces).fill(-1);
+  const achieved = new Float64Array(spaces);
+  if (m !== null)
+    for (let i = 0; i < spaces; i++) {
+      const c = m.current(i);
+      target[i] = c.target ?? -1;
+      achieved[i] = c.achieved;
+    }
+  const h = tc.hints?.stats;
+  return {
+    exchanges: tc.stats.exchanges,
+    refusedPromotions: tc.stats.refusedPromotions,
+    enforcementRuns: tc.stats.runs,
+    enforcementChargedNs: tc.stats.chargedNs,
+    hints:
+      h === undefined
+        ? null
+        : {
+            calls: h.calls,
+            promoted: h.promoted,
+            madeRoom: h.madeRoom,
+            deactivated: h.deactivated,
+            pagedOut: h.pagedOut,
+          },
+    samples: m === null ? new Float64Array(spaces) : Float64Array.from(m.samples),
+    errSum: m === null ? new Float64Array(spaces) : Float64Array.from(m.errSum),
+    achievedSum: m === null ? new Float64Array(spaces) : Float64Array.from(m.achievedSum),
+    errMax: m === null ? new Float64Array(spaces) : Float64Array.from(m.errMax),
+    target,
+    achieved,
+  };
+}
+
+function diffRatio(a: RatioCounters, b: RatioCounters): RatioCounters {
+  const ha = a.hints;
+  const hb = b.hints;
+  return {
+    exchanges: b.exchanges - a.exchanges,
+    refusedPromotions: b.refusedPromotions - a.refusedPromotions,
+    enforcementRuns: b.enforcementRuns - a.enforcementRuns,
+    enforcementChargedNs: b.enforcementChargedNs - a.enforcementChargedNs,
+    hints:
+      ha === null || hb === null
+        ? hb
+        : {
+            calls: hb.calls - ha.calls,
+            promoted: hb.promoted - ha.promoted,
+            madeRoom: hb.madeRoom - ha.madeRoom,
+            deactivated: hb.deactivated - ha.deactivated,
+            pagedOut: hb.pagedOut - ha.pagedOut,
+          },
+    samples: sub(a.samples, b.samples),
+    errSum: sub(a.errSum, b.errSum),
+    achievedSum: sub(a.achievedSum, b.achievedSum),
+    errMax: Float64Array.from(b.errMax),
+    target: Float64Array.from(b.target),
+    achieved: Float64Array.from(b.achieved),
+  };
+}
+
+/**
+ * Every counter of `sim` now; `numa` adds NUMA balancing's own and `tc` the tier-ratio
+ * machinery's (neither is the engine's).
+ */
+export function takeSnapshot(
+  sim: Simulation,
+  numa: NumaTiering | null = null,
+  tc: TierControl | null = null,
+): Snapshot {
   const host = sim.host;
   const cg = host.cgroups;
   return {
@@ -142,6 +245,7 @@ export function takeSnapshot(sim: Simulation, numa: NumaTiering | null = null): 
             refusedByQuota: numa.stats.refusedByQuota,
             candidates: Float64Array.from(numa.o.states, (st) => st.pgpromote_candidate),
           },
+    ratio: tc === null ? null : takeRatioCounters(tc, sim.host.spaces.length),
   };
 }
 
@@ -210,6 +314,7 @@ export function diff(a: Snapshot, b: Snapshot): Snapshot {
             refusedByQuota: pb.refusedByQuota - pa.refusedByQuota,
             candidates: sub(pa.candidates, pb.candidates),
           },
+    ratio: a.ratio === null || b.ratio === null ? b.ratio : diffRatio(a.ratio, b.ratio),
   };
 }
 

@@ -239,7 +239,7 @@ function round(x: number, digits = 6): number {
 export function buildSummary(run: BuiltRun): Summary {
   const { host, sim, topo, scenario } = run;
   const ids = topo.nodes.map((n) => n.id);
-  const snap = takeSnapshot(sim, run.numa);
+  const snap = takeSnapshot(sim, run.numa, run.tierControl);
   const vms: VmSummary[] = sim.tasks.map((t, i) => {
     const s = snap.vms[i];
     const busy = busyNs(s);
@@ -297,7 +297,7 @@ export function buildSummary(run: BuiltRun): Summary {
       measured: measuredFigures(run, t, s),
       kernel_memory: kernelMemoryOf(run.kernelMemory[i] ?? null, ids),
       compute_model: computeModelOf(t, s),
-      ...vmRatioFields(run.tierControl, host, t.as.id),
+      ...vmRatioFields(run.tierControl, snap.ratio, host, t.as.id),
     };
   });
   const vmstat: Record<string, number> = {};
@@ -356,7 +356,7 @@ export function buildSummary(run: BuiltRun): Summary {
       };
     }),
     vmstat,
-    ratio: tierControlSummary(run.tierControl, host),
+    ratio: tierControlSummary(run.tierControl, snap.ratio, host),
     swap: { total_pages: host.swapPages, used_pages: snap.swapUsed },
     tiering: {
       demotion_enabled: host.demotionEnabled,

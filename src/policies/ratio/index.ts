@@ -1,4 +1,5 @@
 import type { Daemon } from '../../engine/simulation.js';
+import type { RatioCounters } from '../../metrics/snapshot.js';
 import type { HookContribution } from '../../host/hooks.js';
 import type { Host } from '../../host/host.js';
 import { MR } from '../../host/migration-ledger.js';
@@ -201,15 +202,21 @@ export interface VmRatioFields {
   hinted_range_fights: number;
 }
 
-export function vmRatioFields(tc: TierControl | null, host: Host, asId: number): VmRatioFields {
-  const m = tc?.monitor ?? null;
-  const target = m === null ? null : m.current(asId).target;
-  const n = m === null ? 0 : m.samples[asId];
+/** A VM's ratio fields, from the run's final snapshot (`r`: its ratio counters, null without). */
+export function vmRatioFields(
+  tc: TierControl | null,
+  r: RatioCounters | null,
+  host: Host,
+  asId: number,
+): VmRatioFields {
+  const monitored = tc?.monitor != null && r !== null;
+  const n = monitored ? r.samples[asId] : 0;
+  const target = monitored ? r.target[asId] : -1;
   return {
-    target_fast_ratio: target === null ? null : round(target),
-    achieved_fast_ratio: m === null || n === 0 ? null : round(m.achievedSum[asId] / n),
-    fast_ratio_abs_error_mean: m === null || n === 0 ? null : round(m.errSum[asId] / n),
-    fast_ratio_abs_error_max: m === null || n === 0 ? null : round(m.errMax[asId]),
+    target_fast_ratio: target < 0 ? null : round(target),
+    achieved_fast_ratio: n === 0 || r === null ? null : round(r.achievedSum[asId] / n),
+    fast_ratio_abs_error_mean: n === 0 || r === null ? null : round(r.errSum[asId] / n),
+    fast_ratio_abs_error_max: n === 0 || r === null ? null : round(r.errMax[asId]),
     ratio_migrations: ratioMigrations(host, asId),
     mechanism_fights: tc?.fights.fights[asId] ?? 0,
     hinted_range_fights: tc?.fights.watchedFights[asId] ?? 0,
@@ -239,26 +246,30 @@ export interface TierControlSummary {
   } | null;
 }
 
-export function tierControlSummary(tc: TierControl | null, host: Host): TierControlSummary | null {
-  if (tc === null) return null;
+export function tierControlSummary(
+  tc: TierControl | null,
+  r: RatioCounters | null,
+  host: Host,
+): TierControlSummary | null {
+  if (tc === null || r === null) return null;
   const tierRatio: Record<string, string> = {};
   host.cgroups.paths.forEach((p, c) => {
     if (tc.ratio.ratio(c) !== null) tierRatio[p] = tc.ratio.read(c);
   });
   const own = tc.strategy?.summary?.() ?? null;
-  const h = tc.hints?.stats;
+  const h = r.hints;
   return {
     strategy: tc.options?.strategy ?? null,
     promotion: tc.options?.promotion ?? null,
     warmup_ms: tc.options === null ? null : tc.options.warmupNs / 1e6,
     tier_ratio: tierRatio,
-    exchanges: tc.stats.exchanges,
-    refused_promotions: tc.stats.refusedPromotions,
-    enforcement_runs: tc.stats.runs,
-    enforcement_charged_ms: round(tc.stats.chargedNs / 1e6),
+    exchanges: r.exchanges,
+    refused_promotions: r.refusedPromotions,
+    enforcement_runs: r.enforcementRuns,
+    enforcement_charged_ms: round(r.enforcementChargedNs / 1e6),
     userspace: own,
     hints:
-      h === undefined
+      h === null
         ? null
         : {
             calls: h.calls,
