@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EFAULT, ENODEV, ENOENT, ENOMEM, type Clock } from '../src/controller/interface.js';
+import { IDLE_WRITE_GAP_WORDS } from '../src/controller/real/host-backend.js';
 import type { Syscalls } from '../src/controller/real/syscalls.js';
 
 /**
@@ -41,7 +42,14 @@ interface Proc {
   pages: Map<number, Page>;
 }
 
-const FRAMES_PER_NODE = 1 << 20;
+/** Frame numbers of node N start at N * 2^24. */
+const FRAMES_PER_NODE = 1 << 24;
+/**
+ * Frames are handed out far enough apart that no two share a u64 word of the page_idle bitmap,
+ * nor a gap HostBackend writes across: the kernel ignores the zero bits written to it, a plain
+ * file does not, so nearby frames would clear each other's marks here.
+ */
+const FRAME_STRIDE = 64 * (IDLE_WRITE_GAP_WORDS + 2);
 
 export class FakeHost {
   readonly root: string;
@@ -70,7 +78,7 @@ export class FakeHost {
         `/sys/devices/system/node/node${n.id}/distance`,
         `${ids.map((b) => dist(n.id, b)).join(' ')}\n`,
       );
-      this.nextFrame.set(n.id, n.id * FRAMES_PER_NODE + 16);
+      this.nextFrame.set(n.id, n.id * FRAMES_PER_NODE + FRAME_STRIDE + (n.id % FRAME_STRIDE));
       this.used.set(n.id, 0);
     }
     for (const t of [...new Set(nodes.map((n) => n.tier))])
@@ -156,7 +164,7 @@ export class FakeHost {
 
   private frame(node: number): number {
     const f = this.nextFrame.get(node) as number;
-    this.nextFrame.set(node, f + 1);
+    this.nextFrame.set(node, f + FRAME_STRIDE);
     this.used.set(node, (this.used.get(node) ?? 0) + 1);
     return f;
   }
@@ -208,21 +216,23 @@ export class FakeHost {
 
   /** The frame's page_idle bit (1: marked and not accessed since). */
   idleBit(pfn: number): number {
-    const b = fs.readFileSync(this.bitmap());
-    const byte = Math.floor(pfn / 8);
-    return byte < b.length ? (b[byte] >> (pfn % 8)) & 1 : 0;
+    const one = Buffer.alloc(1);
+    const fd = fs.openSync(this.bitmap(), 'r');
+    const n = fs.readSync(fd, one, 0, 1, Math.floor(pfn / 8));
+    fs.closeSync(fd);
+    return n === 1 ? (one[0] >> (pfn % 8)) & 1 : 0;
   }
 
   private setIdleBit(pfn: number, on: boolean): void {
-    let b = fs.readFileSync(this.bitmap());
-    const byte = Math.floor(pfn / 8);
-    if (byte >= b.length) {
-      if (!on) return;
-      b = Buffer.concat([b, Buffer.alloc((Math.floor(byte / 8) + 1) * 8 - b.length)]);
+    const one = Buffer.alloc(1);
+    const fd = fs.openSync(this.bitmap(), 'r+');
+    const at = Math.floor(pfn / 8);
+    if (fs.readSync(fd, one, 0, 1, at) === 1 || on) {
+      if (on) one[0] |= 1 << (pfn % 8);
+      else one[0] &= ~(1 << (pfn % 8));
+      fs.writeSync(fd, one, 0, 1, at);
     }
-    if (on) b[byte] |= 1 << (pfn % 8);
-    else b[byte] &= ~(1 << (pfn % 8));
-    fs.writeFileSync(this.bitmap(), b);
+    fs.closeSync(fd);
   }
 
   /** The process touches a page: the page_idle bit of its frame drops; a write sets soft-dirty. */
@@ -241,15 +251,12 @@ export class FakeHost {
   accessMany(pid: number, pages: Iterable<number>): void {
     const p = this.procs.get(pid);
     if (p === undefined) return;
-    const b = fs.readFileSync(this.bitmap());
     for (const v of pages) {
       const pg = p.pages.get(v);
       if (pg === undefined) continue;
       pg.dirty = true;
-      const byte = Math.floor(pg.pfn / 8);
-      if (byte < b.length) b[byte] &= ~(1 << (pg.pfn % 8));
+      this.setIdleBit(pg.pfn, false);
     }
-    fs.writeFileSync(this.bitmap(), b);
     this.writePagemap(p);
   }
 
