@@ -7,6 +7,7 @@ import { UserspaceController } from '../src/controller/controller.js';
 import { ENOENT, ESRCH } from '../src/controller/interface.js';
 import {
   HostBackend,
+  type MoveCall,
   decodePagemap,
   parseMaps,
   parseStartTime,
@@ -140,7 +141,18 @@ describe('HostBackend: pids are reused', () => {
   const two = () => ({ pages: Float64Array.from([1024, 1025]), nodes: Int32Array.from([1, 1]) });
 
   it('the same process moves; a new start time under the same pid moves nothing (-ESRCH)', () => {
-    const { h, b } = seen();
+    const h = fakeHost();
+    h.addProcess({ pid: PID, cgroup: '/g', vmas: VMAS, resident: DATA_PAGES.map((v) => [v, 0]) });
+    const calls: MoveCall[] = [];
+    const b = new HostBackend({
+      root: h.root,
+      syscalls: h.syscalls,
+      managed: [{ path: '/g', tierRatio: '1:3' }],
+      tracking: 'page_idle',
+      writer: h.writer,
+      onMove: (e) => calls.push(e),
+    });
+    b.readCgroupFile('/g', 'cgroup.procs');
     const { pages, nodes } = two();
     const status = new Int32Array(2);
     assert.equal(b.movePages(PID, pages, 1, nodes, status), 0);
@@ -154,6 +166,23 @@ describe('HostBackend: pids are reused', () => {
     // A query changes nothing and is still answered.
     assert.equal(b.movePages(PID, pages, 2, null, status), 0);
     assert.deepEqual([...status], [1, 0]);
+    assert.deepEqual(
+      calls.map(({ ms: _ms, ...c }) => c),
+      [
+        { pid: PID, cgroup: '/g', node: 1, pages: 1, moved: 1, failed: 0, errnos: {}, result: 0 },
+        {
+          pid: PID,
+          cgroup: '/g',
+          node: 1,
+          pages: 1,
+          moved: 0,
+          failed: 1,
+          errnos: { [ESRCH]: 1 },
+          result: -ESRCH,
+        },
+      ],
+      'each call with nodes reported, queries not',
+    );
   });
 
   it('a process that left the managed cgroups, or one never seen in them, is not moved', () => {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { readTiers } from '../../inspect/read-host.js';
 import { HostFiles, parseList } from '../../inspect/sysfs.js';
 import { InputError } from '../../util/errors.js';
@@ -31,6 +32,25 @@ export interface HostBackendOptions {
   managed: ManagedCgroup[];
   tracking: AccessTracking;
   writer: BackendWriter;
+  /** Told of every move_pages(2) call with nodes, for the `move` event and the metrics. */
+  onMove?: (e: MoveCall) => void;
+}
+
+/** One move_pages(2) call with nodes, as made (or refused: result -ESRCH, nothing asked of the kernel). */
+export interface MoveCall {
+  pid: number;
+  /** The managed cgroup the pid was seen in. */
+  cgroup: string | null;
+  /** The destination node of the first page (the controller sends one node per call). */
+  node: number;
+  pages: number;
+  moved: number;
+  failed: number;
+  /** Pages per errno of their status, or all pages under the call's errno if it failed as a whole. */
+  errnos: Record<number, number>;
+  result: number;
+  /** Wall time of the call, ms. */
+  ms: number;
 }
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -334,8 +354,33 @@ export class HostBackend implements TieringBackend {
     nodes: Int32Array | null,
     status: Int32Array,
   ): number {
-    if (nodes !== null && !this.stillOurs(pid)) return -ESRCH;
-    return this.o.syscalls.movePages(pid, pages, count, nodes, status);
+    if (nodes === null) return this.o.syscalls.movePages(pid, pages, count, nodes, status);
+    const t0 = performance.now();
+    const r = this.stillOurs(pid) ? this.o.syscalls.movePages(pid, pages, count, nodes, status) : -ESRCH;
+    const ms = performance.now() - t0;
+    if (this.o.onMove !== undefined) {
+      const errnos: Record<number, number> = {};
+      let moved = 0;
+      // After a failed call the statuses past the offending page are not the kernel's: not counted.
+      if (r >= 0)
+        for (let i = 0; i < count; i++)
+          if (status[i] >= 0) moved++;
+          else errnos[-status[i]] = (errnos[-status[i]] ?? 0) + 1;
+      else errnos[-r] = count;
+      const cgroup = this.seen.get(pid)?.cgroup ?? null;
+      this.o.onMove({
+        pid,
+        cgroup,
+        node: nodes[0],
+        pages: count,
+        moved,
+        failed: count - moved,
+        errnos,
+        result: r,
+        ms,
+      });
+    }
+    return r;
   }
 
   /** Closes the page_idle bitmap if it was opened. */
