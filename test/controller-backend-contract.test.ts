@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { UserspaceController, fastPagesOf } from '../src/controller/controller.js';
 import { EFAULT, ENODEV, ENOENT, type Clock, type TieringBackend } from '../src/controller/interface.js';
+import { HostBackend } from '../src/controller/real/host-backend.js';
 import { SimTieringBackend, simClock } from '../src/controller/sim-backend.js';
 import { PTE_YOUNG } from '../src/host/pte.js';
 import { TierRatio } from '../src/host/tier-ratio.js';
 import { parseTierRatio } from '../src/util/tier-ratio-text.js';
 import { fixedPlacement, smallHost, touch } from './host-support.js';
+import { FakeHost } from './real-host-support.js';
 
 /**
  * The contract every TieringBackend passes, whatever it runs on: the simulator today, a real
@@ -28,6 +30,11 @@ export interface BackendFixture {
   access(page: number): void;
   /** Time passes. */
   advance(ms: number): void;
+  /**
+   * 'host': cgroups() lists every cgroup from "/" (the simulator). 'managed': only the managed
+   * cgroups and their descendants (a real host's backend never sees, let alone touches, others).
+   */
+  cgroupScope: 'host' | 'managed';
 }
 
 const PAGES = 64;
@@ -65,10 +72,58 @@ function simulatorFixture(): BackendFixture {
     advance: (ms) => {
       host.now += ms * 1e6;
     },
+    cgroupScope: 'host',
   };
 }
 
-const BACKENDS: [string, () => BackendFixture][] = [['simulator', simulatorFixture]];
+/**
+ * The same world as files under a temporary root (test/real-host-support.ts), read by the real
+ * backend; move_pages(2) is the fake kernel's. The backend moves pages only of pids it saw in a
+ * managed cgroup's cgroup.procs, as the controller always reads them first: the fixture reads
+ * them once. The temporary trees are removed when the process exits.
+ */
+const fakeHosts: FakeHost[] = [];
+process.on('exit', () => fakeHosts.forEach((h) => h.remove()));
+
+function hostFixture(tracking: 'page_idle' | 'soft_dirty'): BackendFixture {
+  const h = new FakeHost(
+    [
+      { id: 0, cpu: true, tier: 1, frames: 2048 },
+      { id: 1, cpu: false, tier: 4, frames: 4096 },
+    ],
+    ['/g'],
+  );
+  fakeHosts.push(h);
+  const resident: [number, number][] = [];
+  for (let v = 0; v < ON_FAST + ON_SLOW; v++) resident.push([v, v < ON_FAST ? 0 : 1]);
+  h.addProcess({ pid: 4242, cgroup: '/g', vmas: [{ startPage: 0, pages: PAGES }], resident });
+  const backend = new HostBackend({
+    root: h.root,
+    syscalls: h.syscalls,
+    managed: [{ path: '/g', tierRatio: '1:3' }],
+    tracking,
+    writer: h.writer,
+  });
+  backend.readCgroupFile('/g', 'cgroup.procs');
+  return {
+    backend,
+    clock: h.clock(),
+    pid: 4242,
+    fast: 0,
+    slow: 1,
+    access: (page) => h.access(4242, page),
+    advance: (ms) => {
+      h.now += ms;
+    },
+    cgroupScope: 'managed',
+  };
+}
+
+const BACKENDS: [string, () => BackendFixture][] = [
+  ['simulator', simulatorFixture],
+  ['real host (fixture tree, page_idle)', () => hostFixture('page_idle')],
+  ['real host (fixture tree, soft_dirty)', () => hostFixture('soft_dirty')],
+];
 
 function nodesOf(f: BackendFixture, pages: number[]): number[] {
   const status = new Int32Array(pages.length);
@@ -96,10 +151,21 @@ export function backendContract(name: string, make: () => BackendFixture): void 
     });
 
     it('cgroupfs: the tree, memory.current, memory.numa_stat per node, memory.tier_ratio, cgroup.procs', () => {
-      const { backend: b, pid, fast, slow } = make();
+      const f = make();
+      const { backend: b, pid, fast, slow } = f;
       const cgs = b.cgroups();
-      assert.equal(cgs[0], '/');
-      assert.ok(cgs.indexOf('/g') > 0);
+      const parent = (p: string) => p.slice(0, p.lastIndexOf('/')) || '/';
+      cgs.forEach((c, i) => {
+        const at = cgs.indexOf(parent(c));
+        assert.ok(c === '/' || at < i, `${c} after its parent`);
+      });
+      if (f.cgroupScope === 'host') {
+        assert.equal(cgs[0], '/');
+        assert.ok(cgs.indexOf('/g') > 0);
+      } else {
+        assert.ok(!cgs.includes('/'), 'only the managed cgroups');
+        assert.ok(cgs.includes('/g'));
+      }
       assert.equal(Number(b.readCgroupFile('/g', 'memory.current').trim()), (ON_FAST + ON_SLOW) * 4096);
       const stat = b.readCgroupFile('/g', 'memory.numa_stat');
       assert.equal(fastPagesOf(stat, new Set([fast])), ON_FAST);
@@ -147,6 +213,24 @@ export function backendContract(name: string, make: () => BackendFixture): void 
       f.access(2);
       f.backend.pageIdleRead(pfns, 4, idle);
       assert.deepEqual([...idle], [1, 1, 0, 1]);
+    });
+
+    it('soft-dirty: every page reads dirty until clear_refs, then only the written ones', (t) => {
+      const f = make();
+      if (f.backend.accessTracking() !== 'soft_dirty') {
+        // The simulator models accessed bits and page_idle only; soft-dirty is a real kernel's.
+        t.skip('this backend tracks accesses with page_idle');
+        return;
+      }
+      const pfns = new Float64Array(4);
+      const dirty = new Uint8Array(4);
+      f.backend.pagemap(f.pid, 0, 4, pfns, dirty);
+      assert.deepEqual([...dirty], [1, 1, 1, 1]);
+      f.backend.clearSoftDirty(f.pid);
+      f.access(2);
+      f.backend.pagemap(f.pid, 0, 4, pfns, dirty);
+      assert.deepEqual([...dirty], [0, 0, 1, 0]);
+      assert.ok([...pfns].every((p) => p >= 0));
     });
 
     it('move_pages: a batch moves, numa_stat follows, a bad node ends the call', () => {

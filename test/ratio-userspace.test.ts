@@ -38,6 +38,12 @@ class FakeBackend implements TieringBackend {
     this.accessed = new Uint8Array(pages);
     this.idle = new Uint8Array(pages);
   }
+  accessTracking(): 'page_idle' {
+    return 'page_idle';
+  }
+  clearSoftDirty(): void {
+    throw new Error('page_idle only');
+  }
   memoryTiers(): MemoryTierInfo[] {
     return [
       { id: 1, nodes: [0] },

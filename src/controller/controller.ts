@@ -1,11 +1,12 @@
 import { TIER_RATIO_FILE, parseTierRatio } from '../util/tier-ratio-text.js';
-import { ENOMEM, type Clock, type TieringBackend } from './interface.js';
+import { ENOMEM, ESRCH, type AccessTracking, type Clock, type TieringBackend } from './interface.js';
 
 /**
  * Idea S12: the "brute force" tiering controller outside the kernel. Each period it reads
  * every group's memory.tier_ratio, memory.current and memory.numa_stat, looks at a window of
  * each member process's pages (pagemap for the frame, move_pages(2) without nodes for its node,
- * the page_idle bitmap for "accessed since I last looked"), and then, within a migration
+ * the page_idle bitmap — or, where the kernel has none, the soft-dirty bits that clear_refs
+ * resets — for "accessed since I last looked"), and then, within a migration
  * bandwidth cap:
  *   - over quota: demotes idle fast pages (busy ones too if idle ones do not suffice: the
  *     ratio comes first) to the nearest slow node;
@@ -32,11 +33,33 @@ export class UserspaceControllerStats {
   demotedPages = 0;
   promotedPages = 0;
   failedPages = 0;
+  /** Pages that failed to move, by errno (0: no allowed node was left to try). */
+  readonly failedByErrno = new Map<number, number>();
+  /** Clock time the last step took, ms (0 on the simulator, whose clock stands still in a step). */
+  lastStepDurationMs = 0;
+  /** Per steered cgroup (one with a ratio), as of its last step. */
+  readonly groups = new Map<string, GroupStats>();
+}
+
+export interface GroupStats {
+  /** memory.current and the fast pages of memory.numa_stat as read at the start of the last step. */
+  currentPages: number;
+  fastPages: number;
+  quotaPages: number;
+  /** The fast share asked for, in [0, 1]. */
+  target: number;
+  /** Cumulative pages moved and failed. */
+  demoted: number;
+  promoted: number;
+  failed: number;
 }
 
 interface ProcState {
   cursor: number;
-  /** Idle bits are meaningful once every page of the process has been marked once. */
+  /**
+   * Idle bits are meaningful once every page of the process has been marked once (page_idle),
+   * or once its soft-dirty bits have been cleared once (soft_dirty: all set before).
+   */
   marked: boolean;
 }
 
@@ -64,6 +87,9 @@ export class UserspaceController {
   readonly stats = new UserspaceControllerStats();
   private readonly procs = new Map<number, ProcState>();
   private toptier: Set<number> | null = null;
+  private tracking: AccessTracking = 'page_idle';
+  /** The steered group's figures while its pages move (failures are counted into it). */
+  private current: GroupStats | null = null;
   private fastNodes: number[] = [];
   private slowNodes: number[] = [];
   private buf = {
@@ -72,6 +98,7 @@ export class UserspaceController {
     node: new Int32Array(0),
     status: new Int32Array(0),
     idle: new Uint8Array(0),
+    dirty: new Uint8Array(0),
   };
 
   /** Clock time the next period is due, ms (NaN until the first poll). */
@@ -114,6 +141,7 @@ export class UserspaceController {
     const all = tiers.flatMap((t) => t.nodes);
     this.fastNodes = all.filter((n) => top.has(n));
     this.slowNodes = all.filter((n) => !top.has(n));
+    this.tracking = this.b.accessTracking();
   }
 
   private ensure(n: number): void {
@@ -124,6 +152,7 @@ export class UserspaceController {
       node: new Int32Array(n),
       status: new Int32Array(n),
       idle: new Uint8Array(n),
+      dirty: new Uint8Array(n),
     };
   }
 
@@ -132,7 +161,14 @@ export class UserspaceController {
     if (this.toptier === null) this.initTiers();
     const top = this.toptier as Set<number>;
     this.stats.periods++;
-    this.stats.lastStepMs = this.clock.nowMs();
+    const t0 = this.clock.nowMs();
+    this.stats.lastStepMs = t0;
+    const moved = this.steer(top);
+    this.stats.lastStepDurationMs = this.clock.nowMs() - t0;
+    return moved;
+  }
+
+  private steer(top: Set<number>): number {
     let budget = Math.floor(((this.o.bandwidthMBps * 2 ** 20) / PAGE) * (this.o.periodMs / 1000));
     let moved = 0;
     const groups = this.b.cgroups().sort((a, b) => depth(b) - depth(a));
@@ -145,6 +181,17 @@ export class UserspaceController {
       const fast = fastPagesOf(this.b.readCgroupFile(cg, 'memory.numa_stat'), top);
       const quota = Math.ceil(Math.round(r * current * 1e9) / 1e9);
       let excess = fast - quota;
+      const gs = this.stats.groups.get(cg) ?? {
+        currentPages: 0,
+        fastPages: 0,
+        quotaPages: 0,
+        target: r,
+        demoted: 0,
+        promoted: 0,
+        failed: 0,
+      };
+      Object.assign(gs, { currentPages: current, fastPages: fast, quotaPages: quota, target: r });
+      this.stats.groups.set(cg, gs);
       const members = all.filter((c) => c === cg || c.startsWith(cg === '/' ? '/' : `${cg}/`));
       const pids = members.flatMap((c) => parsePids(this.b.readCgroupFile(c, 'cgroup.procs')));
       const fastIdle: Candidate[] = [];
@@ -179,10 +226,14 @@ export class UserspaceController {
         promote.push(...slowBusy.splice(0, k));
       }
       // Demote first so that the promotions find the room.
+      this.current = gs;
       const d = this.move(demote, this.slowNodes);
       const p = this.move(promote, this.fastNodes);
+      this.current = null;
       this.stats.demotedPages += d;
       this.stats.promotedPages += p;
+      gs.demoted += d;
+      gs.promoted += p;
       moved += d + p;
       budget -= d + p;
       if (budget <= 0) break;
@@ -201,27 +252,45 @@ export class UserspaceController {
   ): boolean {
     const maps = this.b.mappings(pid);
     if (maps.length === 0) return true;
-    const end = maps[maps.length - 1].startPage + maps[maps.length - 1].pages;
+    // A real address space is sparse (~2^35 pages): walk runs of adjacent VMAs, skip the gaps.
+    const runs: { start: number; end: number }[] = [];
+    let total = 0;
+    for (const m of maps) {
+      const last = runs[runs.length - 1];
+      if (last !== undefined && last.end === m.startPage) last.end += m.pages;
+      else runs.push({ start: m.startPage, end: m.startPage + m.pages });
+      total += m.pages;
+    }
+    const end = runs[runs.length - 1].end;
     const hinted = maps.filter((m) => m.fastHint);
     let st = this.procs.get(pid);
     if (st === undefined) {
-      st = { cursor: 0, marked: false };
+      st = { cursor: runs[0].start, marked: false };
       this.procs.set(pid, st);
     }
     const informed = st.marked;
-    let start = st.cursor >= end ? 0 : st.cursor;
-    let left = Math.min(this.o.scanPages, end);
+    let start = st.cursor >= end ? runs[0].start : st.cursor;
+    let left = Math.min(this.o.scanPages, total);
+    let r = 0;
     while (left > 0) {
-      const n = Math.min(left, end - start);
+      while (runs[r].end <= start) r++;
+      if (start < runs[r].start) start = runs[r].start;
+      const n = Math.min(left, runs[r].end - start);
       this.window(pid, mask, start, n, informed, top, hinted, fastIdle, fastBusy, slowBusy);
       left -= n;
       start += n;
       if (start >= end) {
-        start = 0;
-        st.marked = true;
+        start = runs[0].start;
+        r = 0;
+        if (this.tracking === 'page_idle') st.marked = true;
       }
     }
     st.cursor = start;
+    if (this.tracking === 'soft_dirty') {
+      // clear_refs works on the whole process: once per period, after its window was read.
+      this.b.clearSoftDirty(pid);
+      st.marked = true;
+    }
     return informed;
   }
 
@@ -238,21 +307,27 @@ export class UserspaceController {
     slowBusy: Candidate[],
   ): void {
     this.ensure(count);
-    const { pfn, page, node, status, idle } = this.buf;
-    this.b.pagemap(pid, start, count, pfn);
+    const { pfn, page, node, status, idle, dirty } = this.buf;
+    const softDirty = this.tracking === 'soft_dirty';
+    if (softDirty) this.b.pagemap(pid, start, count, pfn, dirty);
+    else this.b.pagemap(pid, start, count, pfn);
     // Keep the present pages only.
     let k = 0;
     for (let i = 0; i < count; i++) {
       if (pfn[i] < 0) continue;
       pfn[k] = pfn[i];
       page[k] = start + i;
+      if (softDirty) idle[k] = dirty[i] === 1 ? 0 : 1;
       k++;
     }
     this.stats.scannedPages += k;
     if (k === 0) return;
-    this.b.movePages(pid, page, k, null, status);
-    if (informed) this.b.pageIdleRead(pfn, k, idle);
-    this.b.pageIdleMark(pfn, k);
+    // A process that exited meanwhile (-ESRCH): nothing of it to look at.
+    if (this.b.movePages(pid, page, k, null, status) < 0) return;
+    if (!softDirty) {
+      if (informed) this.b.pageIdleRead(pfn, k, idle);
+      this.b.pageIdleMark(pfn, k);
+    }
     for (let i = 0; i < k; i++) {
       const nd = status[i];
       if (nd < 0) continue;
@@ -290,12 +365,14 @@ export class UserspaceController {
           .sort((a, b) => this.b.nodeDistance(c.node, a) - this.b.nodeDistance(c.node, b) || a - b),
       );
       let pending = list.map((_, i) => i);
+      /** Why each page's last attempt failed, for the count by errno when no node is left. */
+      const lastErr = list.map(() => 0);
       for (let attempt = 0; pending.length > 0; attempt++) {
         const next: number[] = [];
         const byNode = new Map<number, number[]>();
         for (const i of pending) {
           if (attempt >= orders[i].length) {
-            this.stats.failedPages++;
+            this.fail(lastErr[i]);
             continue;
           }
           const group = byNode.get(orders[i][attempt]) ?? [];
@@ -309,20 +386,35 @@ export class UserspaceController {
             page[j] = list[i].page;
             node[j] = nd;
           });
-          if (this.b.movePages(pid, page, group.length, node, status) < 0) {
+          const res = this.b.movePages(pid, page, group.length, node, status);
+          if (res === -ESRCH) {
+            // Gone, or the pid is another process now: no other node will do better.
+            for (let j = 0; j < group.length; j++) this.fail(ESRCH);
+            continue;
+          }
+          if (res < 0) {
+            for (const i of group) lastErr[i] = -res;
             next.push(...group); // the whole call was refused: try the next node
             continue;
           }
           group.forEach((i, j) => {
             if (status[j] >= 0) moved++;
-            else if (status[j] === -ENOMEM) next.push(i);
-            else this.stats.failedPages++;
+            else if (status[j] === -ENOMEM) {
+              lastErr[i] = ENOMEM;
+              next.push(i);
+            } else this.fail(-status[j]);
           });
         }
         pending = next;
       }
     }
     return moved;
+  }
+
+  private fail(errno: number): void {
+    this.stats.failedPages++;
+    this.stats.failedByErrno.set(errno, (this.stats.failedByErrno.get(errno) ?? 0) + 1);
+    if (this.current !== null) this.current.failed++;
   }
 }
 

@@ -18,6 +18,8 @@ export interface Clock {
 
 /** errno values move_pages(2) reports per page (include/uapi/asm-generic/errno-base.h). */
 export const ENOENT = 2;
+/** No such process: for the whole call, also when a real backend finds the pid reused or gone. */
+export const ESRCH = 3;
 export const ENOMEM = 12;
 export const EACCES = 13;
 export const EFAULT = 14;
@@ -41,7 +43,18 @@ export interface MappingInfo {
   fastHint: boolean;
 }
 
+/**
+ * How "accessed since I last looked" is observed: the page_idle bitmap (per frame; reading
+ * checks and clears the accessed bits), or soft-dirty bits (pagemap bit 55, set on write, cleared
+ * for a whole process by writing 4 to /proc/PID/clear_refs). Soft-dirty sees writes only: a page
+ * that is only read looks idle. Kernels built without CONFIG_IDLE_PAGE_TRACKING (Debian's) have
+ * only the second.
+ */
+export type AccessTracking = 'page_idle' | 'soft_dirty';
+
 export interface TieringBackend {
+  /** Which of the two trackers the controller is to use with this backend. */
+  accessTracking(): AccessTracking;
   /** The memory tiers, fastest first. */
   memoryTiers(): MemoryTierInfo[];
   /** Nodes with CPUs: /sys/devices/system/node/has_cpu. */
@@ -61,9 +74,16 @@ export interface TieringBackend {
   numaMapsPolicy(pid: number): string;
   /**
    * /proc/PID/pagemap (with CAP_SYS_ADMIN): for pages [start, start + count), the page frame
-   * number of each present page, or -1. Fills `pfns[0..count)`.
+   * number of each present page, or -1. Fills `pfns[0..count)`. A present page reads frame 0
+   * without CAP_SYS_ADMIN: still present. With `softDirty`, also fills softDirty[0..count) with
+   * bit 55 (1: written since the last clear_refs, or never cleared).
    */
-  pagemap(pid: number, start: number, count: number, pfns: Float64Array): void;
+  pagemap(pid: number, start: number, count: number, pfns: Float64Array, softDirty?: Uint8Array): void;
+  /**
+   * Writes 4 to /proc/PID/clear_refs: clears the soft-dirty bits of every page of the process.
+   * Only for backends whose accessTracking() is 'soft_dirty'.
+   */
+  clearSoftDirty(pid: number): void;
   /**
    * Reads /sys/kernel/mm/page_idle/bitmap for `count` frames: idle[i] = 1 if frame pfns[i] has not
    * been accessed since it was marked idle (a frame never marked reads 0). Reading checks and
@@ -79,7 +99,8 @@ export interface TieringBackend {
    * on that node). The result is 0, the number of pages not moved, or -errno for the whole call:
    * -EACCES (a node outside the process's cpuset) or -ENODEV (not a memory node) — then the
    * pages before the offending one were moved and the later statuses are not written, as the
-   * kernel's do_pages_move() stops there.
+   * kernel's do_pages_move() stops there. -ESRCH: the process is gone (a real backend also
+   * answers it, moving nothing, when the pid now belongs to another process or cgroup).
    */
   movePages(
     pid: number,

@@ -13,6 +13,7 @@ import {
   ENODEV,
   ENOENT,
   ENOMEM,
+  type AccessTracking,
   type MappingInfo,
   type Clock,
   type MemoryTierInfo,
@@ -80,6 +81,15 @@ export class SimTieringBackend implements TieringBackend {
 
   private nodeId(dense: number): number {
     return this.host.topo.nodes[dense].id;
+  }
+
+  /** The model keeps accessed bits and page_idle state per frame; it has no soft-dirty bits. */
+  accessTracking(): AccessTracking {
+    return 'page_idle';
+  }
+
+  clearSoftDirty(pid: number): void {
+    throw new Error(`clear_refs of ${pid}: the simulated host tracks accesses with page_idle only`);
   }
 
   memoryTiers(): MemoryTierInfo[] {
@@ -150,7 +160,9 @@ export class SimTieringBackend implements TieringBackend {
     return mpolToStr({ ...p.policy, nodes: p.policy.nodes.map((n) => this.nodeId(n)) });
   }
 
-  pagemap(pid: number, start: number, count: number, pfns: Float64Array): void {
+  pagemap(pid: number, start: number, count: number, pfns: Float64Array, softDirty?: Uint8Array): void {
+    if (softDirty !== undefined)
+      throw new Error(`pagemap of ${pid}: the simulated host has no soft-dirty bits`);
     const as = this.host.spaces[this.proc(pid).asId];
     for (let i = 0; i < count; i++) {
       const v = start + i;

@@ -136,7 +136,8 @@ function readNodes(f: HostFiles): InspectedNode[] {
   });
 }
 
-function readTiers(f: HostFiles): { tier: number; nodes: number[] }[] {
+/** memory_tierN directories with their nodelists, ascending N (fastest first). */
+export function readTiers(f: HostFiles): { tier: number; nodes: number[] }[] {
   const out: { tier: number; nodes: number[] }[] = [];
   for (const name of f.list(TIER_DIR)) {
     const m = /^memory_tier(\d+)$/.exec(name);
