@@ -1,5 +1,13 @@
 import { TIER_RATIO_FILE, parseTierRatio } from '../util/tier-ratio-text.js';
-import { ENOMEM, ESRCH, type AccessTracking, type Clock, type TieringBackend } from './interface.js';
+import {
+  EACCES,
+  ENOMEM,
+  ESRCH,
+  type AccessTracking,
+  type Clock,
+  type MemoryTierInfo,
+  type TieringBackend,
+} from './interface.js';
 
 /**
  * Idea S12: the "brute force" tiering controller outside the kernel. Each period it reads
@@ -61,6 +69,13 @@ interface ProcState {
    * or once its soft-dirty bits have been cleared once (soft_dirty: all set before).
    */
   marked: boolean;
+  /**
+   * Pages move_pages(2) refused with -EACCES: mapped by other processes too (a shared library's
+   * or the program's text), which MPOL_MF_MOVE leaves alone. Left out of later candidates, so
+   * they do not take the budget of every period (on a real host they can be most of the
+   * oldest, idlest pages).
+   */
+  shared: Set<number>;
 }
 
 interface Candidate {
@@ -128,15 +143,7 @@ export class UserspaceController {
   /** node_is_toptier(): tiers down to the slowest one that has a CPU node are the top tier. */
   private initTiers(): void {
     const tiers = this.b.memoryTiers();
-    const cpus = new Set(this.b.cpuNodes());
-    let last = -1;
-    tiers.forEach((t, i) => {
-      if (t.nodes.some((n) => cpus.has(n))) last = i;
-    });
-    const top = new Set<number>();
-    tiers.forEach((t, i) => {
-      if (i <= last || last < 0) for (const n of t.nodes) top.add(n);
-    });
+    const top = topTierNodes(tiers, this.b.cpuNodes());
     this.toptier = top;
     const all = tiers.flatMap((t) => t.nodes);
     this.fastNodes = all.filter((n) => top.has(n));
@@ -265,7 +272,7 @@ export class UserspaceController {
     const hinted = maps.filter((m) => m.fastHint);
     let st = this.procs.get(pid);
     if (st === undefined) {
-      st = { cursor: runs[0].start, marked: false };
+      st = { cursor: runs[0].start, marked: false, shared: new Set() };
       this.procs.set(pid, st);
     }
     const informed = st.marked;
@@ -308,6 +315,7 @@ export class UserspaceController {
   ): void {
     this.ensure(count);
     const { pfn, page, node, status, idle, dirty } = this.buf;
+    const shared = this.procs.get(pid)?.shared;
     const softDirty = this.tracking === 'soft_dirty';
     if (softDirty) this.b.pagemap(pid, start, count, pfn, dirty);
     else this.b.pagemap(pid, start, count, pfn);
@@ -333,6 +341,7 @@ export class UserspaceController {
       if (nd < 0) continue;
       node[i] = nd;
       const v = page[i];
+      if (shared !== undefined && shared.has(v)) continue;
       const c = { pid, page: v, node: nd, mask };
       if (top.has(nd)) {
         if (hinted.some((m) => v >= m.startPage && v < m.startPage + m.pages)) continue; // the tenant's hint wins
@@ -402,7 +411,10 @@ export class UserspaceController {
             else if (status[j] === -ENOMEM) {
               lastErr[i] = ENOMEM;
               next.push(i);
-            } else this.fail(-status[j]);
+            } else {
+              if (status[j] === -EACCES) this.procs.get(pid)?.shared.add(list[i].page);
+              this.fail(-status[j]);
+            }
           });
         }
         pending = next;
@@ -416,6 +428,20 @@ export class UserspaceController {
     this.stats.failedByErrno.set(errno, (this.stats.failedByErrno.get(errno) ?? 0) + 1);
     if (this.current !== null) this.current.failed++;
   }
+}
+
+/** node_is_toptier(): the nodes of the tiers down to the slowest one that has a CPU node. */
+export function topTierNodes(tiers: readonly MemoryTierInfo[], cpuNodes: readonly number[]): Set<number> {
+  const cpus = new Set(cpuNodes);
+  let last = -1;
+  tiers.forEach((t, i) => {
+    if (t.nodes.some((n) => cpus.has(n))) last = i;
+  });
+  const top = new Set<number>();
+  tiers.forEach((t, i) => {
+    if (i <= last || last < 0) for (const n of t.nodes) top.add(n);
+  });
+  return top;
 }
 
 /** The nodes of a numa_maps "bind…:0-1,4" policy, or null for any other policy. */
