@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerBenchCommand } from './bench.js';
+import { registerControlCommand } from './control.js';
 import { registerExperimentCommand } from './experiment.js';
 import { registerInspectCommand } from './inspect.js';
 import { registerPoliciesCommand } from './policies.js';
@@ -19,5 +20,6 @@ export function registerCommands(program: Command): void {
   registerExperimentCommand(program);
   registerSlaCommand(program);
   registerInspectCommand(program);
+  registerControlCommand(program);
   registerPoliciesCommand(program);
 }

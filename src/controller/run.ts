@@ -1,0 +1,241 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { InputError } from '../util/errors.js';
+import type { ControlConfig } from './config.js';
+import { UserspaceController, topTierNodes } from './controller.js';
+import { ControlMetrics, errnoName, parseMetricsAddress, serveMetrics } from './metrics.js';
+import { buildAllowList } from './real/allow-list.js';
+import { EventLog } from './real/event-log.js';
+import { HostBackend } from './real/host-backend.js';
+import { HostWriter } from './real/host-writer.js';
+import { Journal } from './real/journal.js';
+import { DryRunSyscalls } from './real/dry-run-syscalls.js';
+import { probeHost, type HostCapabilities } from './real/probe.js';
+import { loadSyscalls, type Syscalls } from './real/syscalls.js';
+
+/**
+ * `numatier control`: the user-space ratio controller (controller.ts) against this host.
+ * Dry-run unless `apply`; kernel settings it changes are journaled before the first write and
+ * put back when it stops — on SIGTERM/SIGINT, on an error, at the end of `--once` — or, after
+ * a crash, at its next start or by `--restore`.
+ */
+export interface ControlRunOptions {
+  config: ControlConfig;
+  apply: boolean;
+  once: boolean;
+  /** [HOST:]PORT for /metrics, or null. */
+  metrics: string | null;
+  /** "/" on a real host; a fixture tree in tests. */
+  root: string;
+  /** Tests replace move_pages(2). */
+  syscalls?: Syscalls;
+  /** Stops the loop when it aborts (tests); SIGTERM and SIGINT always do. */
+  signal?: AbortSignal;
+  /** One-line notices for the operator (stderr). */
+  notice: (line: string) => void;
+}
+
+export function openLog(config: ControlConfig): EventLog {
+  return config.log === null ? new EventLog(process.stderr) : EventLog.toFile(config.log);
+}
+
+/** `--restore`: puts back what a run that did not finish changed. Returns the settings restored. */
+export function restoreJournal(config: ControlConfig, root: string, notice: (l: string) => void): number {
+  if (!Journal.exists(config.journal)) {
+    notice(`nothing to restore: no journal at ${config.journal}`);
+    return 0;
+  }
+  const n = HostWriter.restoreFrom(root, config.journal, openLog(config));
+  notice(`restored ${n} setting${n === 1 ? '' : 's'} from ${config.journal}`);
+  return n;
+}
+
+function chooseTracking(config: ControlConfig, caps: HostCapabilities): 'page_idle' | 'soft_dirty' {
+  const want = config.accessTracking;
+  if (want === 'page_idle' && !caps.pageIdle)
+    throw new InputError(
+      'access_tracking: page_idle asked, but /sys/kernel/mm/page_idle/bitmap is absent (a kernel without CONFIG_IDLE_PAGE_TRACKING); use soft_dirty or auto',
+    );
+  if (want === 'soft_dirty' && !caps.softDirty)
+    throw new InputError('access_tracking: soft_dirty asked, but /proc/self/clear_refs is absent');
+  if (want !== 'auto') return want;
+  return caps.pageIdle ? 'page_idle' : 'soft_dirty';
+}
+
+function groupsExist(config: ControlConfig, root: string): void {
+  config.cgroups.forEach((g, i) => {
+    const procs = path.join(root, 'sys/fs/cgroup', g.path, 'cgroup.procs');
+    if (!fs.existsSync(procs))
+      throw new InputError(
+        `cgroups[${i}].path: ${g.path}: no such cgroup (${path.join('/sys/fs/cgroup', g.path)})`,
+      );
+  });
+}
+
+/** Memory per node of each managed cgroup, from memory.numa_stat (bytes of charged kinds). */
+function nodeBytesOf(backend: HostBackend, groups: string[]): Map<string, Map<number, number>> {
+  const out = new Map<string, Map<number, number>>();
+  for (const cg of groups) {
+    const nodes = new Map<number, number>();
+    let text = '';
+    try {
+      text = backend.readCgroupFile(cg, 'memory.numa_stat');
+    } catch {
+      continue; // the group went away between steps
+    }
+    for (const line of text.split('\n')) {
+      const [key, ...cols] = line.trim().split(/\s+/);
+      if (key !== 'anon' && key !== 'file') continue;
+      for (const col of cols) {
+        const m = /^N(\d+)=(\d+)$/.exec(col);
+        if (m) nodes.set(Number(m[1]), (nodes.get(Number(m[1])) ?? 0) + Number(m[2]));
+      }
+    }
+    out.set(cg, nodes);
+  }
+  return out;
+}
+
+/** Runs until stopped (or one period with `once`). Returns the exit status. */
+export async function runControl(o: ControlRunOptions): Promise<number> {
+  const { config, root } = o;
+  const log = openLog(config);
+  if (Journal.exists(config.journal)) {
+    const n = HostWriter.restoreFrom(root, config.journal, log);
+    o.notice(
+      `a previous run did not finish: restored ${n} setting${n === 1 ? '' : 's'} from ${config.journal}`,
+    );
+  }
+  const caps = probeHost(root);
+  if (caps.refusals.length > 0) throw new InputError(`refusing to start: ${caps.refusals.join('; ')}`);
+  groupsExist(config, root);
+  const tracking = chooseTracking(config, caps);
+  for (const w of caps.warnings) {
+    o.notice(`warning: ${w}`);
+    log.event('warning', { message: w });
+  }
+  const managed = config.cgroups.map((g) => g.path);
+  const allow = buildAllowList({ managedCgroups: managed, kdamonds: [] });
+  const writer = new HostWriter({
+    root,
+    apply: o.apply,
+    allow,
+    journalFile: config.journal,
+    log,
+  });
+  const real = o.syscalls ?? loadSyscalls();
+  const dry = o.apply ? null : new DryRunSyscalls(real);
+  let fastNodes = new Set<number>();
+  const backend = new HostBackend({
+    root,
+    syscalls: dry ?? real,
+    managed: config.cgroups.map((g) => ({ path: g.path, tierRatio: g.tierRatio })),
+    tracking,
+    writer,
+    onMove: (m) =>
+      log.event('move', {
+        cgroup: m.cgroup,
+        pid: m.pid,
+        direction: fastNodes.has(m.node) ? 'promote' : 'demote',
+        to_node: m.node,
+        pages: m.pages,
+        ...(dry === null ? { moved: m.moved } : { would_move: dry.wouldMove }),
+        failed: m.failed,
+        errnos: Object.fromEntries(Object.entries(m.errnos).map(([k, v]) => [errnoName(Number(k)), v])),
+        ...(m.result < 0 ? { refused: errnoName(-m.result) } : {}),
+        dry_run: dry !== null,
+        ms: Math.round(m.ms * 1000) / 1000,
+      }),
+  });
+  fastNodes = topTierNodes(backend.memoryTiers(), backend.cpuNodes());
+  const clock = { nowMs: () => performance.now() };
+  const controller = new UserspaceController(backend, clock, {
+    periodMs: config.periodMs,
+    bandwidthMBps: config.bandwidthMBps,
+    scanPages: config.scanPages,
+  });
+  const metrics = new ControlMetrics(!o.apply);
+  const server = o.metrics === null ? null : await serveMetrics(metrics, parseMetricsAddress(o.metrics));
+
+  let stopping: string | null = null;
+  let wake: (() => void) | null = null;
+  const stop = (why: string): void => {
+    stopping ??= why;
+    wake?.();
+  };
+  const onSignal = (sig: NodeJS.Signals): void => stop(sig);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  o.signal?.addEventListener('abort', () => stop('aborted'));
+
+  log.event('start', {
+    dry_run: !o.apply,
+    tracking,
+    cgroups: config.cgroups.map((g) => ({ cgroup: g.path, 'memory.tier_ratio': g.tierRatio })),
+    top_tier_nodes: [...fastNodes],
+    allowed_writes: allow.describe(),
+    period_ms: config.periodMs,
+    bandwidth_MBps: config.bandwidthMBps,
+  });
+  o.notice(
+    `${o.apply ? 'steering' : 'dry run (add --apply to act)'}: ${config.cgroups.map((g) => `${g.path} ${g.tierRatio}`).join(', ')}; access tracking ${tracking}${server === null ? '' : `; metrics on http://${o.metrics}/metrics`}`,
+  );
+  const status = 0;
+  try {
+    for (const k of config.kernel) writer.write(k.path, k.value);
+    const afterStep = (): void => {
+      const s = controller.stats;
+      metrics.update(s, nodeBytesOf(backend, managed));
+      log.event('step', {
+        period: s.periods,
+        dry_run: !o.apply,
+        ms: Math.round(s.lastStepDurationMs * 1000) / 1000,
+        cgroups: [...s.groups].map(([cg, g]) => ({
+          cgroup: cg,
+          current_bytes: g.currentPages * 4096,
+          fast_share: g.currentPages > 0 ? Math.round((g.fastPages / g.currentPages) * 1e6) / 1e6 : 0,
+          target: g.target,
+          demoted: g.demoted,
+          promoted: g.promoted,
+          failed: g.failed,
+        })),
+      });
+    };
+    if (o.once) {
+      controller.step();
+      afterStep();
+    } else {
+      while (stopping === null) {
+        const before = controller.stats.periods;
+        const waitMs = controller.poll();
+        if (controller.stats.periods !== before) afterStep();
+        if (stopping !== null) break;
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, Math.max(1, waitMs));
+          wake = () => {
+            clearTimeout(t);
+            resolve();
+          };
+        });
+        wake = null;
+      }
+    }
+  } catch (e) {
+    log.event('error', { message: e instanceof Error ? e.message : String(e) });
+    // A file or system call of the host that failed (EACCES, EIO…) is the host's answer, not
+    // a bug: one line, exit 1, after the restore below.
+    const sys = e as NodeJS.ErrnoException;
+    if (!(e instanceof InputError) && typeof sys.code === 'string' && sys.syscall !== undefined)
+      throw new InputError(`${sys.path ?? sys.syscall}: ${sys.code} (${sys.syscall})`, 1);
+    throw e;
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    const restored = writer.restore();
+    log.event('stop', { why: stopping ?? (o.once ? 'once' : 'error'), restored, status });
+    if (restored > 0) o.notice(`restored ${restored} setting${restored === 1 ? '' : 's'}`);
+    await new Promise<void>((resolve) => (server === null ? resolve() : server.close(() => resolve())));
+  }
+  return status;
+}
