@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   closeSync,
   constants,
@@ -93,6 +92,21 @@ function memoryLog(): { log: EventLog; events: Record<string, unknown>[] } {
 function writer(host: Host, apply: boolean, log = memoryLog().log): HostWriter {
   return new HostWriter({ root: host.root, apply, allow: allow(), journalFile: host.journalFile, log });
 }
+
+/** Writes the controller may make: restorable knobs and kdamond files, and memory.reclaim actions. */
+const writeOp = fc.oneof(
+  fc.record({
+    path: fc.constantFrom(...RESTORABLE_FILES),
+    value: fc.stringMatching(/^[0-9a-z]{1,8}$/),
+    restorable: fc.constant(true),
+  }),
+  fc.record({
+    path: fc.constant(RECLAIM),
+    value: fc.stringMatching(/^[1-9][0-9]{0,3}[KM]$/),
+    restorable: fc.constant(false),
+  }),
+);
+const writeSequence = fc.array(writeOp, { maxLength: 25 });
 
 describe('EventLog', () => {
   it('writes one JSON object per line, ts and event first and not overridable', () => {
@@ -392,20 +406,6 @@ describe('HostWriter dry-run', () => {
     );
   });
 });
-
-const writeOp = fc.oneof(
-  fc.record({
-    path: fc.constantFrom(...RESTORABLE_FILES),
-    value: fc.stringMatching(/^[0-9a-z]{1,8}$/),
-    restorable: fc.constant(true),
-  }),
-  fc.record({
-    path: fc.constant(RECLAIM),
-    value: fc.stringMatching(/^[1-9][0-9]{0,3}[KM]$/),
-    restorable: fc.constant(false),
-  }),
-);
-const writeSequence = fc.array(writeOp, { maxLength: 25 });
 
 describe('HostWriter apply, journal and restore', () => {
   it('journals the trimmed original before the first write; later writes keep it', () => {

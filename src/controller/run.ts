@@ -8,7 +8,7 @@ import { ControlMetrics, errnoName, parseMetricsAddress, serveMetrics } from './
 import { buildAllowList } from './real/allow-list.js';
 import { EventLog } from './real/event-log.js';
 import { HostBackend } from './real/host-backend.js';
-import { HostWriter } from './real/host-writer.js';
+import { HostWriter, RestoreError } from './real/host-writer.js';
 import { Journal } from './real/journal.js';
 import { DryRunSyscalls } from './real/dry-run-syscalls.js';
 import { probeHost, type HostCapabilities } from './real/probe.js';
@@ -46,9 +46,19 @@ export function restoreJournal(config: ControlConfig, root: string, notice: (l: 
     notice(`nothing to restore: no journal at ${config.journal}`);
     return 0;
   }
-  const n = HostWriter.restoreFrom(root, config.journal, openLog(config));
+  const n = restoreOrExplain(() => HostWriter.restoreFrom(root, config.journal, openLog(config)));
   notice(`restored ${n} setting${n === 1 ? '' : 's'} from ${config.journal}`);
   return n;
+}
+
+/** A restore that left files unrestored is the host's answer: one line, exit 1, journal kept. */
+function restoreOrExplain(restore: () => number): number {
+  try {
+    return restore();
+  } catch (e) {
+    if (e instanceof RestoreError) throw new InputError(e.message, 1);
+    throw e;
+  }
 }
 
 function chooseTracking(config: ControlConfig, caps: HostCapabilities): 'page_idle' | 'soft_dirty' {
@@ -102,7 +112,7 @@ export async function runControl(o: ControlRunOptions): Promise<number> {
   const { config, root } = o;
   const log = openLog(config);
   if (Journal.exists(config.journal)) {
-    const n = HostWriter.restoreFrom(root, config.journal, log);
+    const n = restoreOrExplain(() => HostWriter.restoreFrom(root, config.journal, log));
     o.notice(
       `a previous run did not finish: restored ${n} setting${n === 1 ? '' : 's'} from ${config.journal}`,
     );
@@ -232,10 +242,15 @@ export async function runControl(o: ControlRunOptions): Promise<number> {
   } finally {
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
-    const restored = writer.restore();
-    log.event('stop', { why: stopping ?? (o.once ? 'once' : 'error'), restored, status });
-    if (restored > 0) o.notice(`restored ${restored} setting${restored === 1 ? '' : 's'}`);
-    await new Promise<void>((resolve) => (server === null ? resolve() : server.close(() => resolve())));
+    // Settings first: closing the metrics server must not delay putting the host back.
+    try {
+      const restored = restoreOrExplain(() => writer.restore());
+      log.event('stop', { why: stopping ?? (o.once ? 'once' : 'error'), restored, status });
+      if (restored > 0) o.notice(`restored ${restored} setting${restored === 1 ? '' : 's'}`);
+    } finally {
+      server?.closeAllConnections();
+      await new Promise<void>((resolve) => (server === null ? resolve() : server.close(() => resolve())));
+    }
   }
   return status;
 }
