@@ -248,6 +248,7 @@ export async function runControl(o: ControlRunOptions): Promise<number> {
       log.event('stop', { why: stopping ?? (o.once ? 'once' : 'error'), restored, status });
       if (restored > 0) o.notice(`restored ${restored} setting${restored === 1 ? '' : 's'}`);
     } finally {
+      backend.close();
       server?.closeAllConnections();
       await new Promise<void>((resolve) => (server === null ? resolve() : server.close(() => resolve())));
     }
