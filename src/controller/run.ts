@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { parseNumaStat } from '../inspect/read-host.js';
 import { InputError } from '../util/errors.js';
 import type { ControlConfig } from './config.js';
 import { UserspaceController, topTierNodes } from './controller.js';
@@ -94,14 +95,10 @@ function nodeBytesOf(backend: HostBackend, groups: string[]): Map<string, Map<nu
     } catch {
       continue; // the group went away between steps
     }
-    for (const line of text.split('\n')) {
-      const [key, ...cols] = line.trim().split(/\s+/);
-      if (key !== 'anon' && key !== 'file') continue;
-      for (const col of cols) {
-        const m = /^N(\d+)=(\d+)$/.exec(col);
-        if (m) nodes.set(Number(m[1]), (nodes.get(Number(m[1])) ?? 0) + Number(m[2]));
-      }
-    }
+    const stat = parseNumaStat(text);
+    for (const key of ['anon', 'file'])
+      for (const [node, bytes] of Object.entries(stat[key] ?? {}))
+        nodes.set(Number(node), (nodes.get(Number(node)) ?? 0) + bytes);
     out.set(cg, nodes);
   }
   return out;
