@@ -155,9 +155,13 @@ describe('allow-list', () => {
       CLEAR_REFS,
       KD_STATE,
       '/sys/kernel/mm/damon/admin/kdamonds/3/contexts/0/schemes/0/action',
+      // Creating the named kdamonds, and removing them on restore, is writing nr_kdamonds.
+      '/sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds',
     ]) {
       assert.ok(a.allows(p), p);
     }
+    const noDamon = buildAllowList({ managedCgroups: ['/tenant-a'], kdamonds: [] });
+    assert.equal(noDamon.allows('/sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds'), false);
     for (const p of [
       '/etc/passwd',
       '/proc/sys/kernel/numa_balancing_scan_delay_ms',
@@ -174,7 +178,7 @@ describe('allow-list', () => {
       '/sys/kernel/mm/damon/admin/kdamonds/1/state',
       '/sys/kernel/mm/damon/admin/kdamonds/0', // the directory, not a file below it
       '/sys/kernel/mm/damon/admin/kdamonds/0/',
-      '/sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds',
+      '/sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds/x',
       '/sys/kernel/mm/damon/admin/kdamonds/00/state',
       '/sys/kernel/mm/damon/admin/kdamonds/0/../1/state',
       '/sys/fs/cgroup/tenant-a/../tenant-b/memory.reclaim',

@@ -16,6 +16,8 @@ const KNOBS = [
   '/sys/kernel/mm/numa/demotion_enabled',
 ];
 const KDAMONDS = '/sys/kernel/mm/damon/admin/kdamonds/';
+/** Creates (and, written back to its original, removes) the kdamond directories. */
+const NR_KDAMONDS = `${KDAMONDS}nr_kdamonds`;
 const CGROUPFS = '/sys/fs/cgroup';
 // Digits without a leading zero: procfs and the kdamonds directory name entries this way, and
 // `self`/`thread-self` are not pids numatier was asked to manage.
@@ -54,6 +56,7 @@ export function buildAllowList(o: { managedCgroups: string[]; kdamonds: string[]
     }
   });
   const kdamonds = new Set(o.kdamonds);
+  if (kdamonds.size > 0) exact.add(NR_KDAMONDS);
   return {
     allows: (path) =>
       isNormalPath(path) && (exact.has(path) || CLEAR_REFS.test(path) || underKdamond(path, kdamonds)),
@@ -66,9 +69,14 @@ export function buildAllowList(o: { managedCgroups: string[]; kdamonds: string[]
  * writes. A journal comes from disk, so restore checks it against this rather than trusting it.
  */
 export const RESTORABLE: AllowList = {
-  allows: (path) => isNormalPath(path) && (KNOBS.includes(path) || underKdamond(path, undefined)),
-  describe: () => [...KNOBS, `${KDAMONDS}<index>/**`],
+  allows: (path) => isNormalPath(path) && (KNOBS.includes(path) || isKdamondFile(path)),
+  describe: () => [...KNOBS, NR_KDAMONDS, `${KDAMONDS}<index>/**`],
 };
+
+/** nr_kdamonds or a file below a kdamond's directory. */
+export function isKdamondFile(path: string): boolean {
+  return path === NR_KDAMONDS || underKdamond(path, undefined);
+}
 
 /** `/sys/fs/cgroup<cg>/<file>`; the root cgroup '/' has its files directly in /sys/fs/cgroup. */
 export function cgroupFile(cg: string, file: string): string {

@@ -1,7 +1,7 @@
-import { closeSync, constants, openSync, readFileSync, realpathSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readFileSync, realpathSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../util/errors.js';
-import { type AllowList, isNormalPath, RESTORABLE } from './allow-list.js';
+import { type AllowList, isKdamondFile, isNormalPath, RESTORABLE } from './allow-list.js';
 import type { EventLog } from './event-log.js';
 import { Journal } from './journal.js';
 
@@ -51,6 +51,11 @@ export interface WriteOptions {
   restorable?: boolean;
   /** A write that only observes (clear_refs): made in dry-run too. Must not be restorable. */
   observe?: boolean;
+  /**
+   * The file appears only after an earlier write of this run (a new kdamond's files appear when
+   * nr_kdamonds is written). In a dry run that write was not made, so the file is not looked for.
+   */
+  created?: boolean;
 }
 
 /**
@@ -93,8 +98,12 @@ export class HostWriter {
     if (!isNormalPath(path))
       this.refuse(path, "not a normal absolute path (no '..', '.', '//' or trailing '/')");
     if (!this.allow.allows(path)) this.refuse(path, 'not in the allow-list');
-    const full = this.resolve(path);
     const act = this.apply || observe;
+    if (!act && o.created === true) {
+      this.log.event('write', { path, value, dry_run: true });
+      return;
+    }
+    const full = this.resolve(path);
     let original: string | undefined;
     if (restorable && !this.seen.has(path)) {
       // A sysctl reads as "1\n" but is written as "1".
@@ -160,6 +169,12 @@ function restoreJournal(root: string, journal: Journal, log: EventLog): number {
     try {
       // The journal came from disk: only what numatier could have journaled is written back.
       if (!RESTORABLE.allows(path)) throw new ControlRefusal(path, 'not a restorable kernel file');
+      // A kdamond whose directory is gone (removed, or the host rebooted) has nothing to stop.
+      if (isKdamondFile(path) && !existsSync(join(root, path))) {
+        log.event('restore', { path, value: original, gone: true });
+        restored++;
+        continue;
+      }
       writeKernelFile(path, resolveUnder(root, path), original);
       log.event('restore', { path, value: original });
       restored++;

@@ -38,7 +38,10 @@ const NUMA_BALANCING_MEMORY_TIERING = 2;
 const DAMON_KDAMONDS = '/sys/kernel/mm/damon/admin/kdamonds';
 
 /** Probes the host whose filesystems are under `root` ('/' for this one). Reads only. */
-export function probeHost(root: string): HostCapabilities {
+export function probeHost(
+  root: string,
+  o: { needsTracking: boolean } = { needsTracking: true },
+): HostCapabilities {
   const f = new HostFiles(root);
   const tiers = readTiers(f)
     .filter((t) => t.nodes.length > 0)
@@ -70,7 +73,7 @@ export function probeHost(root: string): HostCapabilities {
     refusals.push(
       'not privileged: CapEff lacks CAP_SYS_ADMIN (pagemap frame numbers, page_idle) or CAP_SYS_NICE (move_pages of other processes); run as root',
     );
-  if (tracking === null)
+  if (tracking === null && o.needsTracking)
     refusals.push(
       'no access tracking: neither /sys/kernel/mm/page_idle/bitmap (CONFIG_IDLE_PAGE_TRACKING) nor /proc/self/clear_refs',
     );
@@ -80,7 +83,7 @@ export function probeHost(root: string): HostCapabilities {
     warnings.push(
       `numa_balancing is ${numaBalancing} (memory tiering on): the kernel's own promotion of hot pages will fight the controller's ratio`,
     );
-  if (tracking === 'soft_dirty')
+  if (tracking === 'soft_dirty' && o.needsTracking)
     warnings.push('no page_idle bitmap: tracking accesses by soft-dirty bits, which see writes only');
   for (const u of f.unreadable) warnings.push(`could not read ${u.path} (${u.why})`);
   // demotion_enabled false is no reason to warn: the controller moves pages itself.
