@@ -41,6 +41,55 @@ const userspaceOptions = z.strictObject({
     .describe('pages of each process looked at per period (default 262144)'),
 });
 
+const damosOptions = z.strictObject({
+  period_ms: z
+    .number()
+    .positive()
+    .optional()
+    .describe('how often the measured shares are fed to the quota goals (default 500)'),
+  bandwidth_MBps: z
+    .number()
+    .positive()
+    .optional()
+    .describe(
+      'cap on the memory all schemes together try per second, MB/s (MB = 2^20 bytes; default 1024): the kernel charges a quota with every byte of a region it tries, including pages the memcg filter then rejects',
+    ),
+  reset_interval_ms: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe("the quotas' charge window; the kernel retunes each quota once per window (default 100)"),
+  sample_us: z.number().int().positive().optional().describe("DAMON's sampling interval (default 5000)"),
+  aggr_us: z.number().int().positive().optional().describe("DAMON's aggregation interval (default 100000)"),
+  max_regions: z
+    .number()
+    .int()
+    .min(10)
+    .optional()
+    .describe(
+      "most regions DAMON splits memory into (default 1000, the kernel's): finer regions tell hot from cold pages better, at more sampling cost",
+    ),
+  min_age_ms: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('memory is cold, so demoted, once unaccessed this long (default 200)'),
+  promote_node: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('where migrate_hot moves pages (default: the first top-tier node with CPUs)'),
+  demote_node: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('where migrate_cold moves pages (default: the first node below the top tier)'),
+});
+
 const kernelSettings = z.strictObject({
   numa_balancing: z
     .number()
@@ -60,10 +109,13 @@ export const controlConfigSchema = z.strictObject({
   ratio: z
     .strictObject({
       strategy: z
-        .enum(['userspace'])
+        .enum(['userspace', 'damos'])
         .optional()
-        .describe('the mover: userspace (move_pages(2)); default userspace'),
+        .describe(
+          'the mover: userspace (move_pages(2) from numatier) or damos (the kernel, through DAMOS migrate_cold/migrate_hot schemes whose quota goals numatier feeds); default userspace',
+        ),
       userspace: userspaceOptions.optional(),
+      damos: damosOptions.optional(),
     })
     .optional(),
   access_tracking: z
@@ -84,10 +136,21 @@ export type ControlConfigInput = z.input<typeof controlConfigSchema>;
 
 export interface ControlConfig {
   cgroups: { path: string; tierRatio: string; fraction: number | null }[];
-  strategy: 'userspace';
+  strategy: 'userspace' | 'damos';
+  /** Of the chosen strategy's section. */
   periodMs: number;
   bandwidthMBps: number;
   scanPages: number;
+  damos: {
+    resetIntervalMs: number;
+    sampleUs: number;
+    aggrUs: number;
+    minAgeMs: number;
+    minRegions: number;
+    maxRegions: number;
+    promoteNode: number | null;
+    demoteNode: number | null;
+  };
   accessTracking: 'auto' | 'page_idle' | 'soft_dirty';
   /** Kernel settings to hold: kernel path → value as written. */
   kernel: { path: string; value: string }[];
@@ -128,7 +191,19 @@ export function resolveControlConfig(doc: unknown, where: string): ControlConfig
         throw new InputError(
           `${where}: cgroups: ${b.path} is inside ${a.path}, whose ratio already covers it; list one of them`,
         );
+  const strategy = c.ratio?.strategy ?? 'userspace';
+  // Options of the other mover would be silently ignored: say so instead.
+  const other = strategy === 'userspace' ? 'damos' : 'userspace';
+  if (c.ratio?.[other] !== undefined)
+    throw new InputError(
+      `${where}: ratio.${other}: options of the ${other} strategy, but ratio.strategy is ${strategy}${strategy === 'userspace' && c.ratio?.strategy === undefined ? ' (the default); add ratio.strategy: damos' : ''}`,
+    );
   const u = c.ratio?.userspace ?? {};
+  const d = c.ratio?.damos ?? {};
+  if ((d.aggr_us ?? 100000) < (d.sample_us ?? 5000))
+    throw new InputError(
+      `${where}: ratio.damos.aggr_us: expected at least sample_us (an aggregation counts samples)`,
+    );
   const kernel: ControlConfig['kernel'] = [];
   for (const [k, v] of Object.entries(c.kernel ?? {})) {
     if (v === undefined) continue;
@@ -137,10 +212,20 @@ export function resolveControlConfig(doc: unknown, where: string): ControlConfig
   }
   return {
     cgroups,
-    strategy: c.ratio?.strategy ?? 'userspace',
-    periodMs: u.period_ms ?? 1000,
-    bandwidthMBps: u.bandwidth_MBps ?? 256,
+    strategy,
+    periodMs: strategy === 'damos' ? (d.period_ms ?? 500) : (u.period_ms ?? 1000),
+    bandwidthMBps: strategy === 'damos' ? (d.bandwidth_MBps ?? 1024) : (u.bandwidth_MBps ?? 256),
     scanPages: u.scan_pages ?? 262144,
+    damos: {
+      resetIntervalMs: d.reset_interval_ms ?? 100,
+      sampleUs: d.sample_us ?? 5000,
+      aggrUs: d.aggr_us ?? 100000,
+      minAgeMs: d.min_age_ms ?? 200,
+      minRegions: 10,
+      maxRegions: d.max_regions ?? 1000,
+      promoteNode: d.promote_node ?? null,
+      demoteNode: d.demote_node ?? null,
+    },
     accessTracking: c.access_tracking ?? 'auto',
     kernel,
     journal: c.journal ?? DEFAULT_JOURNAL,

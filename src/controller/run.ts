@@ -4,14 +4,17 @@ import { performance } from 'node:perf_hooks';
 import { parseNumaStat } from '../inspect/read-host.js';
 import { InputError } from '../util/errors.js';
 import type { ControlConfig } from './config.js';
-import { UserspaceController, topTierNodes } from './controller.js';
+import { UserspaceController, topTierNodes, type UserspaceControllerStats } from './controller.js';
+import type { Clock } from './interface.js';
 import { ControlMetrics, errnoName, parseMetricsAddress, serveMetrics } from './metrics.js';
 import { buildAllowList } from './real/allow-list.js';
 import { EventLog } from './real/event-log.js';
 import { HostBackend } from './real/host-backend.js';
 import { HostWriter, RestoreError } from './real/host-writer.js';
 import { Journal } from './real/journal.js';
+import { DamosController, KDAMOND, damosRefusals } from './real/damos.js';
 import { DryRunSyscalls } from './real/dry-run-syscalls.js';
+import { HostFiles } from '../inspect/sysfs.js';
 import { probeHost, type HostCapabilities } from './real/probe.js';
 import { loadSyscalls, type Syscalls } from './real/syscalls.js';
 
@@ -104,6 +107,85 @@ function nodeBytesOf(backend: HostBackend, groups: string[]): Map<string, Map<nu
   return out;
 }
 
+/** What moves pages to hold the ratios: numatier itself, or the kernel steered by numatier. */
+interface RatioMover {
+  readonly stats: UserspaceControllerStats;
+  /** Before the first period: set up what the mover needs on the host (journaled writes). */
+  start(): void;
+  /** Runs a period if one is due; returns the ms until the next is. */
+  poll(): number;
+  step(): number;
+  /** Extra fields for each step's log line. */
+  stepLog?(): Record<string, unknown>;
+}
+
+interface MoverContext {
+  config: ControlConfig;
+  root: string;
+  apply: boolean;
+  backend: HostBackend;
+  writer: HostWriter;
+  clock: Clock;
+}
+
+/** One entry per `ratio.strategy`: what it tracks accesses with, and its mover. */
+const STRATEGIES: Record<
+  ControlConfig['strategy'],
+  { kdamonds: string[]; tracking: (t: string) => string; mover: (c: MoverContext) => RatioMover }
+> = {
+  userspace: {
+    kdamonds: [],
+    tracking: (t) => t,
+    mover: ({ config, backend, clock }) => {
+      const c = new UserspaceController(backend, clock, {
+        periodMs: config.periodMs,
+        bandwidthMBps: config.bandwidthMBps,
+        scanPages: config.scanPages,
+      });
+      return { stats: c.stats, start: () => undefined, poll: () => c.poll(), step: () => c.step() };
+    },
+  },
+  damos: {
+    kdamonds: [KDAMOND],
+    // The kernel's DAMON samples the accessed bits of the physical pages itself.
+    tracking: () => 'damon_paddr',
+    mover: ({ config, root, apply, backend, writer, clock }) => {
+      const c = new DamosController(
+        new HostFiles(root),
+        backend,
+        writer,
+        clock,
+        config.cgroups.flatMap((g) => (g.fraction === null ? [] : [{ path: g.path, fraction: g.fraction }])),
+        { periodMs: config.periodMs, bandwidthMBps: config.bandwidthMBps, ...config.damos },
+        apply,
+      );
+      return {
+        stats: c.stats,
+        start: () => c.start(),
+        poll: () => c.poll(),
+        step: () => c.step(),
+        stepLog: () => ({ schemes: c.schemeStats }),
+      };
+    },
+  },
+};
+
+/**
+ * DAMOS memcg filters match the pages charged to the cgroup itself, not to its children
+ * (memory.numa_stat counts both): a group with children would never reach its ratio.
+ */
+function damosChildWarnings(config: ControlConfig, root: string): string[] {
+  const f = new HostFiles(root);
+  return config.cgroups.flatMap((g) => {
+    const kids = f.subdirs(path.join('/sys/fs/cgroup', g.path));
+    return kids.length === 0
+      ? []
+      : [
+          `${g.path} has child cgroups (${kids.slice(0, 3).join(', ')}${kids.length > 3 ? ', …' : ''}): DAMOS memcg filters match only pages charged to ${g.path} itself, so its children's memory is not moved; list leaf groups`,
+        ];
+  });
+}
+
 /** Runs until stopped (or one period with `once`). Returns the exit status. */
 export async function runControl(o: ControlRunOptions): Promise<number> {
   const { config, root } = o;
@@ -114,16 +196,26 @@ export async function runControl(o: ControlRunOptions): Promise<number> {
       `a previous run did not finish: restored ${n} setting${n === 1 ? '' : 's'} from ${config.journal}`,
     );
   }
-  const caps = probeHost(root);
-  if (caps.refusals.length > 0) throw new InputError(`refusing to start: ${caps.refusals.join('; ')}`);
+  const strategy = STRATEGIES[config.strategy];
+  const caps = probeHost(root, { needsTracking: config.strategy === 'userspace' });
+  const refusals = [
+    ...caps.refusals,
+    ...(config.strategy === 'damos' ? damosRefusals(new HostFiles(root)) : []),
+  ];
+  if (refusals.length > 0) throw new InputError(`refusing to start: ${refusals.join('; ')}`);
   groupsExist(config, root);
-  const tracking = chooseTracking(config, caps);
-  for (const w of caps.warnings) {
+  const tracking =
+    config.strategy === 'userspace' ? chooseTracking(config, caps) : (caps.tracking ?? 'soft_dirty');
+  const warnings = [
+    ...caps.warnings,
+    ...(config.strategy === 'damos' ? damosChildWarnings(config, root) : []),
+  ];
+  for (const w of warnings) {
     o.notice(`warning: ${w}`);
     log.event('warning', { message: w });
   }
   const managed = config.cgroups.map((g) => g.path);
-  const allow = buildAllowList({ managedCgroups: managed, kdamonds: [] });
+  const allow = buildAllowList({ managedCgroups: managed, kdamonds: strategy.kdamonds });
   const writer = new HostWriter({
     root,
     apply: o.apply,
@@ -157,11 +249,7 @@ export async function runControl(o: ControlRunOptions): Promise<number> {
   });
   fastNodes = topTierNodes(backend.memoryTiers(), backend.cpuNodes());
   const clock = { nowMs: () => performance.now() };
-  const controller = new UserspaceController(backend, clock, {
-    periodMs: config.periodMs,
-    bandwidthMBps: config.bandwidthMBps,
-    scanPages: config.scanPages,
-  });
+  const controller = strategy.mover({ config, root, apply: o.apply, backend, writer, clock });
   const metrics = new ControlMetrics(!o.apply);
   const server = o.metrics === null ? null : await serveMetrics(metrics, parseMetricsAddress(o.metrics));
 
@@ -178,7 +266,8 @@ export async function runControl(o: ControlRunOptions): Promise<number> {
 
   log.event('start', {
     dry_run: !o.apply,
-    tracking,
+    strategy: config.strategy,
+    tracking: strategy.tracking(tracking),
     cgroups: config.cgroups.map((g) => ({ cgroup: g.path, 'memory.tier_ratio': g.tierRatio })),
     top_tier_nodes: [...fastNodes],
     allowed_writes: allow.describe(),
@@ -186,11 +275,12 @@ export async function runControl(o: ControlRunOptions): Promise<number> {
     bandwidth_MBps: config.bandwidthMBps,
   });
   o.notice(
-    `${o.apply ? 'steering' : 'dry run (add --apply to act)'}: ${config.cgroups.map((g) => `${g.path} ${g.tierRatio}`).join(', ')}; access tracking ${tracking}${server === null ? '' : `; metrics on http://${o.metrics}/metrics`}`,
+    `${o.apply ? 'steering' : 'dry run (add --apply to act)'}: ${config.cgroups.map((g) => `${g.path} ${g.tierRatio}`).join(', ')}; ${config.strategy === 'damos' ? 'the kernel moves pages (DAMOS)' : `access tracking ${tracking}`}${server === null ? '' : `; metrics on http://${o.metrics}/metrics`}`,
   );
   const status = 0;
   try {
     for (const k of config.kernel) writer.write(k.path, k.value);
+    controller.start();
     const afterStep = (): void => {
       const s = controller.stats;
       metrics.update(s, nodeBytesOf(backend, managed));
@@ -207,6 +297,7 @@ export async function runControl(o: ControlRunOptions): Promise<number> {
           promoted: g.promoted,
           failed: g.failed,
         })),
+        ...controller.stepLog?.(),
       });
     };
     if (o.once) {

@@ -1,0 +1,136 @@
+// The guest side of test/e2e/control-damos-guest.test.ts: starts the tenant in its cgroup, runs
+// `numatier control` with ratio.strategy damos — --apply until the fast share has held or the
+// period limit passes, then SIGTERM; --apply then SIGKILL, which leaves the kdamond running;
+// --restore — and prints what the kernel's own files said as one JSON document. Waits are
+// counted in controller periods and polls, not guest seconds (the guest's clock runs fast).
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import process from 'node:process';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const CG = '/sys/fs/cgroup/tenant-a';
+const CLI = 'dist/src/cli/main.js';
+const CONFIG = '/e2e/control.yaml';
+const LOG = '/e2e/control.log';
+const JOURNAL = '/run/numatier/control-journal.json';
+const HOT = '/e2e/hot-range';
+const KD = '/sys/kernel/mm/damon/admin/kdamonds';
+const [MAX_PERIODS, LOW, HIGH] = process.argv.slice(2).map(Number);
+const CHARGED = ['anon', 'file'];
+const out = {};
+
+const read = (p) => (fs.existsSync(p) ? fs.readFileSync(p, 'utf8').trim() : null);
+/** The settings numatier may change, and the kdamond it creates. */
+const knobs = () => ({
+  '/proc/sys/kernel/numa_balancing': read('/proc/sys/kernel/numa_balancing'),
+  [`${KD}/nr_kdamonds`]: read(`${KD}/nr_kdamonds`),
+  [`${KD}/0/state`]: read(`${KD}/0/state`),
+});
+function usage() {
+  const nodes = {};
+  for (const line of fs.readFileSync(`${CG}/memory.numa_stat`, 'utf8').split('\n')) {
+    const [key, ...cols] = line.trim().split(/\s+/);
+    if (!CHARGED.includes(key)) continue;
+    for (const c of cols) {
+      const m = /^N(\d+)=(\d+)$/.exec(c);
+      if (m) nodes[m[1]] = (nodes[m[1]] ?? 0) + Number(m[2]);
+    }
+  }
+  return { nodes };
+}
+const events = () =>
+  fs.existsSync(LOG)
+    ? fs
+        .readFileSync(LOG, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l))
+    : [];
+const exited = (child) =>
+  new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+
+fs.mkdirSync(CG);
+const tenant = spawn(
+  'sh',
+  [
+    '-c',
+    `echo $$ > ${CG}/cgroup.procs && exec node --max-old-space-size=32 --max-semi-space-size=1 /e2e/tenant.mjs ${HOT}`,
+  ],
+  { stdio: 'inherit' },
+);
+for (let i = 0; i < 2000 && !fs.existsSync(HOT); i++) await sleep(100);
+const [hotStart, hotPages] = fs.readFileSync(HOT, 'utf8').trim().split(' ').map(Number);
+out.hot = { start: hotStart, pages: hotPages };
+out.knobsBefore = knobs();
+out.usageBefore = usage();
+
+// 1. --apply until the share has stayed in [LOW, HIGH] for 3 periods (plus one more), or
+// MAX_PERIODS; then SIGTERM.
+const ctl = spawn('node', [CLI, 'control', '--config', CONFIG, '--apply'], {
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+const ctlExit = exited(ctl);
+let knobsDuring = null;
+let schemes = null;
+for (let polls = 0; polls < 40000; polls++) {
+  await sleep(200);
+  const steps = events().filter((e) => e.event === 'step');
+  if (steps.length > 0 && knobsDuring === null) {
+    knobsDuring = knobs();
+    const s = `${KD}/0/contexts/0/schemes`;
+    schemes = fs
+      .readdirSync(s)
+      .filter((d) => /^\d+$/.test(d))
+      .map((d) => ({
+        action: read(`${s}/${d}/action`),
+        target_nid: read(`${s}/${d}/target_nid`),
+        memcg_path: read(`${s}/${d}/filters/0/memcg_path`),
+        target_metric: read(`${s}/${d}/quotas/goals/0/target_metric`),
+      }));
+  }
+  const shares = steps.map((s) => s.cgroups.find((c) => c.cgroup === '/tenant-a')?.fast_share ?? NaN);
+  const held = shares.length >= 4 && shares.slice(-4, -1).every((s) => s >= LOW && s <= HIGH);
+  if (held || steps.length >= MAX_PERIODS) break;
+}
+const q = await import('/app/dist/src/controller/real/syscalls.js');
+const sys = q.loadSyscalls();
+const pages = new Float64Array(hotPages);
+for (let i = 0; i < hotPages; i++) pages[i] = hotStart + i;
+const status = new Int32Array(hotPages);
+sys.movePages(tenant.pid, pages, hotPages, null, status);
+const onNode = {};
+for (const s of status) onNode[s] = (onNode[s] ?? 0) + 1;
+const vmstat = Object.fromEntries(
+  fs
+    .readFileSync('/proc/vmstat', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter(([k]) => /^(pgmigrate_success|pgdemote_|pgpromote_)/.test(k ?? ''))
+    .map(([k, v]) => [k, Number(v)]),
+);
+out.apply = { knobsDuring, schemes, usageAtEnd: usage(), hotByNode: onNode, vmstat };
+ctl.kill('SIGTERM');
+out.apply.exit = await ctlExit;
+out.apply.knobsAfter = knobs();
+out.apply.journalAfter = fs.existsSync(JOURNAL);
+out.apply.events = events().filter((e) => e.event !== 'write');
+fs.rmSync(LOG, { force: true });
+
+// 2. --apply, SIGKILL once it has run a period: the kdamond keeps running, the journal stays.
+const killed = spawn('node', [CLI, 'control', '--config', CONFIG, '--apply'], {
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+const killedExit = exited(killed);
+for (let polls = 0; polls < 20000 && !events().some((e) => e.event === 'step'); polls++) await sleep(200);
+killed.kill('SIGKILL');
+out.sigkill = { exit: await killedExit, journal: fs.existsSync(JOURNAL), knobsAfterKill: knobs() };
+const restore = spawnSync('node', [CLI, 'control', '--config', CONFIG, '--restore'], { encoding: 'utf8' });
+out.sigkill.restore = {
+  status: restore.status,
+  stderr: restore.stderr,
+  knobs: knobs(),
+  journal: fs.existsSync(JOURNAL),
+};
+
+tenant.kill('SIGKILL');
+process.stdout.write(`${JSON.stringify(out)}\n`);
