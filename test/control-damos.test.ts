@@ -5,6 +5,8 @@ import { after, describe, it } from 'node:test';
 import { resolveControlConfig, type ControlConfig } from '../src/controller/config.js';
 import { restoreJournal, runControl } from '../src/controller/run.js';
 import { armingWrites, kdamondWrites, nodeMemoryRanges, planDamos } from '../src/controller/real/damos.js';
+import fc from 'fast-check';
+import { DamonVaddrTracker, vmaRuns } from '../src/controller/real/damon-vaddr.js';
 import { HostFiles } from '../src/inspect/sysfs.js';
 import { InputError } from '../src/util/errors.js';
 import { FakeHost, type FakeNode } from './real-host-support.js';
@@ -393,5 +395,216 @@ describe('numatier control with ratio.strategy damos', () => {
       notice: (l) => notices.push(l),
     });
     assert.match(notices.join('\n'), /\/tenant has child cgroups \(inner\).*list leaf groups/);
+  });
+});
+
+describe('access_tracking damon_vaddr', () => {
+  /** The kernel's files for one vaddr target with one stat scheme, and the regions it "saw". */
+  function vaddrKernel(h: FakeHost, regions: [number, number, number, number][]): void {
+    h.put(`${KD}/0/state`, 'off\n');
+    h.put(`${KD}/0/contexts/nr_contexts`, '0\n');
+    for (const f of [
+      'operations',
+      'monitoring_attrs/intervals/sample_us',
+      'monitoring_attrs/intervals/aggr_us',
+    ])
+      h.put(`${C}/${f}`, '\n');
+    h.put(`${C}/targets/nr_targets`, '0\n');
+    h.put(`${C}/targets/0/pid_target`, '0\n');
+    h.put(`${C}/targets/0/regions/nr_regions`, '0\n');
+    for (const f of ['start', 'end']) h.put(`${C}/targets/0/regions/0/${f}`, '0\n');
+    const d = `${C}/schemes/0`;
+    h.put(`${C}/schemes/nr_schemes`, '0\n');
+    for (const f of [
+      'action',
+      'access_pattern/sz/min',
+      'access_pattern/sz/max',
+      'access_pattern/nr_accesses/min',
+      'access_pattern/nr_accesses/max',
+      'access_pattern/age/min',
+      'access_pattern/age/max',
+      'filters/nr_filters',
+      'filters/0/type',
+      'filters/0/damon_target_idx',
+      'filters/0/matching',
+    ])
+      h.put(`${d}/${f}`, '\n');
+    regions.forEach(([start, end, acc, age], i) => {
+      h.put(`${d}/tried_regions/${i}/start`, `${start * 4096}\n`);
+      h.put(`${d}/tried_regions/${i}/end`, `${end * 4096}\n`);
+      h.put(`${d}/tried_regions/${i}/nr_accesses`, `${acc}\n`);
+      h.put(`${d}/tried_regions/${i}/age`, `${age}\n`);
+    });
+    h.put(`${d}/tried_regions/total_bytes`, '0\n');
+  }
+
+  it('marks a page idle unless it lies in a region DAMON saw accessed (checked against a plain scan)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 1, max: 50 }),
+            fc.integer({ min: 0, max: 3 }),
+            fc.integer({ min: 0, max: 20 }),
+          ),
+          {
+            maxLength: 12,
+          },
+        ),
+        fc.integer({ min: 0, max: 400 }),
+        fc.integer({ min: 0, max: 200 }),
+        (sizes, start, count) => {
+          const h = host();
+          let at = 4096;
+          const regions: [number, number, number, number][] = sizes.map(([n, acc, age]) => {
+            const r: [number, number, number, number] = [at, at + n, acc, age];
+            at += n + (acc === 3 ? 5 : 0); // some gaps between regions
+            return r;
+          });
+          vaddrKernel(h, regions);
+          h.put(`${KD}/nr_kdamonds`, '1\n');
+          h.put(`${KD}/0/state`, 'on\n');
+          const writes: string[] = [];
+          const t = new DamonVaddrTracker(
+            new HostFiles(h.root),
+            { write: (p, v) => void writes.push(`${p}=${v}`) },
+            () => [{ startPage: 4096, pages: 1000 }],
+            { kdamond: '0', sampleUs: 5000, aggrUs: 100000, periodMs: 1000, apply: true },
+          );
+          t.snapshot([PID]);
+          const idle = new Uint8Array(count);
+          t.idle(PID, 4096 + start, count, idle);
+          for (let i = 0; i < count; i++) {
+            const v = 4096 + start + i;
+            const r = regions.find(([a, b]) => v >= a && v < b);
+            // Idle: in no region, or unaccessed for 10 aggregations of 100 ms (the 1 s period).
+            const busy = r !== undefined && (r[2] > 0 || r[3] < 10);
+            assert.equal(idle[i], busy ? 0 : 1, `page ${v}`);
+          }
+          h.remove();
+          hosts.splice(hosts.indexOf(h), 1);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('--apply creates a vaddr kdamond watching the tenant, keeps the pages DAMON saw accessed fast, and restore removes it', async () => {
+    const h = host();
+    // DAMON saw the first 100 pages accessed, the last 300 not (scan order alone would demote
+    // the first ones first).
+    vaddrKernel(h, [
+      [4096, 4096 + 100, 5, 30],
+      [4096 + 100, 4096 + 400, 0, 30],
+    ]);
+    const c = resolveControlConfig(
+      {
+        cgroups: [{ path: '/tenant', 'memory.tier_ratio': '1:3' }],
+        ratio: { userspace: { period_ms: 5 } },
+        access_tracking: 'damon_vaddr',
+        journal: path.join(h.root, 'state', 'journal.json'),
+        log: path.join(h.root, 'state', 'control.jsonl'),
+      },
+      'control.yaml',
+    );
+    const stop = new AbortController();
+    const done = runControl({
+      config: c,
+      apply: true,
+      once: false,
+      metrics: null,
+      root: h.root,
+      syscalls: h.syscalls,
+      signal: stop.signal,
+      notice: () => {},
+    });
+    const onFast = () =>
+      [...(h.procs.get(PID)?.pages ?? [])].filter(([, pg]) => pg.node === 0).map(([v]) => v);
+    let during: Record<string, string | string[]> | null = null;
+    for (let i = 0; i < 400 && onFast().length > 100; i++) {
+      await new Promise((r) => setTimeout(r, 3));
+      during ??=
+        read(h, `${KD}/nr_kdamonds`) === '1'
+          ? {
+              ops: read(h, `${C}/operations`),
+              pid: read(h, `${C}/targets/0/pid_target`),
+              region: [read(h, `${C}/targets/0/regions/0/start`), read(h, `${C}/targets/0/regions/0/end`)],
+              action: read(h, `${C}/schemes/0/action`),
+              filter: read(h, `${C}/schemes/0/filters/0/type`),
+            }
+          : null;
+    }
+    stop.abort();
+    assert.equal(await done, 0);
+    assert.deepEqual(during, {
+      ops: 'fvaddr',
+      pid: String(PID),
+      region: [String(4096 * 4096), String((4096 + 400) * 4096)],
+      action: 'stat',
+      filter: 'target',
+    });
+    const fast = onFast();
+    assert.equal(fast.length, 100);
+    assert.ok(
+      fast.every((v) => v < 4096 + 100),
+      'what DAMON saw accessed stayed fast',
+    );
+    assert.equal(read(h, `${KD}/nr_kdamonds`), '0');
+    assert.equal(read(h, `${KD}/0/state`), 'off');
+    assert.equal(fs.existsSync(c.journal), false);
+    const start = events(c).find((e) => e.event === 'start');
+    assert.equal(start?.tracking, 'damon_vaddr');
+  });
+
+  it("watches a process's VMAs as runs, closing the smallest gaps when there are too many", () => {
+    const v = (startPage: number, pages: number) => ({ startPage, pages });
+    assert.deepEqual(vmaRuns([v(30, 5), v(0, 10), v(10, 5), v(100, 1)], 8), [
+      { start: 0, end: 15 },
+      { start: 30, end: 35 },
+      { start: 100, end: 101 },
+    ]);
+    // Gaps 15 (15..30) and 65 (35..100): two runs close the smaller.
+    assert.deepEqual(vmaRuns([v(0, 15), v(30, 5), v(100, 1)], 2), [
+      { start: 0, end: 35 },
+      { start: 100, end: 101 },
+    ]);
+  });
+
+  it('refuses without DAMON or with its kdamonds taken, and with strategy damos', async () => {
+    const h = host({ nrKdamonds: '2' });
+    const c = resolveControlConfig(
+      {
+        cgroups: [{ path: '/tenant', 'memory.tier_ratio': '1:3' }],
+        access_tracking: 'damon_vaddr',
+        journal: path.join(h.root, 'state', 'journal.json'),
+        log: path.join(h.root, 'state', 'control.jsonl'),
+      },
+      'control.yaml',
+    );
+    await assert.rejects(
+      runControl({
+        config: c,
+        apply: true,
+        once: true,
+        metrics: null,
+        root: h.root,
+        syscalls: h.syscalls,
+        notice: () => {},
+      }),
+      /refusing to start: DAMON already has 2 kdamond/,
+    );
+    assert.throws(
+      () =>
+        config(h, '1:3', {}) &&
+        resolveControlConfig(
+          {
+            cgroups: [{ path: '/t', 'memory.tier_ratio': '1:3' }],
+            ratio: { strategy: 'damos' },
+            access_tracking: 'soft_dirty',
+          },
+          'c.yaml',
+        ),
+      /c\.yaml: access_tracking: with ratio\.strategy damos the kernel's DAMON tracks accesses itself/,
+    );
   });
 });

@@ -44,6 +44,15 @@ class FakeBackend implements TieringBackend {
   clearSoftDirty(): void {
     throw new Error('page_idle only');
   }
+  damonSnapshot(): void {
+    throw new Error('page_idle only');
+  }
+  damonWatched(): boolean {
+    return false;
+  }
+  damonIdle(): void {
+    throw new Error('page_idle only');
+  }
   memoryTiers(): MemoryTierInfo[] {
     return [
       { id: 1, nodes: [0] },

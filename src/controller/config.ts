@@ -119,9 +119,11 @@ export const controlConfigSchema = z.strictObject({
     })
     .optional(),
   access_tracking: z
-    .enum(['auto', 'page_idle', 'soft_dirty'])
+    .enum(['auto', 'page_idle', 'soft_dirty', 'damon_vaddr'])
     .optional()
-    .describe('how accessed pages are told: auto (page_idle where the kernel has it, else soft_dirty)'),
+    .describe(
+      "how the userspace strategy tells accessed pages: auto (page_idle where the kernel has it, else soft_dirty), or damon_vaddr (a kdamond numatier creates, and removes when it stops, watches each process's address space; sees reads, which soft_dirty does not)",
+    ),
   kernel: kernelSettings.optional().describe('settings held while running and restored on exit'),
   journal: z
     .string()
@@ -151,7 +153,7 @@ export interface ControlConfig {
     promoteNode: number | null;
     demoteNode: number | null;
   };
-  accessTracking: 'auto' | 'page_idle' | 'soft_dirty';
+  accessTracking: 'auto' | 'page_idle' | 'soft_dirty' | 'damon_vaddr';
   /** Kernel settings to hold: kernel path → value as written. */
   kernel: { path: string; value: string }[];
   journal: string;
@@ -197,6 +199,10 @@ export function resolveControlConfig(doc: unknown, where: string): ControlConfig
   if (c.ratio?.[other] !== undefined)
     throw new InputError(
       `${where}: ratio.${other}: options of the ${other} strategy, but ratio.strategy is ${strategy}${strategy === 'userspace' && c.ratio?.strategy === undefined ? ' (the default); add ratio.strategy: damos' : ''}`,
+    );
+  if (strategy === 'damos' && (c.access_tracking ?? 'auto') !== 'auto')
+    throw new InputError(
+      `${where}: access_tracking: with ratio.strategy damos the kernel's DAMON tracks accesses itself; leave access_tracking out (or auto)`,
     );
   const u = c.ratio?.userspace ?? {};
   const d = c.ratio?.damos ?? {};

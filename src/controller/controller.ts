@@ -180,6 +180,7 @@ export class UserspaceController {
     let moved = 0;
     const groups = this.b.cgroups().sort((a, b) => depth(b) - depth(a));
     const all = this.b.cgroups();
+    if (this.tracking === 'damon_vaddr') this.b.damonSnapshot(this.steeredPids(groups, all));
     for (const cg of groups) {
       const text = this.b.readCgroupFile(cg, TIER_RATIO_FILE).trim();
       const r = parseTierRatio(text, `${cg}/${TIER_RATIO_FILE}`).fraction;
@@ -275,7 +276,7 @@ export class UserspaceController {
       st = { cursor: runs[0].start, marked: false, shared: new Set() };
       this.procs.set(pid, st);
     }
-    const informed = st.marked;
+    const informed = this.tracking === 'damon_vaddr' ? this.b.damonWatched(pid) : st.marked;
     let start = st.cursor >= end ? runs[0].start : st.cursor;
     let left = Math.min(this.o.scanPages, total);
     let r = 0;
@@ -301,6 +302,18 @@ export class UserspaceController {
     return informed;
   }
 
+  /** Pids of every group with a ratio (members' included), for DAMON's targets. */
+  private steeredPids(groups: string[], all: string[]): number[] {
+    const pids = new Set<number>();
+    for (const cg of groups) {
+      const r = parseTierRatio(this.b.readCgroupFile(cg, TIER_RATIO_FILE).trim(), cg).fraction;
+      if (r === null) continue;
+      for (const c of all.filter((c) => c === cg || c.startsWith(cg === '/' ? '/' : `${cg}/`)))
+        for (const pid of parsePids(this.b.readCgroupFile(c, 'cgroup.procs'))) pids.add(pid);
+    }
+    return [...pids];
+  }
+
   private window(
     pid: number,
     mask: Set<number> | null,
@@ -317,8 +330,11 @@ export class UserspaceController {
     const { pfn, page, node, status, idle, dirty } = this.buf;
     const shared = this.procs.get(pid)?.shared;
     const softDirty = this.tracking === 'soft_dirty';
+    const damon = this.tracking === 'damon_vaddr';
     if (softDirty) this.b.pagemap(pid, start, count, pfn, dirty);
     else this.b.pagemap(pid, start, count, pfn);
+    // DAMON's verdict per page, in the same buffer soft-dirty bits use (1 here means idle).
+    if (damon && informed) this.b.damonIdle(pid, start, count, dirty);
     // Keep the present pages only.
     let k = 0;
     for (let i = 0; i < count; i++) {
@@ -326,13 +342,14 @@ export class UserspaceController {
       pfn[k] = pfn[i];
       page[k] = start + i;
       if (softDirty) idle[k] = dirty[i] === 1 ? 0 : 1;
+      else if (damon) idle[k] = informed ? dirty[i] : 0;
       k++;
     }
     this.stats.scannedPages += k;
     if (k === 0) return;
     // A process that exited meanwhile (-ESRCH): nothing of it to look at.
     if (this.b.movePages(pid, page, k, null, status) < 0) return;
-    if (!softDirty) {
+    if (this.tracking === 'page_idle') {
       if (informed) this.b.pageIdleRead(pfn, k, idle);
       this.b.pageIdleMark(pfn, k);
     }

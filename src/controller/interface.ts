@@ -45,12 +45,14 @@ export interface MappingInfo {
 
 /**
  * How "accessed since I last looked" is observed: the page_idle bitmap (per frame; reading
- * checks and clears the accessed bits), or soft-dirty bits (pagemap bit 55, set on write, cleared
- * for a whole process by writing 4 to /proc/PID/clear_refs). Soft-dirty sees writes only: a page
+ * checks and clears the accessed bits), soft-dirty bits (pagemap bit 55, set on write, cleared
+ * for a whole process by writing 4 to /proc/PID/clear_refs), or DAMON's monitoring of each
+ * process's virtual address space (per region, sampled: a region is idle if DAMON saw none of
+ * its samples accessed in its last aggregation interval). Soft-dirty sees writes only: a page
  * that is only read looks idle. Kernels built without CONFIG_IDLE_PAGE_TRACKING (Debian's) have
- * only the second.
+ * only the last two.
  */
-export type AccessTracking = 'page_idle' | 'soft_dirty';
+export type AccessTracking = 'page_idle' | 'soft_dirty' | 'damon_vaddr';
 
 export interface TieringBackend {
   /** Which of the two trackers the controller is to use with this backend. */
@@ -84,6 +86,19 @@ export interface TieringBackend {
    * Only for backends whose accessTracking() is 'soft_dirty'.
    */
   clearSoftDirty(pid: number): void;
+  /**
+   * damon_vaddr only: makes `pids` DAMON's monitoring targets (vaddr operations) when they
+   * changed, and takes what it saw: each target's regions and their access counts, as of the
+   * last aggregation interval (the `tried_regions` of a `stat` scheme).
+   */
+  damonSnapshot(pids: number[]): void;
+  /** damon_vaddr only: whether the last snapshot covered `pid` (else it knows nothing of it). */
+  damonWatched(pid: number): boolean;
+  /**
+   * damon_vaddr only: idle[i] = 1 if page start + i lay in a region DAMON saw unaccessed at the
+   * last snapshot, or in none of its regions; 0 if in a region it saw accessed.
+   */
+  damonIdle(pid: number, start: number, count: number, idle: Uint8Array): void;
   /**
    * Reads /sys/kernel/mm/page_idle/bitmap for `count` frames: idle[i] = 1 if frame pfns[i] has not
    * been accessed since it was marked idle (a frame never marked reads 0). Reading checks and

@@ -5,14 +5,15 @@ import { parseNumaStat } from '../inspect/read-host.js';
 import { InputError } from '../util/errors.js';
 import type { ControlConfig } from './config.js';
 import { UserspaceController, topTierNodes, type UserspaceControllerStats } from './controller.js';
-import type { Clock } from './interface.js';
+import type { AccessTracking, Clock } from './interface.js';
 import { ControlMetrics, errnoName, parseMetricsAddress, serveMetrics } from './metrics.js';
 import { buildAllowList } from './real/allow-list.js';
 import { EventLog } from './real/event-log.js';
 import { HostBackend } from './real/host-backend.js';
 import { HostWriter, RestoreError } from './real/host-writer.js';
 import { Journal } from './real/journal.js';
-import { DamosController, KDAMOND, damosRefusals } from './real/damos.js';
+import { DamosController, KDAMOND, damonRefusals, damosRefusals } from './real/damos.js';
+import { DamonVaddrTracker } from './real/damon-vaddr.js';
 import { DryRunSyscalls } from './real/dry-run-syscalls.js';
 import { HostFiles } from '../inspect/sysfs.js';
 import { probeHost, type HostCapabilities } from './real/probe.js';
@@ -65,8 +66,20 @@ function restoreOrExplain(restore: () => number): number {
   }
 }
 
-function chooseTracking(config: ControlConfig, caps: HostCapabilities): 'page_idle' | 'soft_dirty' {
+/** damon_vaddr's target filters (one stat scheme per process) came in 6.6. */
+const DAMON_VADDR_MIN_KERNEL: [number, number] = [6, 6];
+
+function chooseTracking(config: ControlConfig, caps: HostCapabilities, root: string): AccessTracking {
   const want = config.accessTracking;
+  if (want === 'damon_vaddr') {
+    const r = damonRefusals(
+      new HostFiles(root),
+      DAMON_VADDR_MIN_KERNEL,
+      'access_tracking: damon_vaddr needs',
+    );
+    if (r.length > 0) throw new InputError(`refusing to start: ${r.join('; ')}`);
+    return want;
+  }
   if (want === 'page_idle' && !caps.pageIdle)
     throw new InputError(
       'access_tracking: page_idle asked, but /sys/kernel/mm/page_idle/bitmap is absent (a kernel without CONFIG_IDLE_PAGE_TRACKING); use soft_dirty or auto',
@@ -131,10 +144,14 @@ interface MoverContext {
 /** One entry per `ratio.strategy`: what it tracks accesses with, and its mover. */
 const STRATEGIES: Record<
   ControlConfig['strategy'],
-  { kdamonds: string[]; tracking: (t: string) => string; mover: (c: MoverContext) => RatioMover }
+  {
+    kdamonds: (t: AccessTracking) => string[];
+    tracking: (t: AccessTracking) => string;
+    mover: (c: MoverContext) => RatioMover;
+  }
 > = {
   userspace: {
-    kdamonds: [],
+    kdamonds: (t) => (t === 'damon_vaddr' ? [KDAMOND] : []),
     tracking: (t) => t,
     mover: ({ config, backend, clock }) => {
       const c = new UserspaceController(backend, clock, {
@@ -146,7 +163,7 @@ const STRATEGIES: Record<
     },
   },
   damos: {
-    kdamonds: [KDAMOND],
+    kdamonds: () => [KDAMOND],
     // The kernel's DAMON samples the accessed bits of the physical pages itself.
     tracking: () => 'damon_paddr',
     mover: ({ config, root, apply, backend, writer, clock }) => {
@@ -197,7 +214,10 @@ export async function runControl(o: ControlRunOptions): Promise<number> {
     );
   }
   const strategy = STRATEGIES[config.strategy];
-  const caps = probeHost(root, { needsTracking: config.strategy === 'userspace' });
+  const caps = probeHost(root, {
+    // The kernel's DAMON tracks accesses for damos and damon_vaddr: no page_idle or clear_refs needed.
+    needsTracking: config.strategy === 'userspace' && config.accessTracking !== 'damon_vaddr',
+  });
   const refusals = [
     ...caps.refusals,
     ...(config.strategy === 'damos' ? damosRefusals(new HostFiles(root)) : []),
@@ -205,7 +225,7 @@ export async function runControl(o: ControlRunOptions): Promise<number> {
   if (refusals.length > 0) throw new InputError(`refusing to start: ${refusals.join('; ')}`);
   groupsExist(config, root);
   const tracking =
-    config.strategy === 'userspace' ? chooseTracking(config, caps) : (caps.tracking ?? 'soft_dirty');
+    config.strategy === 'userspace' ? chooseTracking(config, caps, root) : (caps.tracking ?? 'soft_dirty');
   const warnings = [
     ...caps.warnings,
     ...(config.strategy === 'damos' ? damosChildWarnings(config, root) : []),
@@ -215,7 +235,7 @@ export async function runControl(o: ControlRunOptions): Promise<number> {
     log.event('warning', { message: w });
   }
   const managed = config.cgroups.map((g) => g.path);
-  const allow = buildAllowList({ managedCgroups: managed, kdamonds: strategy.kdamonds });
+  const allow = buildAllowList({ managedCgroups: managed, kdamonds: strategy.kdamonds(tracking) });
   const writer = new HostWriter({
     root,
     apply: o.apply,
@@ -226,12 +246,25 @@ export async function runControl(o: ControlRunOptions): Promise<number> {
   const real = o.syscalls ?? loadSyscalls();
   const dry = o.apply ? null : new DryRunSyscalls(real);
   let fastNodes = new Set<number>();
+  // The tracker asks the backend for a process's VMAs; the backend is made after it.
+  let vmaOf: (pid: number) => { startPage: number; pages: number }[] = () => [];
   const backend = new HostBackend({
     root,
     syscalls: dry ?? real,
     managed: config.cgroups.map((g) => ({ path: g.path, tierRatio: g.tierRatio })),
     tracking,
     writer,
+    ...(tracking === 'damon_vaddr'
+      ? {
+          damon: new DamonVaddrTracker(new HostFiles(root), writer, (pid) => vmaOf(pid), {
+            kdamond: KDAMOND,
+            sampleUs: config.damos.sampleUs,
+            aggrUs: config.damos.aggrUs,
+            periodMs: config.periodMs,
+            apply: o.apply,
+          }),
+        }
+      : {}),
     onMove: (m) =>
       log.event('move', {
         cgroup: m.cgroup,
@@ -247,6 +280,7 @@ export async function runControl(o: ControlRunOptions): Promise<number> {
         ms: Math.round(m.ms * 1000) / 1000,
       }),
   });
+  vmaOf = (pid) => backend.mappings(pid);
   fastNodes = topTierNodes(backend.memoryTiers(), backend.cpuNodes());
   const clock = { nowMs: () => performance.now() };
   const controller = strategy.mover({ config, root, apply: o.apply, backend, writer, clock });

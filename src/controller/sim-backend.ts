@@ -92,6 +92,18 @@ export class SimTieringBackend implements TieringBackend {
     throw new Error(`clear_refs of ${pid}: the simulated host tracks accesses with page_idle only`);
   }
 
+  damonSnapshot(): void {
+    throw new Error('DAMON: the simulated host tracks accesses with page_idle only');
+  }
+
+  damonWatched(): boolean {
+    return false;
+  }
+
+  damonIdle(pid: number): void {
+    throw new Error(`DAMON regions of ${pid}: the simulated host tracks accesses with page_idle only`);
+  }
+
   memoryTiers(): MemoryTierInfo[] {
     const byTier = new Map<number, number[]>();
     for (const n of this.host.topo.nodes) {

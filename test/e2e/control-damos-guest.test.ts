@@ -32,6 +32,21 @@ const LOW = 0.15;
 const HIGH = 0.5;
 const MAX_PERIODS = 60;
 const KD = '/sys/kernel/mm/damon/admin/kdamonds';
+/** The user-space strategy with access_tracking damon_vaddr: the user-space controller's bands. */
+const VADDR_TARGET = 0.25;
+const VADDR_BAND = 0.03;
+const VADDR_MAX_PERIODS = 20;
+const VADDR_CONFIG = `
+cgroups:
+  - { path: /tenant-a, memory.tier_ratio: '1:3' }
+ratio:
+  strategy: userspace
+  userspace: { period_ms: 1000, bandwidth_MBps: 256, scan_pages: 1048576 }
+access_tracking: damon_vaddr
+kernel: { numa_balancing: 0 }
+journal: /run/numatier/control-journal.json
+log: /e2e/control.log
+`;
 
 const CONFIG = `
 cgroups:
@@ -71,6 +86,15 @@ interface GuestReport {
     journalAfter: boolean;
     events: ControlEvent[];
   };
+  vaddr: {
+    during: Knobs | null;
+    usageAtEnd: Usage;
+    hotByNode: Record<string, number>;
+    exit: { code: number | null; signal: string | null };
+    knobsAfter: Knobs;
+    journalAfter: boolean;
+    events: ControlEvent[];
+  };
   sigkill: {
     exit: { code: number | null; signal: string | null };
     journal: boolean;
@@ -100,10 +124,11 @@ describe(
           { initiator: 0, target: 0, latencyNs: 100, bandwidthMBps: 20 * 1024 },
           { initiator: 0, target: 1, latencyNs: 300, bandwidthMBps: 5 * 1024 },
         ],
-        command: `node /e2e/damos-steps.mjs ${MAX_PERIODS} ${LOW} ${HIGH}`,
+        command: `node /e2e/damos-steps.mjs ${MAX_PERIODS} ${LOW} ${HIGH} ${VADDR_MAX_PERIODS}`,
         timeoutMs: TIMEOUT_MS,
         files: {
           '/e2e/control.yaml': CONFIG,
+          '/e2e/control-vaddr.yaml': VADDR_CONFIG,
           '/e2e/tenant.mjs': fs.readFileSync(path.join(sources, 'tenant.mjs'), 'utf8'),
           '/e2e/damos-steps.mjs': fs.readFileSync(path.join(sources, 'damos-steps.mjs'), 'utf8'),
         },
@@ -178,6 +203,28 @@ describe(
       assert.equal(g.sigkill.restore.status, 0, g.sigkill.restore.stderr);
       assert.deepEqual(g.sigkill.restore.knobs, g.knobsBefore);
       assert.equal(g.sigkill.restore.journal, false);
+    });
+
+    it(`with access_tracking damon_vaddr, the user-space strategy holds ${VADDR_TARGET} ± ${VADDR_BAND} for 3 consecutive periods within ${VADDR_MAX_PERIODS}, the hot buffer fast, and removes its kdamond`, () => {
+      const start = g.vaddr.events.find((e) => e.event === 'start');
+      assert.equal(start?.tracking, 'damon_vaddr');
+      assert.equal(g.vaddr.during?.operations, 'fvaddr');
+      assert.equal(g.vaddr.during?.[`${KD}/0/state`], 'on');
+      const shares = g.vaddr.events
+        .filter((e) => e.event === 'step')
+        .map((s) => s.cgroups?.find((c) => c.cgroup === '/tenant-a')?.fast_share ?? NaN);
+      log(`damon_vaddr: fast share per period: ${shares.map((s) => s.toFixed(3)).join(' ')}`);
+      log(`damon_vaddr: hot buffer by node: ${JSON.stringify(g.vaddr.hotByNode)} of ${g.hot.pages}`);
+      const first = shares.findIndex(
+        (_, i) =>
+          i + 3 <= shares.length &&
+          shares.slice(i, i + 3).every((s) => Math.abs(s - VADDR_TARGET) <= VADDR_BAND),
+      );
+      assert.ok(first >= 0 && first + 3 <= VADDR_MAX_PERIODS, `shares ${shares.join(', ')}`);
+      assert.ok((g.vaddr.hotByNode['0'] ?? 0) >= 0.9 * g.hot.pages, JSON.stringify(g.vaddr.hotByNode));
+      assert.equal(g.vaddr.exit.code, 0);
+      assert.deepEqual(g.vaddr.knobsAfter, g.knobsBefore);
+      assert.equal(g.vaddr.journalAfter, false);
     });
   },
 );

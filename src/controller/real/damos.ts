@@ -93,14 +93,22 @@ export interface DamosHost {
 
 /** Why this host cannot run the damos strategy (empty: it can). Reads only. */
 export function damosRefusals(f: HostFiles): string[] {
+  return damonRefusals(f, MIN_KERNEL, 'DAMOS migrate_hot/migrate_cold need');
+}
+
+/**
+ * Why numatier cannot run a kdamond of its own here: no DAMON sysfs, a kernel older than
+ * `minKernel` (`need` says for what), or kdamonds someone else made.
+ */
+export function damonRefusals(f: HostFiles, minKernel: [number, number], need: string): string[] {
   const out: string[] = [];
   if (!f.isDir(KDAMONDS))
     return [`no DAMON sysfs interface (${KDAMONDS} is absent: a kernel without CONFIG_DAMON_SYSFS)`];
   const release = f.line('/proc/sys/kernel/osrelease') ?? '';
   const m = /^(\d+)\.(\d+)/.exec(release);
-  if (m === null || Number(m[1]) * 1000 + Number(m[2]) < MIN_KERNEL[0] * 1000 + MIN_KERNEL[1])
+  if (m === null || Number(m[1]) * 1000 + Number(m[2]) < minKernel[0] * 1000 + minKernel[1])
     out.push(
-      `DAMOS migrate_hot/migrate_cold need Linux ${MIN_KERNEL.join('.')} or later; this kernel is ${release === '' ? 'unknown' : release}`,
+      `${need} Linux ${minKernel.join('.')} or later; this kernel is ${release === '' ? 'unknown' : release}`,
     );
   const n = f.int(NR_KDAMONDS);
   if (n !== 0)

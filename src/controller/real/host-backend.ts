@@ -22,7 +22,11 @@ export interface ManagedCgroup {
 
 /** What the backend writes through (HostWriter: allow-list, journal, dry-run, log). */
 export interface BackendWriter {
-  write(path: string, value: string, o?: { restorable?: boolean; observe?: boolean }): void;
+  write(
+    path: string,
+    value: string,
+    o?: { restorable?: boolean; observe?: boolean; created?: boolean },
+  ): void;
 }
 
 export interface HostBackendOptions {
@@ -32,6 +36,8 @@ export interface HostBackendOptions {
   managed: ManagedCgroup[];
   tracking: AccessTracking;
   writer: BackendWriter;
+  /** With tracking damon_vaddr: the kdamond that watches the processes. */
+  damon?: DamonVaddrTracker;
   /** Told of every move_pages(2) call with nodes, for the `move` event and the metrics. */
   onMove?: (e: MoveCall) => void;
 }
@@ -52,6 +58,8 @@ export interface MoveCall {
   /** Wall time of the call, ms. */
   ms: number;
 }
+
+import type { DamonVaddrTracker } from './damon-vaddr.js';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 const NODE_DIR = '/sys/devices/system/node';
@@ -339,6 +347,26 @@ export class HostBackend implements TieringBackend {
       if (k > hi) hi = k;
     }
     flush();
+  }
+
+  damonSnapshot(pids: number[]): void {
+    const t = this.damonTracker();
+    // Only processes still in a managed cgroup become targets.
+    t.snapshot(pids.filter((p) => this.stillOurs(p)));
+  }
+
+  damonWatched(pid: number): boolean {
+    return this.o.damon?.watched(pid) ?? false;
+  }
+
+  damonIdle(pid: number, start: number, count: number, idle: Uint8Array): void {
+    this.damonTracker().idle(pid, start, count, idle);
+  }
+
+  private damonTracker(): DamonVaddrTracker {
+    if (this.o.damon === undefined)
+      throw new Error('HostBackend: tracking damon_vaddr without a DAMON tracker');
+    return this.o.damon;
   }
 
   clearSoftDirty(pid: number): void {

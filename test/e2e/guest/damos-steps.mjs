@@ -11,11 +11,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 const CG = '/sys/fs/cgroup/tenant-a';
 const CLI = 'dist/src/cli/main.js';
 const CONFIG = '/e2e/control.yaml';
+const VADDR_CONFIG = '/e2e/control-vaddr.yaml';
 const LOG = '/e2e/control.log';
 const JOURNAL = '/run/numatier/control-journal.json';
 const HOT = '/e2e/hot-range';
 const KD = '/sys/kernel/mm/damon/admin/kdamonds';
-const [MAX_PERIODS, LOW, HIGH] = process.argv.slice(2).map(Number);
+const [MAX_PERIODS, LOW, HIGH, VADDR_MAX_PERIODS] = process.argv.slice(2).map(Number);
 const CHARGED = ['anon', 'file'];
 const out = {};
 
@@ -94,12 +95,17 @@ for (let polls = 0; polls < 40000; polls++) {
 }
 const q = await import('/app/dist/src/controller/real/syscalls.js');
 const sys = q.loadSyscalls();
-const pages = new Float64Array(hotPages);
-for (let i = 0; i < hotPages; i++) pages[i] = hotStart + i;
-const status = new Int32Array(hotPages);
-sys.movePages(tenant.pid, pages, hotPages, null, status);
-const onNode = {};
-for (const s of status) onNode[s] = (onNode[s] ?? 0) + 1;
+/** The hot buffer's pages per node, from a move_pages query. */
+function hotByNode() {
+  const pages = new Float64Array(hotPages);
+  for (let i = 0; i < hotPages; i++) pages[i] = hotStart + i;
+  const status = new Int32Array(hotPages);
+  sys.movePages(tenant.pid, pages, hotPages, null, status);
+  const onNode = {};
+  for (const s of status) onNode[s] = (onNode[s] ?? 0) + 1;
+  return onNode;
+}
+const onNode = hotByNode();
 const vmstat = Object.fromEntries(
   fs
     .readFileSync('/proc/vmstat', 'utf8')
@@ -131,6 +137,29 @@ out.sigkill.restore = {
   knobs: knobs(),
   journal: fs.existsSync(JOURNAL),
 };
+
+// 3. The user-space strategy, DAMON's vaddr monitoring telling it which pages are accessed:
+// --apply for VADDR_MAX_PERIODS periods (the exchanges that bring hot pages back take longer
+// than reaching the share), then SIGTERM.
+fs.rmSync(LOG, { force: true });
+const vaddr = spawn('node', [CLI, 'control', '--config', VADDR_CONFIG, '--apply'], {
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+const vaddrExit = exited(vaddr);
+let vaddrDuring = null;
+for (let polls = 0; polls < 40000; polls++) {
+  await sleep(200);
+  const steps = events().filter((e) => e.event === 'step');
+  if (steps.length > 0 && vaddrDuring === null)
+    vaddrDuring = { ...knobs(), operations: read(`${KD}/0/contexts/0/operations`) };
+  if (steps.length >= VADDR_MAX_PERIODS) break;
+}
+out.vaddr = { during: vaddrDuring, usageAtEnd: usage(), hotByNode: hotByNode() };
+vaddr.kill('SIGTERM');
+out.vaddr.exit = await vaddrExit;
+out.vaddr.knobsAfter = knobs();
+out.vaddr.journalAfter = fs.existsSync(JOURNAL);
+out.vaddr.events = events().filter((e) => e.event !== 'write' && e.event !== 'move');
 
 tenant.kill('SIGKILL');
 process.stdout.write(`${JSON.stringify(out)}\n`);
