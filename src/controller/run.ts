@@ -4,15 +4,16 @@ import { performance } from 'node:perf_hooks';
 import { parseNumaStat } from '../inspect/read-host.js';
 import { InputError } from '../util/errors.js';
 import type { ControlConfig } from './config.js';
-import { UserspaceController, topTierNodes, type UserspaceControllerStats } from './controller.js';
-import type { AccessTracking, Clock } from './interface.js';
+import { topTierNodes } from './controller.js';
+import type { AccessTracking } from './interface.js';
+import { STRATEGIES } from './movers.js';
 import { ControlMetrics, errnoName, parseMetricsAddress, serveMetrics } from './metrics.js';
 import { buildAllowList } from './real/allow-list.js';
 import { EventLog } from './real/event-log.js';
 import { HostBackend } from './real/host-backend.js';
 import { HostWriter, RestoreError } from './real/host-writer.js';
 import { Journal } from './real/journal.js';
-import { DamosController, KDAMOND, damonRefusals, damosRefusals } from './real/damos.js';
+import { KDAMOND, damonRefusals, damosRefusals } from './real/damos.js';
 import { DamonVaddrTracker } from './real/damon-vaddr.js';
 import { DryRunSyscalls } from './real/dry-run-syscalls.js';
 import { HostFiles } from '../inspect/sysfs.js';
@@ -119,73 +120,6 @@ function nodeBytesOf(backend: HostBackend, groups: string[]): Map<string, Map<nu
   }
   return out;
 }
-
-/** What moves pages to hold the ratios: numatier itself, or the kernel steered by numatier. */
-interface RatioMover {
-  readonly stats: UserspaceControllerStats;
-  /** Before the first period: set up what the mover needs on the host (journaled writes). */
-  start(): void;
-  /** Runs a period if one is due; returns the ms until the next is. */
-  poll(): number;
-  step(): number;
-  /** Extra fields for each step's log line. */
-  stepLog?(): Record<string, unknown>;
-}
-
-interface MoverContext {
-  config: ControlConfig;
-  root: string;
-  apply: boolean;
-  backend: HostBackend;
-  writer: HostWriter;
-  clock: Clock;
-}
-
-/** One entry per `ratio.strategy`: what it tracks accesses with, and its mover. */
-const STRATEGIES: Record<
-  ControlConfig['strategy'],
-  {
-    kdamonds: (t: AccessTracking) => string[];
-    tracking: (t: AccessTracking) => string;
-    mover: (c: MoverContext) => RatioMover;
-  }
-> = {
-  userspace: {
-    kdamonds: (t) => (t === 'damon_vaddr' ? [KDAMOND] : []),
-    tracking: (t) => t,
-    mover: ({ config, backend, clock }) => {
-      const c = new UserspaceController(backend, clock, {
-        periodMs: config.periodMs,
-        bandwidthMBps: config.bandwidthMBps,
-        scanPages: config.scanPages,
-      });
-      return { stats: c.stats, start: () => undefined, poll: () => c.poll(), step: () => c.step() };
-    },
-  },
-  damos: {
-    kdamonds: () => [KDAMOND],
-    // The kernel's DAMON samples the accessed bits of the physical pages itself.
-    tracking: () => 'damon_paddr',
-    mover: ({ config, root, apply, backend, writer, clock }) => {
-      const c = new DamosController(
-        new HostFiles(root),
-        backend,
-        writer,
-        clock,
-        config.cgroups.flatMap((g) => (g.fraction === null ? [] : [{ path: g.path, fraction: g.fraction }])),
-        { periodMs: config.periodMs, bandwidthMBps: config.bandwidthMBps, ...config.damos },
-        apply,
-      );
-      return {
-        stats: c.stats,
-        start: () => c.start(),
-        poll: () => c.poll(),
-        step: () => c.step(),
-        stepLog: () => ({ schemes: c.schemeStats }),
-      };
-    },
-  },
-};
 
 /**
  * DAMOS memcg filters match the pages charged to the cgroup itself, not to its children
