@@ -8,6 +8,7 @@ import {
   type MemoryTierInfo,
   type TieringBackend,
 } from './interface.js';
+import { PeriodSchedule } from './period.js';
 
 /**
  * Idea S12: the "brute force" tiering controller outside the kernel. Each period it reads
@@ -100,6 +101,7 @@ const CHARGED_KEYS = [
 
 export class UserspaceController {
   readonly stats = new UserspaceControllerStats();
+  private readonly schedule: PeriodSchedule;
   private readonly procs = new Map<number, ProcState>();
   private toptier: Set<number> | null = null;
   private tracking: AccessTracking = 'page_idle';
@@ -116,14 +118,13 @@ export class UserspaceController {
     dirty: new Uint8Array(0),
   };
 
-  /** Clock time the next period is due, ms (NaN until the first poll). */
-  private dueMs = NaN;
-
   constructor(
     private readonly b: TieringBackend,
     private readonly clock: Clock,
     readonly o: UserspaceControllerOptions,
-  ) {}
+  ) {
+    this.schedule = new PeriodSchedule(clock, o.periodMs);
+  }
 
   /**
    * For a loop that owns its schedule (a real host): runs a period if one is due and returns
@@ -131,13 +132,7 @@ export class UserspaceController {
    * poll. (The simulator's daemon calls step() on its own timer instead.)
    */
   poll(): number {
-    const now = this.clock.nowMs();
-    if (Number.isNaN(this.dueMs)) this.dueMs = now + this.o.periodMs;
-    if (now >= this.dueMs) {
-      this.step();
-      this.dueMs = now + this.o.periodMs;
-    }
-    return Math.max(0, this.dueMs - now);
+    return this.schedule.poll(() => this.step());
   }
 
   /** node_is_toptier(): tiers down to the slowest one that has a CPU node are the top tier. */

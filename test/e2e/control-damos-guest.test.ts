@@ -130,6 +130,7 @@ describe(
           '/e2e/control.yaml': CONFIG,
           '/e2e/control-vaddr.yaml': VADDR_CONFIG,
           '/e2e/tenant.mjs': fs.readFileSync(path.join(sources, 'tenant.mjs'), 'utf8'),
+          '/e2e/guest-common.mjs': fs.readFileSync(path.join(sources, 'guest-common.mjs'), 'utf8'),
           '/e2e/damos-steps.mjs': fs.readFileSync(path.join(sources, 'damos-steps.mjs'), 'utf8'),
         },
       });

@@ -97,6 +97,7 @@ describe('numatier control in a guest with two memory tiers', { skip: skip ?? fa
       files: {
         '/e2e/control.yaml': CONFIG,
         '/e2e/tenant.mjs': fs.readFileSync(path.join(sources, 'tenant.mjs'), 'utf8'),
+        '/e2e/guest-common.mjs': fs.readFileSync(path.join(sources, 'guest-common.mjs'), 'utf8'),
         '/e2e/control-steps.mjs': fs.readFileSync(path.join(sources, 'control-steps.mjs'), 'utf8'),
       },
     });

@@ -3,6 +3,7 @@ import { InputError } from '../../util/errors.js';
 import { UserspaceControllerStats, fastPagesOf, topTierNodes } from '../controller.js';
 import type { Clock, MemoryTierInfo } from '../interface.js';
 import type { HostWriter } from './host-writer.js';
+import { PeriodSchedule } from '../period.js';
 
 /**
  * `ratio.strategy: damos`: the kernel moves the pages. One kdamond monitors the physical address
@@ -309,9 +310,9 @@ export class DamosController {
     current_value: number;
   }[] = [];
   private top = new Set<number>();
+  private readonly schedule: PeriodSchedule;
   /** Whether the schemes' real access patterns are committed (see armingWrites). */
   armed = false;
-  private dueMs = NaN;
 
   constructor(
     private readonly files: HostFiles,
@@ -321,7 +322,9 @@ export class DamosController {
     private readonly groups: DamosGroup[],
     readonly o: DamosOptions,
     private readonly apply: boolean,
-  ) {}
+  ) {
+    this.schedule = new PeriodSchedule(clock, o.periodMs);
+  }
 
   /** The plan (after start). */
   get schemes(): readonly DamosScheme[] {
@@ -346,13 +349,7 @@ export class DamosController {
   }
 
   poll(): number {
-    const now = this.clock.nowMs();
-    if (Number.isNaN(this.dueMs)) this.dueMs = now + this.o.periodMs;
-    if (now >= this.dueMs) {
-      this.step();
-      this.dueMs = now + this.o.periodMs;
-    }
-    return Math.max(0, this.dueMs - now);
+    return this.schedule.poll(() => this.step());
   }
 
   /** One period: measure each cgroup, feed the goals, read back what the kernel migrated. */

@@ -4,6 +4,7 @@
 // prints what it saw as one JSON document. Waits are counted in controller periods and polls,
 // not guest seconds: under load the guest's clock runs fast.
 import { spawn, spawnSync } from 'node:child_process';
+import * as common from '/e2e/guest-common.mjs';
 import fs from 'node:fs';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,44 +28,11 @@ const CHARGED = [
 const out = {};
 
 const knobs = () => Object.fromEntries(KNOBS.map((k) => [k, fs.readFileSync(k, 'utf8').trim()]));
-/** memory.numa_stat's charged bytes per node and memory.current, read here, not by numatier. */
-function usage() {
-  const nodes = {};
-  for (const line of fs.readFileSync(`${CG}/memory.numa_stat`, 'utf8').split('\n')) {
-    const [key, ...cols] = line.trim().split(/\s+/);
-    if (!CHARGED.includes(key)) continue;
-    for (const c of cols) {
-      const m = /^N(\d+)=(\d+)$/.exec(c);
-      if (m) nodes[m[1]] = (nodes[m[1]] ?? 0) + Number(m[2]);
-    }
-  }
-  return { nodes, current: Number(fs.readFileSync(`${CG}/memory.current`, 'utf8').trim()) };
-}
-const events = () =>
-  fs.existsSync(LOG)
-    ? fs
-        .readFileSync(LOG, 'utf8')
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l))
-    : [];
-const exited = (child) =>
-  new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+const usage = () => common.usage(CG, CHARGED);
+const events = () => common.events(LOG);
+const { exited } = common;
 
-fs.mkdirSync(CG);
-// The tenant joins the group before exec: charges stay where they were made.
-const tenant = spawn(
-  'sh',
-  [
-    '-c',
-    `echo $$ > ${CG}/cgroup.procs && exec node --max-old-space-size=32 --max-semi-space-size=1 /e2e/tenant.mjs ${HOT}`,
-  ],
-  {
-    stdio: 'inherit',
-  },
-);
-for (let i = 0; i < 2000 && !fs.existsSync(HOT); i++) await sleep(100);
-const [hotStart, hotPages] = fs.readFileSync(HOT, 'utf8').trim().split(' ').map(Number);
+const { tenant, hotStart, hotPages } = await common.startTenant(CG, HOT);
 out.hot = { start: hotStart, pages: hotPages };
 out.knobsBefore = knobs();
 
@@ -96,14 +64,7 @@ for (let polls = 0; polls < 20000; polls++) {
   const held = shares.length >= 4 && shares.slice(-4, -1).every((s) => Math.abs(s - 0.25) <= 0.03);
   if (held || steps.length >= 30) break;
 }
-const q = await import('/app/dist/src/controller/real/syscalls.js');
-const sys = q.loadSyscalls();
-const pages = new Float64Array(hotPages);
-for (let i = 0; i < hotPages; i++) pages[i] = hotStart + i;
-const status = new Int32Array(hotPages);
-sys.movePages(tenant.pid, pages, hotPages, null, status);
-const onNode = {};
-for (const s of status) onNode[s] = (onNode[s] ?? 0) + 1;
+const onNode = await common.hotByNode(tenant.pid, hotStart, hotPages);
 out.apply = { knobsDuring, usageAtEnd: usage(), hotByNode: onNode };
 ctl.kill('SIGTERM');
 out.apply.exit = await ctlExit;

@@ -4,6 +4,7 @@
 // --restore — and prints what the kernel's own files said as one JSON document. Waits are
 // counted in controller periods and polls, not guest seconds (the guest's clock runs fast).
 import { spawn, spawnSync } from 'node:child_process';
+import * as common from '/e2e/guest-common.mjs';
 import fs from 'node:fs';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,40 +28,11 @@ const knobs = () => ({
   [`${KD}/nr_kdamonds`]: read(`${KD}/nr_kdamonds`),
   [`${KD}/0/state`]: read(`${KD}/0/state`),
 });
-function usage() {
-  const nodes = {};
-  for (const line of fs.readFileSync(`${CG}/memory.numa_stat`, 'utf8').split('\n')) {
-    const [key, ...cols] = line.trim().split(/\s+/);
-    if (!CHARGED.includes(key)) continue;
-    for (const c of cols) {
-      const m = /^N(\d+)=(\d+)$/.exec(c);
-      if (m) nodes[m[1]] = (nodes[m[1]] ?? 0) + Number(m[2]);
-    }
-  }
-  return { nodes };
-}
-const events = () =>
-  fs.existsSync(LOG)
-    ? fs
-        .readFileSync(LOG, 'utf8')
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l))
-    : [];
-const exited = (child) =>
-  new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+const usage = () => common.usage(CG, CHARGED);
+const events = () => common.events(LOG);
+const { exited } = common;
 
-fs.mkdirSync(CG);
-const tenant = spawn(
-  'sh',
-  [
-    '-c',
-    `echo $$ > ${CG}/cgroup.procs && exec node --max-old-space-size=32 --max-semi-space-size=1 /e2e/tenant.mjs ${HOT}`,
-  ],
-  { stdio: 'inherit' },
-);
-for (let i = 0; i < 2000 && !fs.existsSync(HOT); i++) await sleep(100);
-const [hotStart, hotPages] = fs.readFileSync(HOT, 'utf8').trim().split(' ').map(Number);
+const { tenant, hotStart, hotPages } = await common.startTenant(CG, HOT);
 out.hot = { start: hotStart, pages: hotPages };
 out.knobsBefore = knobs();
 out.usageBefore = usage();
@@ -93,19 +65,8 @@ for (let polls = 0; polls < 40000; polls++) {
   const held = shares.length >= 4 && shares.slice(-4, -1).every((s) => s >= LOW && s <= HIGH);
   if (held || steps.length >= MAX_PERIODS) break;
 }
-const q = await import('/app/dist/src/controller/real/syscalls.js');
-const sys = q.loadSyscalls();
-/** The hot buffer's pages per node, from a move_pages query. */
-function hotByNode() {
-  const pages = new Float64Array(hotPages);
-  for (let i = 0; i < hotPages; i++) pages[i] = hotStart + i;
-  const status = new Int32Array(hotPages);
-  sys.movePages(tenant.pid, pages, hotPages, null, status);
-  const onNode = {};
-  for (const s of status) onNode[s] = (onNode[s] ?? 0) + 1;
-  return onNode;
-}
-const onNode = hotByNode();
+const hotByNode = () => common.hotByNode(tenant.pid, hotStart, hotPages);
+const onNode = await hotByNode();
 const vmstat = Object.fromEntries(
   fs
     .readFileSync('/proc/vmstat', 'utf8')
@@ -154,7 +115,7 @@ for (let polls = 0; polls < 40000; polls++) {
     vaddrDuring = { ...knobs(), operations: read(`${KD}/0/contexts/0/operations`) };
   if (steps.length >= VADDR_MAX_PERIODS) break;
 }
-out.vaddr = { during: vaddrDuring, usageAtEnd: usage(), hotByNode: hotByNode() };
+out.vaddr = { during: vaddrDuring, usageAtEnd: usage(), hotByNode: await hotByNode() };
 vaddr.kill('SIGTERM');
 out.vaddr.exit = await vaddrExit;
 out.vaddr.knobsAfter = knobs();
