@@ -23,7 +23,7 @@ const TIMEOUT_MS = 15 * 60_000;
  * wish. migrate_cold takes only regions DAMON saw unaccessed, and with paddr a region mixes the
  * tenant's cold pages with other processes' hot ones, so some of the tenant's cold memory is never
  * seen cold; under TCG the hot buffer is written slowly enough that DAMON sometimes sees parts of it
- * cold. Measured with the defaults in five runs: settled at 0.315–0.405 (0.577 with min_age_ms
+ * cold. Measured in eight runs: settled at 0.286–0.448 (0.577 with min_age_ms
  * 1000), 87–100 % of the hot buffer on node 0. Below LOW would be overshoot: before the schemes
  * were armed, 136 MB went at once (docs/control.md).
  */
