@@ -326,11 +326,6 @@ export class DamosController {
     this.schedule = new PeriodSchedule(clock, o.periodMs);
   }
 
-  /** The plan (after start). */
-  get schemes(): readonly DamosScheme[] {
-    return this.plan?.schemes ?? [];
-  }
-
   /** Creates the kdamond, configures it and turns it on (in a dry run: logs all of it). */
   start(): void {
     const refusals = damosRefusals(this.files);
