@@ -175,11 +175,16 @@ export class UserspaceController {
     let moved = 0;
     const groups = this.b.cgroups().sort((a, b) => depth(b) - depth(a));
     const all = this.b.cgroups();
-    if (this.tracking === 'damon_vaddr') this.b.damonSnapshot(this.steeredPids(groups, all));
-    for (const cg of groups) {
+    // The groups with a ratio and their members' pids, read once: DAMON's targets are all of them.
+    const steered = groups.flatMap((cg) => {
       const text = this.b.readCgroupFile(cg, TIER_RATIO_FILE).trim();
       const r = parseTierRatio(text, `${cg}/${TIER_RATIO_FILE}`).fraction;
-      if (r === null) continue;
+      if (r === null) return [];
+      const members = all.filter((c) => c === cg || c.startsWith(cg === '/' ? '/' : `${cg}/`));
+      return [{ cg, r, pids: members.flatMap((c) => parsePids(this.b.readCgroupFile(c, 'cgroup.procs'))) }];
+    });
+    if (this.tracking === 'damon_vaddr') this.b.damonSnapshot([...new Set(steered.flatMap((g) => g.pids))]);
+    for (const { cg, r, pids } of steered) {
       const current = Number(this.b.readCgroupFile(cg, 'memory.current').trim()) / PAGE;
       const fast = fastPagesOf(this.b.readCgroupFile(cg, 'memory.numa_stat'), top);
       const quota = Math.ceil(Math.round(r * current * 1e9) / 1e9);
@@ -195,8 +200,6 @@ export class UserspaceController {
       };
       Object.assign(gs, { currentPages: current, fastPages: fast, quotaPages: quota, target: r });
       this.stats.groups.set(cg, gs);
-      const members = all.filter((c) => c === cg || c.startsWith(cg === '/' ? '/' : `${cg}/`));
-      const pids = members.flatMap((c) => parsePids(this.b.readCgroupFile(c, 'cgroup.procs')));
       const fastIdle: Candidate[] = [];
       const fastBusy: Candidate[] = [];
       const slowBusy: Candidate[] = [];
@@ -295,18 +298,6 @@ export class UserspaceController {
       st.marked = true;
     }
     return informed;
-  }
-
-  /** Pids of every group with a ratio (members' included), for DAMON's targets. */
-  private steeredPids(groups: string[], all: string[]): number[] {
-    const pids = new Set<number>();
-    for (const cg of groups) {
-      const r = parseTierRatio(this.b.readCgroupFile(cg, TIER_RATIO_FILE).trim(), cg).fraction;
-      if (r === null) continue;
-      for (const c of all.filter((c) => c === cg || c.startsWith(cg === '/' ? '/' : `${cg}/`)))
-        for (const pid of parsePids(this.b.readCgroupFile(c, 'cgroup.procs'))) pids.add(pid);
-    }
-    return [...pids];
   }
 
   private window(
