@@ -1,5 +1,5 @@
 import type { HostFiles } from '../../inspect/sysfs.js';
-import { KDAMONDS, NR_KDAMONDS, stateFile } from './damos.js';
+import { KDAMONDS, NR_KDAMONDS, mergeRanges, stateFile } from './damos.js';
 import type { BackendWriter } from './host-backend.js';
 
 /**
@@ -180,12 +180,7 @@ export function vmaRuns(
   vmas: { startPage: number; pages: number }[],
   max: number,
 ): { start: number; end: number }[] {
-  const runs: { start: number; end: number }[] = [];
-  for (const v of [...vmas].sort((a, b) => a.startPage - b.startPage)) {
-    const last = runs[runs.length - 1];
-    if (last !== undefined && last.end >= v.startPage) last.end = Math.max(last.end, v.startPage + v.pages);
-    else runs.push({ start: v.startPage, end: v.startPage + v.pages });
-  }
+  const runs = mergeRanges(vmas.map((v) => ({ start: v.startPage, end: v.startPage + v.pages })));
   while (runs.length > max) {
     let best = 0;
     for (let i = 1; i < runs.length - 1; i++)

@@ -128,19 +128,13 @@ export function nodeMemoryRanges(f: HostFiles, node: number): PhysRange[] {
       1,
     );
   const size = parseInt(hex, 16);
-  const blocks = f
-    .list(`/sys/devices/system/node/node${node}`)
-    .map((e) => /^memory(\d+)$/.exec(e))
-    .filter((m) => m !== null)
-    .map((m) => Number(m[1]))
-    .sort((a, b) => a - b);
-  const out: PhysRange[] = [];
-  for (const b of blocks) {
-    const last = out[out.length - 1];
-    if (last !== undefined && last.end === b * size) last.end += size;
-    else out.push({ start: b * size, end: (b + 1) * size });
-  }
-  return out;
+  return mergeRanges(
+    f
+      .list(`/sys/devices/system/node/node${node}`)
+      .map((e) => /^memory(\d+)$/.exec(e))
+      .filter((m) => m !== null)
+      .map((m) => ({ start: Number(m[1]) * size, end: (Number(m[1]) + 1) * size })),
+  );
 }
 
 /** Schemes, destinations and ranges for the groups on this host's tiers. */
@@ -200,7 +194,8 @@ export function planDamos(f: HostFiles, host: DamosHost, groups: DamosGroup[], o
   };
 }
 
-function mergeRanges(rs: PhysRange[]): PhysRange[] {
+/** Ranges sorted, with overlapping and adjacent ones joined. */
+export function mergeRanges(rs: PhysRange[]): PhysRange[] {
   const sorted = [...rs].sort((a, b) => a.start - b.start);
   const out: PhysRange[] = [];
   for (const r of sorted) {
@@ -257,8 +252,6 @@ export function kdamondWrites(k: string, plan: DamosPlan, o: DamosOptions): [str
     w.push([`${q}/goals/nr_goals`, '1']);
     w.push([`${q}/goals/0/target_metric`, 'user_input']);
     w.push([`${q}/goals/0/target_value`, String(s.targetBp)]);
-    // No measurement yet: "nothing of the goal reached" makes the quota grow from its minimum.
-    w.push([`${q}/goals/0/current_value`, '0']);
     w.push([`${d}/watermarks/metric`, 'none']);
     // Reject-only filters (before 6.14): everything not of the cgroup, and the destination tier.
     const skip = s.direction === 'demote' ? plan.slowRanges : plan.fastRanges;

@@ -1,6 +1,7 @@
 import { readTiers } from '../../inspect/read-host.js';
 import { HostFiles } from '../../inspect/sysfs.js';
 import type { AccessTracking, MemoryTierInfo } from '../interface.js';
+import { KDAMONDS } from './damos.js';
 
 /** What a host offers the controller, and whether it may start there. */
 export interface HostCapabilities {
@@ -35,7 +36,6 @@ const CAP_SYS_ADMIN = 21n;
 const CAP_SYS_NICE = 23n;
 /** NUMA_BALANCING_MEMORY_TIERING: the kernel's own hot-page promotion. */
 const NUMA_BALANCING_MEMORY_TIERING = 2;
-const DAMON_KDAMONDS = '/sys/kernel/mm/damon/admin/kdamonds';
 
 /** Probes the host whose filesystems are under `root` ('/' for this one). Reads only. */
 export function probeHost(
@@ -49,7 +49,7 @@ export function probeHost(
   const cgroupV2 = f.exists('/sys/fs/cgroup/cgroup.controllers');
   const pageIdle = f.exists('/sys/kernel/mm/page_idle/bitmap');
   const softDirty = f.exists('/proc/self/clear_refs');
-  const damon = { present: f.isDir(DAMON_KDAMONDS), ops: damonOps(f) };
+  const damon = { present: f.isDir(KDAMONDS), ops: damonOps(f) };
   const capEff = /^CapEff:\s*([0-9a-fA-F]+)\s*$/m.exec(f.text('/proc/self/status') ?? '');
   const caps = capEff ? BigInt(`0x${capEff[1]}`) : 0n;
   const privileged = ((caps >> CAP_SYS_ADMIN) & 1n) === 1n && ((caps >> CAP_SYS_NICE) & 1n) === 1n;
@@ -104,9 +104,9 @@ export function probeHost(
 
 /** Operations sets DAMON offers, from any context that exists (they are listed per context). */
 function damonOps(f: HostFiles): string[] {
-  for (const k of f.subdirs(DAMON_KDAMONDS))
-    for (const c of f.subdirs(`${DAMON_KDAMONDS}/${k}/contexts`)) {
-      const t = f.line(`${DAMON_KDAMONDS}/${k}/contexts/${c}/avail_operations`);
+  for (const k of f.subdirs(KDAMONDS))
+    for (const c of f.subdirs(`${KDAMONDS}/${k}/contexts`)) {
+      const t = f.line(`${KDAMONDS}/${k}/contexts/${c}/avail_operations`);
       if (t !== null && t !== '') return t.split(/\s+/).filter(Boolean);
     }
   return [];
