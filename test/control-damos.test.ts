@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { DamonVaddrTracker, vmaRuns } from '../src/controller/real/damon-vaddr.js';
 import { HostFiles } from '../src/inspect/sysfs.js';
 import { InputError } from '../src/util/errors.js';
-import { FakeHost, type FakeNode } from './real-host-support.js';
+import { type FakeHost, TENANT_PID, tenantHost } from './real-host-support.js';
 
 /**
  * `ratio.strategy: damos` on a fake host. The files a kernel creates when nr_kdamonds,
@@ -23,19 +23,14 @@ import { FakeHost, type FakeNode } from './real-host-support.js';
 const hosts: FakeHost[] = [];
 after(() => hosts.forEach((h) => h.remove()));
 
-const NODES: FakeNode[] = [
-  { id: 0, cpu: true, tier: 1, frames: 100000 },
-  { id: 1, cpu: false, tier: 4, frames: 100000 },
-];
-const PID = 4242;
-const PAGES = 400;
+const PID = TENANT_PID;
 const KD = '/sys/kernel/mm/damon/admin/kdamonds';
 const C = `${KD}/0/contexts/0`;
 /** 128 MiB memory blocks: node 0 has blocks 0–3 (0–512 MiB), node 1 blocks 4–5 and 7 (a hole at 6). */
 const BLOCK = 0x8000000;
 
 function host(o: { release?: string; nrKdamonds?: string; children?: boolean } = {}): FakeHost {
-  const h = new FakeHost(NODES, o.children === true ? ['/tenant', '/tenant/inner'] : ['/tenant']);
+  const h = tenantHost(o.children === true ? ['/tenant', '/tenant/inner'] : ['/tenant']);
   hosts.push(h);
   h.put('/proc/sys/kernel/osrelease', `${o.release ?? '6.12.57+deb13-cloud-amd64'}\n`);
   h.put('/sys/devices/system/memory/block_size_bytes', `${BLOCK.toString(16)}\n`);
@@ -45,9 +40,6 @@ function host(o: { release?: string; nrKdamonds?: string; children?: boolean } =
   ] as const)
     for (const b of blocks) fs.mkdirSync(h.at(`/sys/devices/system/node/node${node}/memory${b}`));
   h.put(`${KD}/nr_kdamonds`, `${o.nrKdamonds ?? '0'}\n`);
-  const resident: [number, number][] = [];
-  for (let i = 0; i < PAGES; i++) resident.push([4096 + i, 0]);
-  h.addProcess({ pid: PID, cgroup: '/tenant', vmas: [{ startPage: 4096, pages: PAGES }], resident });
   return h;
 }
 

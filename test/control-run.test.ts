@@ -14,7 +14,7 @@ import { buildAllowList } from '../src/controller/real/allow-list.js';
 import { EventLog } from '../src/controller/real/event-log.js';
 import { HostWriter } from '../src/controller/real/host-writer.js';
 import { InputError } from '../src/util/errors.js';
-import { FakeHost, type FakeNode } from './real-host-support.js';
+import { FakeHost, TENANT_PAGES, TENANT_PID, tenantHost } from './real-host-support.js';
 
 /**
  * `numatier control` end to end on a fake host (a file tree with a fake kernel answering
@@ -25,20 +25,13 @@ import { FakeHost, type FakeNode } from './real-host-support.js';
 const hosts: FakeHost[] = [];
 after(() => hosts.forEach((h) => h.remove()));
 
-const NODES: FakeNode[] = [
-  { id: 0, cpu: true, tier: 1, frames: 100000 },
-  { id: 1, cpu: false, tier: 4, frames: 100000 },
-];
-const PID = 4242;
-const PAGES = 400;
+const PID = TENANT_PID;
+const PAGES = TENANT_PAGES;
 
 function host(): FakeHost {
-  const h = new FakeHost(NODES, ['/tenant']);
+  const h = tenantHost();
   hosts.push(h);
   h.put('/proc/sys/kernel/numa_balancing', '1\n');
-  const resident: [number, number][] = [];
-  for (let i = 0; i < PAGES; i++) resident.push([4096 + i, 0]);
-  h.addProcess({ pid: PID, cgroup: '/tenant', vmas: [{ startPage: 4096, pages: PAGES }], resident });
   return h;
 }
 

@@ -351,3 +351,26 @@ export class FakeHost {
 function list(ids: number[]): string {
   return ids.join(',');
 }
+
+/** Node 0 fast with CPUs, node 1 slow and CPU-less, 100000 frames each. */
+export const TWO_TIER_NODES: FakeNode[] = [
+  { id: 0, cpu: true, tier: 1, frames: 100000 },
+  { id: 1, cpu: false, tier: 4, frames: 100000 },
+];
+export const TENANT_PID = 4242;
+/** The tenant's pages: one VMA at page 4096, every page resident on node 0. */
+export const TENANT_PAGES = 400;
+
+/** TWO_TIER_NODES with `cgroups` and the tenant process in the first of them. */
+export function tenantHost(cgroups: string[] = ['/tenant']): FakeHost {
+  const h = new FakeHost(TWO_TIER_NODES, cgroups);
+  const resident: [number, number][] = [];
+  for (let i = 0; i < TENANT_PAGES; i++) resident.push([4096 + i, 0]);
+  h.addProcess({
+    pid: TENANT_PID,
+    cgroup: cgroups[0],
+    vmas: [{ startPage: 4096, pages: TENANT_PAGES }],
+    resident,
+  });
+  return h;
+}

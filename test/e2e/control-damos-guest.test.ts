@@ -5,6 +5,7 @@ import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ensureGuestPrerequisites } from './harness/prerequisites.js';
 import { bootGuest, type GuestRun } from './harness/qemu.js';
+import { TWO_NODE_HMAT, TWO_NODES } from './harness/topologies.js';
 
 // `numatier control` with ratio.strategy damos on Debian's 6.12 kernel in a QEMU guest (the
 // topology of control-guest.test.ts): the kernel's DAMON moves the pages, numatier feeds the
@@ -118,14 +119,8 @@ describe(
     let g: GuestReport;
     before(async () => {
       run = await bootGuest({
-        nodes: [
-          { cpus: 2, memMiB: 512 },
-          { cpus: 0, memMiB: 512 },
-        ],
-        hmat: [
-          { initiator: 0, target: 0, latencyNs: 100, bandwidthMBps: 20 * 1024 },
-          { initiator: 0, target: 1, latencyNs: 300, bandwidthMBps: 5 * 1024 },
-        ],
+        ...TWO_NODES,
+        hmat: TWO_NODE_HMAT,
         command: `node /e2e/damos-steps.mjs ${MAX_PERIODS} ${VADDR_MAX_PERIODS}`,
         timeoutMs: TIMEOUT_MS,
         files: {

@@ -5,6 +5,7 @@ import { before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ensureGuestPrerequisites } from './harness/prerequisites.js';
 import { bootGuest, type GuestRun } from './harness/qemu.js';
+import { TWO_NODE_HMAT, TWO_NODES } from './harness/topologies.js';
 
 // `numatier control` on Debian's 6.12 kernel in a QEMU guest: node 0 with the CPUs, node 1
 // CPU-less and, through HMAT, in a lower memory tier. A tenant of 128 MiB (32 MiB of it hot)
@@ -84,14 +85,8 @@ describe('numatier control in a guest with two memory tiers', { skip: skip ?? fa
   let g: GuestReport;
   before(async () => {
     run = await bootGuest({
-      nodes: [
-        { cpus: 2, memMiB: 512 },
-        { cpus: 0, memMiB: 512 },
-      ],
-      hmat: [
-        { initiator: 0, target: 0, latencyNs: 100, bandwidthMBps: 20 * 1024 },
-        { initiator: 0, target: 1, latencyNs: 300, bandwidthMBps: 5 * 1024 },
-      ],
+      ...TWO_NODES,
+      hmat: TWO_NODE_HMAT,
       command: 'node /e2e/control-steps.mjs',
       timeoutMs: TIMEOUT_MS,
       files: {

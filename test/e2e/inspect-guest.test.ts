@@ -11,6 +11,7 @@ import { parseList } from '../../src/inspect/sysfs.js';
 import { ensureGuestPrerequisites } from './harness/prerequisites.js';
 import { bootGuest, type GuestRun, type GuestTopology } from './harness/qemu.js';
 import { printSections, sectionsOf } from './harness/sections.js';
+import { TWO_NODE_HMAT, TWO_NODES } from './harness/topologies.js';
 
 // `numatier inspect` in a QEMU guest running Debian's 6.12 kernel, on two NUMA nodes: node 0
 // with the CPUs, node 1 CPU-less. With HMAT the kernel ranks node 1 below node 0; without it,
@@ -25,21 +26,6 @@ if (skip !== null) log(skip);
 
 /** Host clock; a loaded 2-core machine has taken ≈ 50 s for one such boot. */
 const BOOT_TIMEOUT_MS = 5 * 60_000;
-
-const TWO_NODES: GuestTopology = {
-  nodes: [
-    { cpus: 2, memMiB: 512 },
-    { cpus: 0, memMiB: 512 },
-  ],
-  distances: [
-    [10, 20],
-    [20, 10],
-  ],
-};
-const HMAT = [
-  { initiator: 0, target: 0, latencyNs: 100, bandwidthMBps: 20 * 1024 },
-  { initiator: 0, target: 1, latencyNs: 300, bandwidthMBps: 5 * 1024 },
-];
 
 /**
  * The guest's command: a tenant cgroup with one process in it (so the cgroup tree and the
@@ -130,7 +116,7 @@ function tierGroups(tiers: { nodes: number[] }[]): number[][] {
 describe('numatier inspect in a guest with two memory tiers (HMAT)', { skip: skip ?? false }, () => {
   let g: GuestInspection;
   before(async () => {
-    g = await inspectGuest({ ...TWO_NODES, hmat: HMAT });
+    g = await inspectGuest({ ...TWO_NODES, hmat: TWO_NODE_HMAT });
   });
 
   it('sees node 0 with the CPUs and node 1 CPU-less, at SLIT distance 20', () => {

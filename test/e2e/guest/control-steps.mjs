@@ -74,20 +74,13 @@ out.apply.events = events();
 fs.rmSync(LOG, { force: true });
 
 // 3. --apply, SIGKILL once it has written its settings: the journal stays; --restore restores.
-const killed = spawn('node', [CLI, 'control', '--config', CONFIG, '--apply'], {
-  stdio: ['ignore', 'inherit', 'inherit'],
+out.sigkill = await common.sigkillThenRestore({
+  cli: CLI,
+  config: CONFIG,
+  log: LOG,
+  journal: JOURNAL,
+  knobs,
 });
-const killedExit = exited(killed);
-for (let polls = 0; polls < 20000 && !events().some((e) => e.event === 'step'); polls++) await sleep(200);
-killed.kill('SIGKILL');
-out.sigkill = { exit: await killedExit, journal: fs.existsSync(JOURNAL), knobsAfterKill: knobs() };
-const restore = spawnSync('node', [CLI, 'control', '--config', CONFIG, '--restore'], { encoding: 'utf8' });
-out.sigkill.restore = {
-  status: restore.status,
-  stderr: restore.stderr,
-  knobs: knobs(),
-  journal: fs.existsSync(JOURNAL),
-};
 
 tenant.kill('SIGKILL');
 process.stdout.write(`${JSON.stringify(out)}\n`);

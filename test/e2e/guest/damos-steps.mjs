@@ -2,7 +2,7 @@
 // `numatier control` with ratio.strategy damos — --apply for a fixed number of periods, then SIGTERM; --apply then SIGKILL, which leaves the kdamond running;
 // --restore — and prints what the kernel's own files said as one JSON document. Waits are
 // counted in controller periods and polls, not guest seconds (the guest's clock runs fast).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as common from '/e2e/guest-common.mjs';
 import fs from 'node:fs';
 import process from 'node:process';
@@ -82,20 +82,13 @@ out.apply.events = events().filter((e) => e.event !== 'write');
 fs.rmSync(LOG, { force: true });
 
 // 2. --apply, SIGKILL once it has run a period: the kdamond keeps running, the journal stays.
-const killed = spawn('node', [CLI, 'control', '--config', CONFIG, '--apply'], {
-  stdio: ['ignore', 'inherit', 'inherit'],
+out.sigkill = await common.sigkillThenRestore({
+  cli: CLI,
+  config: CONFIG,
+  log: LOG,
+  journal: JOURNAL,
+  knobs,
 });
-const killedExit = exited(killed);
-for (let polls = 0; polls < 20000 && !events().some((e) => e.event === 'step'); polls++) await sleep(200);
-killed.kill('SIGKILL');
-out.sigkill = { exit: await killedExit, journal: fs.existsSync(JOURNAL), knobsAfterKill: knobs() };
-const restore = spawnSync('node', [CLI, 'control', '--config', CONFIG, '--restore'], { encoding: 'utf8' });
-out.sigkill.restore = {
-  status: restore.status,
-  stderr: restore.stderr,
-  knobs: knobs(),
-  journal: fs.existsSync(JOURNAL),
-};
 
 // 3. The user-space strategy, DAMON's vaddr monitoring telling it which pages are accessed:
 // --apply for VADDR_MAX_PERIODS periods (the exchanges that bring hot pages back take longer

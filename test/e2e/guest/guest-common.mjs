@@ -1,6 +1,6 @@
 // What the guest sides of the controller's end-to-end tests share (copied into the guest as
 // /e2e/guest-common.mjs): the tenant, the kernel's own view of its memory, the controller's log.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -60,4 +60,27 @@ export async function hotByNode(pid, hotStart, hotPages) {
   const onNode = {};
   for (const s of status) onNode[s] = (onNode[s] ?? 0) + 1;
   return onNode;
+}
+
+/**
+ * `control --config CONFIG --apply`, SIGKILL once it has logged a period, then `--restore`:
+ * what the kill left (exit, journal, settings) and what the restore did.
+ */
+export async function sigkillThenRestore({ cli, config, log, journal, knobs }) {
+  const killed = spawn('node', [cli, 'control', '--config', config, '--apply'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const killedExit = exited(killed);
+  for (let polls = 0; polls < 20000 && !events(log).some((e) => e.event === 'step'); polls++)
+    await sleep(200);
+  killed.kill('SIGKILL');
+  const out = { exit: await killedExit, journal: fs.existsSync(journal), knobsAfterKill: knobs() };
+  const restore = spawnSync('node', [cli, 'control', '--config', config, '--restore'], { encoding: 'utf8' });
+  out.restore = {
+    status: restore.status,
+    stderr: restore.stderr,
+    knobs: knobs(),
+    journal: fs.existsSync(journal),
+  };
+  return out;
 }
