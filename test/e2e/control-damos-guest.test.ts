@@ -24,7 +24,7 @@ const TIMEOUT_MS = 15 * 60_000;
  * wish. migrate_cold takes only regions DAMON saw unaccessed, and with paddr a region mixes the
  * tenant's cold pages with other processes' hot ones, so some of the tenant's cold memory is never
  * seen cold; under TCG the hot buffer is written slowly enough that DAMON sometimes sees parts of it
- * cold. Measured in ten runs: 0.286–0.554 where they ended (one stalled at 0.554 for 27
+ * cold. Measured in eleven runs: 0.286–0.591 where they ended (one stalled at 0.554 for 27
  * periods; 0.577 with min_age_ms 1000), 87–100 % of the hot buffer on node 0. HIGH is the
  * midpoint-and-a-bit between all-fast and the target: the share must at least halve the way.
  * Below LOW would be overshoot: before the schemes were armed, 136 MB went at once
