@@ -70,21 +70,21 @@ export function lowmemPages(zones: readonly WatermarkZone[]): bigint {
 /**
  * __setup_per_zone_wmarks(): WMARK_MIN is the zone's share of min_free_kbytes (ZONE_MOVABLE gets a
  * small clamp instead); the gap to LOW, HIGH and PROMO is max(share / 4, managed *
- * watermark_scale_factor / 10000).
+ * watermark_scale_factor / 10000). One result per zone, in the order given: a node may have
+ * several zones (DMA, DMA32, Normal, Movable on a real x86-64 machine).
  */
-export function setupPerZoneWmarks(
+export function setupZoneWmarks(
   zones: readonly WatermarkZone[],
   minFreeKbytes: number,
   watermarkScaleFactor: number,
-): Map<number, ZoneWatermarks> {
+): ZoneWatermarks[] {
   const pagesMin = BigInt(minFreeKbytes) >> BigInt(PAGE_SHIFT - 10);
   const lowmem = lowmemPages(zones);
   if (lowmem === 0n) {
     throw new InputError('nodes: no node has zone "normal"; the kernel needs some non-movable memory');
   }
   const wsf = BigInt(watermarkScaleFactor);
-  const out = new Map<number, ZoneWatermarks>();
-  for (const z of zones) {
+  return zones.map((z) => {
     const managed = BigInt(z.managedPages);
     let tmp = (pagesMin * managed) / lowmem;
     let min: bigint;
@@ -101,9 +101,18 @@ export function setupPerZoneWmarks(
     const low = min + tmp;
     const high = low + tmp;
     const promo = high + tmp;
-    out.set(z.node, { min: Number(min), low: Number(low), high: Number(high), promo: Number(promo) });
-  }
-  return out;
+    return { min: Number(min), low: Number(low), high: Number(high), promo: Number(promo) };
+  });
+}
+
+/** setupZoneWmarks() for hosts of one zone per node, keyed by node id. */
+export function setupPerZoneWmarks(
+  zones: readonly WatermarkZone[],
+  minFreeKbytes: number,
+  watermarkScaleFactor: number,
+): Map<number, ZoneWatermarks> {
+  const marks = setupZoneWmarks(zones, minFreeKbytes, watermarkScaleFactor);
+  return new Map(zones.map((z, i) => [z.node, marks[i]]));
 }
 
 export interface WatermarkOptions {
