@@ -362,9 +362,16 @@ function shrinkInactiveList(
   }
   if (batch > 0) reclaimed += demoteBatch(host, node, memcg, batch, list, active, req);
   const isFile = lru === LRU_INACTIVE_FILE;
-  v.add(memcg, node, PGSCAN[req.reclaimer], scanned);
+  // The reclaimer's pgscan_/pgsteal_ of cgroup reclaim go to the memcg only; the _anon/_file
+  // ones to /proc/vmstat as well.
+  if (req.targetMemcg >= 0) {
+    v.addMemcgOnly(memcg, node, PGSCAN[req.reclaimer], scanned);
+    v.addMemcgOnly(memcg, node, PGSTEAL[req.reclaimer], reclaimed);
+  } else {
+    v.add(memcg, node, PGSCAN[req.reclaimer], scanned);
+    v.add(memcg, node, PGSTEAL[req.reclaimer], reclaimed);
+  }
   v.add(memcg, node, isFile ? VM.pgscan_file : VM.pgscan_anon, scanned);
-  v.add(memcg, node, PGSTEAL[req.reclaimer], reclaimed);
   v.add(memcg, node, isFile ? VM.pgsteal_file : VM.pgsteal_anon, reclaimed);
   v.add(memcg, node, VM.pgactivate, activated);
   req.costNs += scanned * host.costs.scanPageNs;

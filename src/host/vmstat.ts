@@ -79,31 +79,45 @@ export class Vmstat {
   readonly memcgs: number;
   /** counts[(memcg * nodes + node) * NR_VMSTAT_ITEMS + item] */
   readonly counts: Float64Array;
+  /**
+   * memcgOnly[node * NR_VMSTAT_ITEMS + item]: the part of `counts` the kernel counts in the
+   * memcg only (count_memcg_events), not in /proc/vmstat: pgscan_* and pgsteal_* of cgroup
+   * reclaim ("if (!cgroup_reclaim(sc)) __count_vm_events(item, ...)" in shrink_inactive_list).
+   */
+  readonly memcgOnly: Float64Array;
 
   constructor(memcgs: number, nodes: number) {
     this.memcgs = memcgs;
     this.nodes = nodes;
     this.counts = new Float64Array(memcgs * nodes * NR_VMSTAT_ITEMS);
+    this.memcgOnly = new Float64Array(nodes * NR_VMSTAT_ITEMS);
   }
 
   add(memcg: number, node: number, item: number, n: number): void {
     this.counts[(memcg * this.nodes + node) * NR_VMSTAT_ITEMS + item] += n;
   }
 
+  /** An event memory.stat shows but /proc/vmstat and nodeN/vmstat leave out. */
+  addMemcgOnly(memcg: number, node: number, item: number, n: number): void {
+    this.counts[(memcg * this.nodes + node) * NR_VMSTAT_ITEMS + item] += n;
+    this.memcgOnly[node * NR_VMSTAT_ITEMS + item] += n;
+  }
+
   get(memcg: number, node: number, item: number): number {
     return this.counts[(memcg * this.nodes + node) * NR_VMSTAT_ITEMS + item];
   }
 
-  /** /proc/vmstat: the sum over every memcg and node. */
+  /** /proc/vmstat: the sum over every memcg and node, less the memcg-only events. */
   global(item: number): number {
     let s = 0;
     for (let i = item; i < this.counts.length; i += NR_VMSTAT_ITEMS) s += this.counts[i];
+    for (let i = item; i < this.memcgOnly.length; i += NR_VMSTAT_ITEMS) s -= this.memcgOnly[i];
     return s;
   }
 
   /** nodeN/vmstat: one node, all memcgs. */
   node(node: number, item: number): number {
-    let s = 0;
+    let s = -this.memcgOnly[node * NR_VMSTAT_ITEMS + item];
     for (let m = 0; m < this.memcgs; m++) s += this.get(m, node, item);
     return s;
   }

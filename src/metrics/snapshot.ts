@@ -74,6 +74,8 @@ export interface Snapshot {
   freePages: Float64Array;
   /** Every vmstat event per (memcg, node), in Vmstat.counts' layout. */
   vmstat: Float64Array;
+  /** The part of it /proc/vmstat leaves out, per (node, item): Vmstat.memcgOnly. */
+  vmstatMemcgOnly: Float64Array;
   /** memory.events per memcg, MEMORY_EVENTS order: [memcg * MEMORY_EVENTS.length + event]. */
   memcgEvents: Float64Array;
   /** Gauges: memory.current per memcg, and each memcg's own pages per (memcg, node). */
@@ -230,6 +232,7 @@ export function takeSnapshot(
     sideMisses: Float64Array.from(sim.sideMisses),
     freePages: Float64Array.from(host.frames.freeCount),
     vmstat: Float64Array.from(host.vmstat.counts),
+    vmstatMemcgOnly: Float64Array.from(host.vmstat.memcgOnly),
     memcgEvents: Float64Array.from(cg.events),
     memcgUsage: Float64Array.from(cg.usage),
     memcgNodePages: Float64Array.from(cg.nodePages),
@@ -299,6 +302,7 @@ export function diff(a: Snapshot, b: Snapshot): Snapshot {
     sideMisses: sub(a.sideMisses, b.sideMisses),
     freePages: Float64Array.from(b.freePages),
     vmstat: sub(a.vmstat, b.vmstat),
+    vmstatMemcgOnly: sub(a.vmstatMemcgOnly, b.vmstatMemcgOnly),
     memcgEvents: sub(a.memcgEvents, b.memcgEvents),
     memcgUsage: Float64Array.from(b.memcgUsage),
     memcgNodePages: Float64Array.from(b.memcgNodePages),
@@ -318,10 +322,14 @@ export function diff(a: Snapshot, b: Snapshot): Snapshot {
   };
 }
 
-/** /proc/vmstat's `item` in `s`: the sum over every (memcg, node), in Vmstat.global()'s order. */
+/**
+ * /proc/vmstat's `item` in `s`: the sum over every (memcg, node), less the memcg-only events,
+ * in Vmstat.global()'s order.
+ */
 export function vmstatGlobal(s: Snapshot, item: number): number {
   let v = 0;
   for (let i = item; i < s.vmstat.length; i += NR_VMSTAT_ITEMS) v += s.vmstat[i];
+  for (let i = item; i < s.vmstatMemcgOnly.length; i += NR_VMSTAT_ITEMS) v -= s.vmstatMemcgOnly[i];
   return v;
 }
 
