@@ -18,9 +18,9 @@ import {
 } from './pte.js';
 import { VM } from './vmstat.js';
 import { MR } from './migration-ledger.js';
-import { DEF_PRIORITY, SWAP_CLUSTER_MAX } from './mm-constants.js';
+import { DEF_PRIORITY, MAX_RECLAIM_RETRIES, SWAP_CLUSTER_MAX } from './mm-constants.js';
 
-export { DEF_PRIORITY, SWAP_CLUSTER_MAX } from './mm-constants.js';
+export { DEF_PRIORITY, MAX_RECLAIM_RETRIES, SWAP_CLUSTER_MAX } from './mm-constants.js';
 export { kswapdStep } from './kswapd.js';
 
 /**
@@ -123,7 +123,10 @@ export interface ReclaimRequest {
  * each walk resumes after the group where the last walk for the same target and node
  * stopped (mem_cgroup_iter's per-node reclaim cursor), and stops once the goal is met, so
  * that successive small reclaims share the pressure over the groups instead of starting at
- * the first one every time. Returns pages reclaimed (demoted pages count, as in the kernel).
+ * the first one every time. The goal is the whole request's (sc->nr_to_reclaim) and counts
+ * what the request reclaimed before this node (`reclaimedBefore`, sc->nr_reclaimed), but the
+ * first group of the walk is always shrunk. Returns pages reclaimed (demoted pages count, as in
+ * the kernel).
  */
 export function shrinkNode(
   host: Host,
@@ -131,6 +134,7 @@ export function shrinkNode(
   nrToReclaim: number,
   priority: number,
   req: ReclaimRequest,
+  reclaimedBefore = 0,
 ): number {
   const cg = host.cgroups;
   const root = req.targetMemcg >= 0 ? req.targetMemcg : 0;
@@ -160,7 +164,7 @@ export function shrinkNode(
       }
     }
     reclaimed += shrinkLruvec(host, memcg, node, nrToReclaim, priority, req, root);
-    if (partial && reclaimed >= nrToReclaim) break;
+    if (partial && reclaimedBefore + reclaimed >= nrToReclaim) break;
   }
   // A walk that reached the end of the tree starts the next one from its root.
   if (partial && i >= scope.length) cg.reclaimPosition[cursor] = -1;
@@ -205,7 +209,9 @@ function shrinkLruvec(
   } else if (!anonOk || host.swappiness === 0) {
     anonFrac = 0;
     fileFrac = 1;
-  } else if (fileTotal === 0) {
+  } else if (fileTotal === 0 && req.targetMemcg < 0) {
+    // sc->file_is_tiny, which only global reclaim sets: SCAN_ANON. Cgroup reclaim keeps
+    // SCAN_FRACT, so a group without page cache has its anon lists scanned at their fraction.
     anonFrac = 1;
     fileFrac = 0;
   } else {
@@ -240,11 +246,9 @@ function shrinkLruvec(
       scan = Math.min(size, Math.max(scan, SWAP_CLUSTER_MAX));
     }
     scan >>= priority; // lru_size >> sc->priority
-    // At low priority a small list still gets looked at (the kernel's "scan at least
-    // SWAP_CLUSTER_MAX when reclaim struggles").
-    if (scan === 0 && priority < DEF_PRIORITY && sizes[base + lru] > 0)
-      scan = Math.min(sizes[base + lru], SWAP_CLUSTER_MAX);
-    scanTargets[i] = Math.ceil(scan * (isFile ? fileFrac : anonFrac));
+    // div64_u64(scan * fraction, denominator): rounded down for a live group. (Only an
+    // offline group's small lists get min(size, SWAP_CLUSTER_MAX); numatier's are all live.)
+    scanTargets[i] = Math.floor(scan * (isFile ? fileFrac : anonFrac));
   }
   const deactivateAnon = inactiveIsLow(sizes[base + LRU_INACTIVE_ANON], sizes[base + LRU_ACTIVE_ANON]);
   const deactivateFile = inactiveIsLow(sizes[base + LRU_INACTIVE_FILE], sizes[base + LRU_ACTIVE_FILE]);
@@ -506,9 +510,11 @@ function doTryToFreePages(
   };
   let reclaimed = 0;
   for (;;) {
+    // shrink_zones() shrinks every node of the zonelist once per priority, each lruvec working
+    // toward the whole goal; do_try_to_free_pages() checks the goal only between priorities.
     for (let prio = DEF_PRIORITY; prio >= 0 && reclaimed < goal; prio--) {
-      for (let i = 0; i < nodes.length && reclaimed < goal; i++) {
-        reclaimed += shrinkNode(host, nodes[i], goal - reclaimed, prio, req);
+      for (let i = 0; i < nodes.length; i++) {
+        reclaimed += shrinkNode(host, nodes[i], goal, prio, req, reclaimed);
       }
     }
     if (reclaimed > 0 || req.memcgLowReclaim || req.memcgLowSkipped !== true) break;
@@ -549,13 +555,38 @@ export function memcgReclaim(
 }
 
 /**
- * memory.reclaim: proactive reclaim of `nrPages` from a memcg over all nodes, through
- * try_to_free_mem_cgroup_pages() (so with the same retry past memory.low as memcg reclaim).
- * Returns pages reclaimed; the work done, in ns, is added to `cost[0]`.
+ * memory.reclaim: memory_reclaim() in mm/memcontrol.c (6.9+). It asks
+ * try_to_free_mem_cgroup_pages() for a quarter of what is still missing at a time (at least
+ * SWAP_CLUSTER_MAX), each call a full walk from DEF_PRIORITY over the writer's zonelist, until
+ * `nrPages` are reclaimed or MAX_RECLAIM_RETRIES + 1 calls have reclaimed nothing (the write
+ * then fails with EAGAIN). The later calls reach what the earlier ones demoted: on a tiered host
+ * part of the request is met by swapping out pages just demoted to the lower tier. Returns pages
+ * reclaimed (demoted pages count, as in the kernel); the work done, in ns, is added to `cost[0]`.
  */
-export function proactiveReclaim(host: Host, memcg: number, nrPages: number, cost?: Float64Array): number {
-  const allNodes = Int32Array.from({ length: host.nodes }, (_, n) => n);
-  return doTryToFreePages(host, allNodes, nrPages, RECLAIM_PROACTIVE, memcg, cost);
+export function proactiveReclaim(
+  host: Host,
+  memcg: number,
+  nrPages: number,
+  cost?: Float64Array,
+  writerNode = 0,
+): number {
+  const nodes = host.topo.nodes[writerNode].zonelist;
+  let reclaimed = 0;
+  let retries = MAX_RECLAIM_RETRIES;
+  while (reclaimed < nrPages) {
+    const batch = Math.floor((nrPages - reclaimed) / 4);
+    const got = doTryToFreePages(
+      host,
+      nodes,
+      Math.max(batch, SWAP_CLUSTER_MAX),
+      RECLAIM_PROACTIVE,
+      memcg,
+      cost,
+    );
+    if (got === 0 && retries-- === 0) break;
+    reclaimed += got;
+  }
+  return reclaimed;
 }
 
 /**
