@@ -72,6 +72,8 @@ export class NumaTiering implements HintFaultHandler {
   private readonly fault: PromotionFault;
   private readonly classic: ClassicFaultInput;
   private readonly mof: boolean[];
+  /** Per task: its memory policy now (mbind or set_mempolicy may change it: setPolicy). */
+  private readonly policies: Mempolicy[];
   /**
    * Per task: cpu_pid_to_cpupid(cpu, pid), its cpu being the first CPU of its node (a task is
    * one thread that stays on its node) and its pid the address-space id.
@@ -107,6 +109,7 @@ export class NumaTiering implements HintFaultHandler {
     this.cpupid = Int32Array.from(host.spaces, (as) =>
       cpuPidToCpupid(host.topo.nodes[as.cpuNode].cpus[0] ?? 0, as.id),
     );
+    this.policies = [...o.policies];
     this.mof = o.policies.map((p) => mpolMigrateOnFault(p));
     this.locality = o.policies.map(() => [0, 0, 0]);
     this.privateFaults = new Float64Array(o.policies.length);
@@ -125,6 +128,15 @@ export class NumaTiering implements HintFaultHandler {
     this.privateFaults[t.as.id]++;
   }
 
+  /**
+   * A new policy for task `task`'s memory (dense node ids), as mbind(2) over its whole range
+   * without MPOL_MF_MOVE: pages stay where they are, and hint faults judge them by the new one.
+   */
+  setPolicy(task: number, pol: Mempolicy): void {
+    this.policies[task] = pol;
+    this.mof[task] = mpolMigrateOnFault(pol);
+  }
+
   static nodeStates(nodes: number): NumaBalancingNodeState[] {
     return Array.from({ length: nodes }, () => newNumaBalancingNodeState());
   }
@@ -136,7 +148,7 @@ export class NumaTiering implements HintFaultHandler {
 
   /** The target node of a misplaced page (mpol_misplaced with MPOL_F_MORON), or -1. */
   private target(t: Task): number {
-    const pol = this.o.policies[t.as.id];
+    const pol = this.policies[t.as.id];
     if (!this.mof[t.as.id]) return -1;
     if (pol.mode === 'default') return t.as.cpuNode;
     // bind / preferred_many with MPOL_F_NUMA_BALANCING: only toward a node in the mask.
