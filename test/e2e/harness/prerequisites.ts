@@ -31,10 +31,26 @@ export function busyboxPath(): string {
   return '/bin/busybox';
 }
 
-function missing(): string[] {
-  return NEEDED.filter(([cmd, pkg]) => !onPath(cmd) || (pkg === 'busybox-static' && !staticBusybox())).map(
-    ([, pkg]) => pkg,
-  );
+/** Static C programs for the guest (the kernel-differential helper): gcc and libc.a. */
+function staticLibc(): boolean {
+  const r = spawnSync('gcc', ['-print-file-name=libc.a'], { encoding: 'utf8' });
+  return r.status === 0 && r.stdout.trim() !== 'libc.a' && existsSync(r.stdout.trim());
+}
+
+export interface PrerequisiteOptions {
+  /** Also gcc and a static libc (libc6-dev), to build a program for the guest. */
+  cCompiler?: boolean;
+}
+
+function missing(o: PrerequisiteOptions): string[] {
+  const absent = NEEDED.filter(
+    ([cmd, pkg]) => !onPath(cmd) || (pkg === 'busybox-static' && !staticBusybox()),
+  ).map(([, pkg]) => pkg);
+  if (o.cCompiler === true) {
+    if (!onPath('gcc')) absent.push('gcc', 'libc6-dev');
+    else if (!staticLibc()) absent.push('libc6-dev');
+  }
+  return absent;
 }
 
 /**
@@ -43,8 +59,11 @@ function missing(): string[] {
  * scripts/test-prerequisites.mjs does for `npm test`. Returns null when all are there, else one
  * line saying why the real-kernel tests cannot run here and how to make them.
  */
-export function ensureGuestPrerequisites(log: (line: string) => void = () => {}): string | null {
-  const absent = missing();
+export function ensureGuestPrerequisites(
+  log: (line: string) => void = () => {},
+  o: PrerequisiteOptions = {},
+): string | null {
+  const absent = missing(o);
   if (absent.length === 0) return null;
   const command = `apt-get install -y --no-install-recommends ${absent.join(' ')}`;
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
@@ -58,7 +77,7 @@ export function ensureGuestPrerequisites(log: (line: string) => void = () => {})
     if (r.status !== 0)
       throw new Error(`apt-get ${args.join(' ')} failed (exit ${r.status}); run: ${command}`);
   }
-  const still = missing();
+  const still = missing(o);
   if (still.length > 0)
     throw new Error(`${still.join(', ')} still missing after installing; run: ${command}`);
   return null;

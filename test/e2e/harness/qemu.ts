@@ -39,10 +39,17 @@ export interface BootOptions extends GuestTopology {
   timeoutMs: number;
   /** Extra files for the guest: absolute guest path → content. */
   files?: Record<string, string>;
+  /** Programs for the guest: absolute guest path → a file on the host, copied executable. */
+  executables?: Record<string, string>;
   /** Where the run's files go; default a new directory under the system's temporary one. */
   outDir?: string;
   /** Appended to the kernel command line. */
   kernelArgs?: string;
+  /**
+   * A blank disk of this size, as the guest's /dev/nvme0n1 (Debian's cloud kernel has NVMe
+   * built in, not virtio-blk): swap for the reclaim tests. Sparse on the host.
+   */
+  blankDiskMiB?: number;
 }
 
 export interface GuestRun {
@@ -230,6 +237,13 @@ export async function bootGuest(o: BootOptions): Promise<GuestRun> {
     fs.mkdirSync(path.dirname(dst), { recursive: true });
     fs.writeFileSync(dst, text);
   }
+  for (const [guestPath, hostPath] of Object.entries(o.executables ?? {})) {
+    if (!path.isAbsolute(guestPath)) throw new Error(`guest program ${guestPath}: give an absolute path`);
+    const dst = path.join(run, guestPath);
+    fs.mkdirSync(path.dirname(dst), { recursive: true });
+    fs.copyFileSync(hostPath, dst);
+    fs.chmodSync(dst, 0o755);
+  }
   const runCpio = path.join(outDir, 'run.cpio');
   writeCpio(run, runCpio);
   // The kernel unpacks concatenated archives in order; later files win.
@@ -238,11 +252,24 @@ export async function bootGuest(o: BootOptions): Promise<GuestRun> {
   fs.appendFileSync(initrd, fs.readFileSync(app));
   fs.appendFileSync(initrd, fs.readFileSync(runCpio));
 
+  const disk: string[] = [];
+  if (o.blankDiskMiB !== undefined) {
+    const img = path.join(outDir, 'disk.img');
+    fs.writeFileSync(img, '');
+    fs.truncateSync(img, o.blankDiskMiB * 1024 * 1024);
+    disk.push(
+      '-drive',
+      `file=${img},if=none,id=disk0,format=raw`,
+      '-device',
+      'nvme,drive=disk0,serial=numatier0',
+    );
+  }
   const consoleLog = path.join(outDir, 'console.log');
   const stdoutLog = path.join(outDir, 'ttyS1.log');
   const cmdline = `console=ttyS0 loglevel=4 panic=-1 rdinit=/init tsc=reliable no_timer_check mitigations=off ${o.kernelArgs ?? ''}`;
   const args = [
     ...machine,
+    ...disk,
     '-kernel',
     kernel.vmlinuz,
     '-initrd',
