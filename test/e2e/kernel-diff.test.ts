@@ -337,12 +337,13 @@ function showReclaim(f: ReclaimFigures): string {
 const BAND = 410;
 /**
  * Under memory.max the split of what stays resident between node 0 and node 1 is the widest:
- * 1638 pages (10 % of the mapping). Every charge reclaims a little, hundreds of times, and the
- * kernel balances anon scanning by its recent reclaim cost (lru_note_cost), which numatier does
- * not track (it scans at the equal-cost fraction); the kernel keeps ≈ 4300 pages on node 1,
- * numatier ≈ 2850.
+ * 2458 pages (15 % of the mapping). The kernel writes a page to swap asynchronously and frees
+ * it only when a later pass meets it again, its write done; numatier frees it at once. Every
+ * charge reclaims a little, hundreds of times, so in the kernel more pages are demoted while
+ * the writes are in flight: over eleven guest runs it kept 3979–4336 pages on node 1, numatier
+ * keeps 2845.
  */
-const MAX_PRESSURE_SPLIT_BAND = 1638;
+const MAX_PRESSURE_SPLIT_BAND = 2458;
 
 function reclaimCase(t: DiffTopology, c: ReclaimCase, text: string): void {
   const k = kernelReclaim(text);
@@ -392,7 +393,7 @@ function reclaimCase(t: DiffTopology, c: ReclaimCase, text: string): void {
     const sResident = RECLAIM_PAGES - (s.pages.get(-1) ?? 0);
     row(
       'within band',
-      'resident ≤ memory.max and pswpout within 2 % of the mapping; pages left on node 1 within 10 % of it',
+      'resident ≤ memory.max and pswpout within 2 % of the mapping; pages left on node 1 within 15 % of it',
     );
     assert.ok(
       kResident <= 8192 + 64 && sResident <= 8192 + 64,
