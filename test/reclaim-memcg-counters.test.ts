@@ -15,7 +15,8 @@ import { smallHost, touch } from './host-support.js';
 
 const group: CgroupSpec = { path: '/g', memoryMax: Infinity, memoryHigh: Infinity, memoryLow: 0 };
 
-test('cgroup reclaim counts pgscan_/pgsteal_proactive in memory.stat only; _anon in both', () => {
+/** One node with swap, one group /g whose task has written 2048 pages. */
+function oneGroupHost(): ReturnType<typeof smallHost> {
   const host = smallHost({
     nodes: [{ pages: 8192, cpu: true }],
     cgroups: [group],
@@ -23,6 +24,11 @@ test('cgroup reclaim counts pgscan_/pgsteal_proactive in memory.stat only; _anon
     swapPages: 8192,
   });
   touch(host, 0, 0, 2048, true);
+  return host;
+}
+
+test('cgroup reclaim counts pgscan_/pgsteal_proactive in memory.stat only; _anon in both', () => {
+  const host = oneGroupHost();
   const got = proactiveReclaim(host, 1, 512);
   const v = host.vmstat;
   assert.ok(got >= 512, `reclaimed ${got}`);
@@ -36,13 +42,7 @@ test('cgroup reclaim counts pgscan_/pgsteal_proactive in memory.stat only; _anon
 });
 
 test('global reclaim counts the reclaimer in /proc/vmstat too', () => {
-  const host = smallHost({
-    nodes: [{ pages: 8192, cpu: true }],
-    cgroups: [group],
-    spaces: [{ pages: 2048, memcg: 1 }],
-    swapPages: 8192,
-  });
-  touch(host, 0, 0, 2048, true);
+  const host = oneGroupHost();
   const got = directReclaim(host, Int32Array.of(0), -1);
   assert.ok(got > 0);
   assert.equal(host.vmstat.global(VM.pgsteal_direct), got);
