@@ -199,24 +199,28 @@ function shrinkLruvec(
   if (req.demoteOnly === true && !demote) return 0;
   // can_reclaim_anon_pages(): swap space left, or a demotion target.
   const anonOk = host.canSwap(memcg) || demote;
-  // get_scan_count(): with equal recent costs, SCAN_FRACT weights anon by swappiness and file
-  // by 200 - swappiness; SCAN_FILE when anon cannot be reclaimed; SCAN_ANON when there is no file.
-  let anonFrac: number;
-  let fileFrac: number;
+  // get_scan_count(), with equal recent reclaim costs: SCAN_FRACT weights anon by swappiness
+  // and file by 200 - swappiness; SCAN_FILE when anon cannot be reclaimed; SCAN_ANON when a
+  // global reclaim finds no page cache. Each list's scan is scan × weight / denominator in
+  // integers, rounded down as div64_u64() does for a live group.
+  let anonWeight: number;
+  let fileWeight: number;
+  let denominator = 1;
   if (req.demoteOnly === true) {
-    anonFrac = 1;
-    fileFrac = 1;
+    anonWeight = 1;
+    fileWeight = 1;
   } else if (!anonOk || host.swappiness === 0) {
-    anonFrac = 0;
-    fileFrac = 1;
+    anonWeight = 0;
+    fileWeight = 1;
   } else if (fileTotal === 0 && req.targetMemcg < 0) {
-    // sc->file_is_tiny, which only global reclaim sets: SCAN_ANON. Cgroup reclaim keeps
-    // SCAN_FRACT, so a group without page cache has its anon lists scanned at their fraction.
-    anonFrac = 1;
-    fileFrac = 0;
+    // sc->file_is_tiny, which only global reclaim sets. Cgroup reclaim keeps SCAN_FRACT, so a
+    // group without page cache has its anon lists scanned at their fraction.
+    anonWeight = 1;
+    fileWeight = 0;
   } else {
-    anonFrac = host.swappiness / 200;
-    fileFrac = (200 - host.swappiness) / 200;
+    anonWeight = host.swappiness;
+    fileWeight = 200 - host.swappiness;
+    denominator = 200;
   }
   // mem_cgroup_protection(): a group above its effective memory.min/low is scanned in
   // proportion to how far above it is (get_scan_count's proportional protection).
@@ -246,9 +250,9 @@ function shrinkLruvec(
       scan = Math.min(size, Math.max(scan, SWAP_CLUSTER_MAX));
     }
     scan >>= priority; // lru_size >> sc->priority
-    // div64_u64(scan * fraction, denominator): rounded down for a live group. (Only an
-    // offline group's small lists get min(size, SWAP_CLUSTER_MAX); numatier's are all live.)
-    scanTargets[i] = Math.floor(scan * (isFile ? fileFrac : anonFrac));
+    // (Only an offline group's small lists get min(size, SWAP_CLUSTER_MAX); numatier's groups
+    // are all live.)
+    scanTargets[i] = Math.floor((scan * (isFile ? fileWeight : anonWeight)) / denominator);
   }
   const deactivateAnon = inactiveIsLow(sizes[base + LRU_INACTIVE_ANON], sizes[base + LRU_ACTIVE_ANON]);
   const deactivateFile = inactiveIsLow(sizes[base + LRU_INACTIVE_FILE], sizes[base + LRU_ACTIVE_FILE]);
@@ -562,6 +566,7 @@ export function memcgReclaim(
  * then fails with EAGAIN). The later calls reach what the earlier ones demoted: on a tiered host
  * part of the request is met by swapping out pages just demoted to the lower tier. Returns pages
  * reclaimed (demoted pages count, as in the kernel); the work done, in ns, is added to `cost[0]`.
+ * The writer runs on a CPU of `writerNode`, whose zonelist the calls walk.
  */
 export function proactiveReclaim(
   host: Host,
