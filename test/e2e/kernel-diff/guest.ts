@@ -60,6 +60,7 @@ export const PLACEMENT_PAGES = 1000;
 /** The reclaim cases' mapping: 64 MiB, and memory.reclaim of a quarter of it. */
 export const RECLAIM_PAGES = 16384;
 export const RECLAIM_REQUEST = '16M';
+export const RECLAIM_REQUEST_PAGES = 4096;
 export const RECLAIM_MAX = '32M';
 /** The promotion case: a 32 MiB buffer first placed on the slow node, then touched in a loop. */
 export const PROMOTION_PAGES = 8192;

@@ -20,6 +20,7 @@ import {
   PROMOTION_LOOP_MS,
   PROMOTION_PAGES,
   RECLAIM_PAGES,
+  RECLAIM_REQUEST_PAGES,
   SWAP_MIB,
   type GuestZone,
   type PlacementCase,
@@ -217,7 +218,7 @@ export function reclaim(t: DiffTopology, c: ReclaimCase, freeKiB: readonly numbe
     const host = run.host;
     const memcg = host.cgroups.idOf(cg) as number;
     touchAll(run);
-    if (c.reclaim !== 'none') proactiveReclaim(host, memcg, 4096);
+    if (c.reclaim !== 'none') proactiveReclaim(host, memcg, RECLAIM_REQUEST_PAGES);
     const v = host.vmstat;
     const proactive = c.reclaim !== 'none';
     const pages = new Map<number, number>();
