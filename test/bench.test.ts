@@ -32,6 +32,20 @@ describe('numatier bench', () => {
     assert.ok(r.median_slice_accesses_per_sec <= Math.max(...slices));
     // The whole window's rate is a weighted harmonic mean of the slices' rates.
     assert.ok(Math.min(...slices) <= r.accesses_per_sec && r.accesses_per_sec <= Math.max(...slices));
+    // CPU time beside wall time; the bare loop walks the same page table the same number of times.
+    assert.ok(r.measured_cpu_sec > 0 && r.cpu_accesses_per_sec > 0);
+    // measured_cpu_sec is printed to the millisecond.
+    const implied = r.cpu_accesses_per_sec * r.measured_cpu_sec;
+    assert.ok(Math.abs(implied - r.measured_accesses) <= r.cpu_accesses_per_sec * 0.0005 + 1, `${implied}`);
+    assert.equal(r.bare_loop.accesses, r.measured_accesses);
+    // A quarter of the footprint is in swap: the bare loop meets those pages too, and skips them.
+    const missing = r.bare_loop.not_resident / r.bare_loop.accesses;
+    assert.ok(missing > 0 && missing < 0.5, `not resident ${missing}`);
+    assert.ok(r.bare_loop.checksum > 0);
+    assert.equal(
+      r.ratio_to_bare_loop,
+      Math.round((r.cpu_accesses_per_sec / r.bare_loop.cpu_accesses_per_sec) * 1000) / 1000,
+    );
   });
 
   it('--tiering promotes, and --json prints the documented fields', () => {
@@ -42,7 +56,14 @@ describe('numatier bench', () => {
     );
     assert.equal(out.status, 0, out.stderr);
     const r = JSON.parse(out.stdout) as Record<string, number>;
-    for (const k of ['accesses_per_sec', 'bytes_per_page', 'peak_rss_bytes', 'pgpromote_success'])
+    for (const k of [
+      'accesses_per_sec',
+      'cpu_accesses_per_sec',
+      'ratio_to_bare_loop',
+      'bytes_per_page',
+      'peak_rss_bytes',
+      'pgpromote_success',
+    ])
       assert.equal(typeof r[k], 'number', k);
     assert.ok(r.pgpromote_success > 0, `pgpromote_success ${r.pgpromote_success}`);
     // Every hint fault comes from a PTE the scanner marked, in this window or just before it.

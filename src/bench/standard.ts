@@ -3,6 +3,7 @@ import { VM } from '../host/vmstat.js';
 import { diff, takeSnapshot, totalAccesses, vmstatGlobal } from '../metrics/snapshot.js';
 import type { BuiltRun } from '../scenario/build.js';
 import { benchTopology } from './topology.js';
+import { runBareLoop, type BareLoopResult } from './bare-loop.js';
 import { withBenchRun } from './with-run.js';
 import { MAX_DURATION_MS } from '../scenario/limits.js';
 
@@ -31,6 +32,13 @@ export interface BenchOptions {
 
 export interface BenchResult {
   accesses_per_sec: number;
+  /** The measured window's accesses per second of this process's CPU time (user + system). */
+  cpu_accesses_per_sec: number;
+  measured_cpu_sec: number;
+  /** The same page table walked by the bare loop (bare-loop.ts), in the same process. */
+  bare_loop: BareLoopResult;
+  /** cpu_accesses_per_sec over the bare loop's: the model's speed as a fraction of the floor. */
+  ratio_to_bare_loop: number;
   /** The measured window in SLICES equal parts: each part's rate, and their median. */
   median_slice_accesses_per_sec: number;
   slice_accesses_per_sec: number[];
@@ -54,6 +62,16 @@ export interface BenchResult {
 }
 
 const FOOTPRINT_PAGES = (16 * 2 ** 30) / 4096;
+const ZIPF_THETA = 0.99;
+const WRITE_RATIO = 0.25;
+/** The bare loop's stream: the bench's steady-state phase alone. */
+const BARE_WORKLOAD = {
+  footprint: '16GiB',
+  pattern: 'zipfian',
+  theta: ZIPF_THETA,
+  write_ratio: WRITE_RATIO,
+  compute_ns: 0,
+} as const;
 
 export function benchScenario(o: BenchOptions): unknown {
   return {
@@ -75,9 +93,9 @@ export function benchScenario(o: BenchOptions): unknown {
           pattern: 'phases',
           phases: [
             { name: 'populate', accesses: FOOTPRINT_PAGES, pattern: 'sequential' },
-            { name: 'zipfian', accesses: 2 ** 40, pattern: 'zipfian', theta: 0.99 },
+            { name: 'zipfian', accesses: 2 ** 40, pattern: 'zipfian', theta: ZIPF_THETA },
           ],
-          write_ratio: 0.25,
+          write_ratio: WRITE_RATIO,
           compute_ns: 0,
         },
       },
@@ -101,6 +119,7 @@ function measure(run: BuiltRun, o: BenchOptions): BenchResult {
   // The window is timed in SLICES parts too: on a machine shared with other work, the median
   // part says more about the code than the whole window does.
   const sliceRates: number[] = [];
+  const cpu0 = process.cpuUsage();
   const w0 = process.hrtime.bigint();
   let ws = w0;
   for (let k = 1; k <= SLICES; k++) {
@@ -111,14 +130,23 @@ function measure(run: BuiltRun, o: BenchOptions): BenchResult {
     ws = now;
   }
   const w1 = ws;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuSecs = (cpu.user + cpu.system) / 1e6;
   const window = diff(before, takeSnapshot(sim, run.numa, run.tierControl));
   const measured = totalAccesses(window);
+  // Last: it sets accessed bits the simulation would otherwise see.
+  const bare = runBareLoop(run.host, BARE_WORKLOAD, o.seed, measured);
+  const cpuRate = Math.round(measured / cpuSecs);
   const secs = Number(w1 - w0) / 1e9;
   const sorted = [...sliceRates].sort((x, y) => x - y);
   const host = run.host;
   const count = (item: number): number => vmstatGlobal(window, item);
   return {
     accesses_per_sec: Math.round(measured / secs),
+    cpu_accesses_per_sec: cpuRate,
+    measured_cpu_sec: Math.round(cpuSecs * 1000) / 1000,
+    bare_loop: bare,
+    ratio_to_bare_loop: Math.round((cpuRate / bare.cpu_accesses_per_sec) * 1000) / 1000,
     median_slice_accesses_per_sec: (sorted[(SLICES - 1) >> 1] + sorted[SLICES >> 1]) / 2,
     slice_accesses_per_sec: sliceRates,
     measured_accesses: measured,

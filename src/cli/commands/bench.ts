@@ -79,6 +79,8 @@ export function registerBenchCommand(program: Command): void {
         [
           `accesses/s (wall, steady state): ${m(r.accesses_per_sec)} M  (${r.measured_accesses} accesses in ${r.measured_wall_sec} s after ${r.warmup_accesses} warm-up)`,
           `${`in ${r.slice_accesses_per_sec.length} equal slices:`.padEnd(33)}median ${m(r.median_slice_accesses_per_sec)} M, from ${m(Math.min(...r.slice_accesses_per_sec))} to ${m(Math.max(...r.slice_accesses_per_sec))} M`,
+          `accesses/s of CPU time:          ${m(r.cpu_accesses_per_sec)} M  (${r.measured_cpu_sec} s CPU, user + system)`,
+          `bare loop, same page table:      ${m(r.bare_loop.cpu_accesses_per_sec)} M per CPU second; the model runs at ${r.ratio_to_bare_loop.toFixed(2)}× it`,
           `state per simulated page:        ${r.bytes_per_page} bytes per frame (+${r.page_table_bytes_per_virtual_page} per virtual page of page table)`,
           `simulated frames / virtual pages: ${r.simulated_pages} / ${r.virtual_pages}`,
           `peak RSS:                        ${mib(r.peak_rss_bytes)} MiB`,
