@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import type { InspectedHost } from '../../src/inspect/read-host.js';
-import { parseList } from '../../src/inspect/sysfs.js';
 import { ensureGuestPrerequisites } from './harness/prerequisites.js';
 import { bootGuest, type GuestRun, type GuestTopology } from './harness/qemu.js';
 import { printSections, sectionsOf } from './harness/sections.js';
+import {
+  numatierTopology,
+  parseDemotionTargets,
+  type DemotionTargets,
+  type TopologyJSON,
+} from './harness/topology-check.js';
 import { TWO_NODE_HMAT, TWO_NODES } from './harness/topologies.js';
 
 // `numatier inspect` in a QEMU guest running Debian's 6.12 kernel, on two NUMA nodes: node 0
@@ -18,8 +18,6 @@ import { TWO_NODE_HMAT, TWO_NODES } from './harness/topologies.js';
 // it cannot tell them apart. What inspect reports is checked against the kernel's own files and
 // log, and numatier's model of the scenario inspect writes against the tiers the kernel made.
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const cli = path.join(here, '..', '..', 'src', 'cli', 'main.js');
 const log = (line: string): void => void process.stderr.write(`e2e: ${line}\n`);
 const skip = ensureGuestPrerequisites(log);
 if (skip !== null) log(skip);
@@ -59,7 +57,7 @@ interface GuestInspection {
   text: string;
   scenarioText: string;
   /** "Demotion targets for Node N" lines of dmesg: node → preferred and fallback nodes. */
-  demotion: Map<number, { preferred: number[]; fallback: number[] }>;
+  demotion: Map<number, DemotionTargets>;
 }
 
 async function inspectGuest(t: GuestTopology): Promise<GuestInspection> {
@@ -71,42 +69,18 @@ async function inspectGuest(t: GuestTopology): Promise<GuestInspection> {
   const where = run.kept ? ` (files in ${run.outDir})` : '';
   assert.equal(run.status, 0, `guest command failed${where}:\n${run.console.slice(-4000)}`);
   assert.equal(s.get('rc')?.trim(), '0', `inspect --json failed in the guest: ${s.get('err')}`);
-  const demotion = new Map<number, { preferred: number[]; fallback: number[] }>();
-  for (const m of (s.get('demotion') ?? '').matchAll(
-    /Demotion targets for Node (\d+): (?:null|preferred: (\S*), fallback: (\S*))/g,
-  )) {
-    demotion.set(Number(m[1]), {
-      preferred: m[2] === undefined ? [] : (parseList(m[2]) ?? []),
-      fallback: m[3] === undefined ? [] : (parseList(m[3]) ?? []),
-    });
-  }
   return {
     run,
     host: JSON.parse(s.get('json') ?? '') as InspectedHost,
     text: s.get('text') ?? '',
     scenarioText: s.get('scenario') ?? '',
-    demotion,
+    demotion: parseDemotionTargets(s.get('demotion') ?? ''),
   };
 }
 
-interface ModelJSON {
-  nodes: { id: number; tier: number }[];
-  tiers: { id: number; nodes: number[] }[];
-  demotion: Record<string, { preferred: number[]; fallback: number[] }>;
-}
-
 /** `numatier topology --json` of the scenario inspect wrote, run on this host. */
-function modelOf(scenarioText: string): ModelJSON {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'numatier-e2e-'));
-  try {
-    const file = path.join(dir, 'host.yaml');
-    fs.writeFileSync(file, scenarioText);
-    const r = spawnSync(process.execPath, [cli, 'topology', '--json', file], { encoding: 'utf8' });
-    assert.equal(r.status, 0, `numatier topology of the guest's scenario failed: ${r.stderr}`);
-    return JSON.parse(r.stdout) as ModelJSON;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+function modelOf(scenarioText: string): TopologyJSON {
+  return numatierTopology('host.yaml', scenarioText);
 }
 
 function tierGroups(tiers: { nodes: number[] }[]): number[][] {

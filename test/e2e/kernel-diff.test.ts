@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ensureGuestPrerequisites } from './harness/prerequisites.js';
 import { bootGuest } from './harness/qemu.js';
 import { sectionsOf } from './harness/sections.js';
+import { parseDemotionTargets, type TopologyJSON } from './harness/topology-check.js';
 import {
   PROMOTION_PAGES,
   PLACEMENT_CASES,
@@ -17,7 +18,6 @@ import {
   guestCommand,
   pagesPerNode,
   parseCounters,
-  parseDemotion,
   parseFlat,
   parseHelper,
   parseNumaStat,
@@ -28,6 +28,7 @@ import {
 } from './kernel-diff/guest.js';
 import { writeResults, type CaseResult } from './kernel-diff/results.js';
 import {
+  bootMinFreeKbytes,
   placement,
   promotion,
   reclaim,
@@ -35,10 +36,8 @@ import {
   topologyModel,
   zoneWatermarks,
   type ReclaimFigures,
-  type TopologyJSON,
 } from './kernel-diff/simulator.js';
 import { DIFF_TOPOLOGIES, type DiffTopology } from './kernel-diff/topologies.js';
-import { calculateMinFreeKbytes, lowmemPages } from '../../src/topology/watermarks.js';
 
 // The simulator checked against a running kernel: each case builds the same host and does the
 // same operations in a QEMU guest (Debian's 6.12) and in numatier, and compares what each
@@ -154,7 +153,7 @@ for (const t of DIFF_TOPOLOGIES) {
     });
 
     it('demotion targets: dmesg "Demotion targets for Node N" against numatier topology', () => {
-      const kernel = parseDemotion(g.s.get('demotion') ?? '');
+      const kernel = parseDemotionTargets(g.s.get('demotion') ?? '');
       const nodes = t.guest.nodes.map((_, i) => i);
       const k = nodes.map((n) => kernel.get(n) ?? { preferred: [], fallback: [] });
       const s = nodes.map((n) => g.model.demotion[String(n)] ?? { preferred: [], fallback: [] });
@@ -199,15 +198,7 @@ for (const t of DIFF_TOPOLOGIES) {
     it('boot min_free_kbytes: khugepaged raises it above calculate_min_free_kbytes()', () => {
       const boot = parseZoneinfo(g.s.get('boot-zoneinfo') ?? '');
       const kernel = Number(g.s.get('boot-min-free'));
-      const formula = calculateMinFreeKbytes(
-        lowmemPages(
-          boot.map((z) => ({
-            node: z.node,
-            managedPages: z.managed,
-            zone: z.name === 'Movable' ? 'movable' : 'normal',
-          })),
-        ) * 4n,
-      );
+      const formula = bootMinFreeKbytes(boot);
       record({
         topology: t.id,
         item: 'watermarks',

@@ -258,20 +258,6 @@ export function parseTiers(text: string): { tier: number; nodes: number[] }[] {
   return out.sort((a, b) => a.tier - b.tier);
 }
 
-/** dmesg's "Demotion targets for Node N" lines (the last of each node wins). */
-export function parseDemotion(text: string): Map<number, { preferred: number[]; fallback: number[] }> {
-  const out = new Map<number, { preferred: number[]; fallback: number[] }>();
-  for (const m of text.matchAll(
-    /Demotion targets for Node (\d+): (?:null|preferred: (\S*), fallback: (\S*))/g,
-  )) {
-    out.set(Number(m[1]), {
-      preferred: m[2] === undefined ? [] : (parseList(m[2]) ?? []),
-      fallback: m[3] === undefined ? [] : (parseList(m[3]) ?? []),
-    });
-  }
-  return out;
-}
-
 export interface HelperOutput {
   steps: Record<string, unknown>[];
   /** Each `query`: runs of [node, pages]; node < 0 is -errno (-ENOENT: not present, swapped out). */

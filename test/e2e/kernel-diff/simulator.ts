@@ -1,8 +1,3 @@
-import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { buildPlacement } from '../../../src/host/mempolicy-placement.js';
 import type { Mempolicy } from '../../../src/host/mempolicy.js';
 import { PTE_DIRTY, PTE_PFN_MASK, PTE_YOUNG } from '../../../src/host/pte.js';
@@ -12,7 +7,9 @@ import { buildRun, type BuiltRun } from '../../../src/scenario/build.js';
 import { resolveScenario } from '../../../src/scenario/load.js';
 import {
   calculateMinFreeKbytes,
+  lowmemPages,
   setupZoneWmarks,
+  type WatermarkZone,
   type ZoneWatermarks,
 } from '../../../src/topology/watermarks.js';
 import {
@@ -22,10 +19,12 @@ import {
   RECLAIM_PAGES,
   RECLAIM_REQUEST_PAGES,
   SWAP_MIB,
+  pagesPerNode,
   type GuestZone,
   type PlacementCase,
   type ReclaimCase,
 } from './guest.js';
+import { numatierTopology, type TopologyJSON } from '../harness/topology-check.js';
 import { nodeOfCpu, topologyFileOf, type DiffTopology } from './topologies.js';
 
 /**
@@ -34,51 +33,32 @@ import { nodeOfCpu, topologyFileOf, type DiffTopology } from './topologies.js';
  * host and its fault, reclaim and NUMA-balancing paths).
  */
 
-const cli = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  '..',
-  'src',
-  'cli',
-  'main.js',
-);
-
-export interface TopologyJSON {
-  nodes: { id: number; cpus: number[]; tier: number; toptier: boolean; adistance: number }[];
-  tiers: { id: number; nodes: number[] }[];
-  demotion: Record<string, { preferred: number[]; fallback: number[] }>;
-}
-
 /** `numatier topology --json` of the guest's topology, run as a user would. */
 export function topologyModel(t: DiffTopology): TopologyJSON {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'numatier-kdiff-'));
-  try {
-    const file = path.join(dir, `${t.id}.json`);
-    fs.writeFileSync(file, JSON.stringify(topologyFileOf(t)));
-    const r = spawnSync(process.execPath, [cli, 'topology', '--json', file], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`numatier topology ${t.id} failed: ${r.stderr}`);
-    return JSON.parse(r.stdout) as TopologyJSON;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  return numatierTopology(`${t.id}.json`, JSON.stringify(topologyFileOf(t)));
 }
 
-/** numatier's watermarks for the guest's zones (their managed pages as the kernel counts them). */
+/** The guest's zones as numatier's watermark functions take them (their managed pages). */
+function watermarkZones(zones: readonly GuestZone[]): WatermarkZone[] {
+  return zones.map((z) => ({
+    node: z.node,
+    managedPages: z.managed,
+    zone: z.name === 'Movable' ? 'movable' : 'normal',
+  }));
+}
+
+/** numatier's watermarks for the guest's zones. */
 export function zoneWatermarks(
   zones: readonly GuestZone[],
   minFreeKbytes: number,
   wsf: number,
 ): ZoneWatermarks[] {
-  return setupZoneWmarks(
-    zones.map((z) => ({
-      node: z.node,
-      managedPages: z.managed,
-      zone: z.name === 'Movable' ? 'movable' : 'normal',
-    })),
-    minFreeKbytes,
-    wsf,
-  );
+  return setupZoneWmarks(watermarkZones(zones), minFreeKbytes, wsf);
+}
+
+/** calculate_min_free_kbytes() at boot, over every non-movable zone's managed pages. */
+export function bootMinFreeKbytes(zones: readonly GuestZone[]): number {
+  return calculateMinFreeKbytes(lowmemPages(watermarkZones(zones)) * 4n);
 }
 
 /**
@@ -221,11 +201,8 @@ export function reclaim(t: DiffTopology, c: ReclaimCase, freeKiB: readonly numbe
     if (c.reclaim !== 'none') proactiveReclaim(host, memcg, RECLAIM_REQUEST_PAGES);
     const v = host.vmstat;
     const proactive = c.reclaim !== 'none';
-    const pages = new Map<number, number>();
-    for (const [node, n] of runsOf(run))
-      pages.set(node < 0 ? -1 : node, (pages.get(node < 0 ? -1 : node) ?? 0) + n);
     return {
-      pages,
+      pages: pagesPerNode(runsOf(run)),
       pgsteal: v.memcg(memcg, proactive ? VM.pgsteal_proactive : VM.pgsteal_direct),
       pgscan: v.memcg(memcg, proactive ? VM.pgscan_proactive : VM.pgscan_direct),
       pgdemote: v.memcg(memcg, proactive ? VM.pgdemote_proactive : VM.pgdemote_direct),
@@ -256,9 +233,7 @@ export function promotion(t: DiffTopology): { pages: Map<number, number>; pgprom
     as.placement = buildPlacement(def, as.cpuNode, zonelists, new Uint8Array(run.topo.nodes.length).fill(1));
     run.numa?.setPolicy(as.id, def);
     run.sim.run();
-    const pages = new Map<number, number>();
-    for (const [node, n] of runsOf(run)) pages.set(node, (pages.get(node) ?? 0) + n);
-    return { pages, pgpromote: run.host.vmstat.global(VM.pgpromote_success) };
+    return { pages: pagesPerNode(runsOf(run)), pgpromote: run.host.vmstat.global(VM.pgpromote_success) };
   } finally {
     run.close();
   }
