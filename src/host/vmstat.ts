@@ -74,6 +74,17 @@ export function zoneItem(normalItem: number, movable: boolean): number {
   return movable ? normalItem + 1 : normalItem;
 }
 
+/**
+ * /proc/vmstat's `item` from Vmstat's two arrays (or a snapshot's copies of them): the sum
+ * over every (memcg, node) of `counts`, less the memcg-only part.
+ */
+export function globalEvent(counts: Float64Array, memcgOnly: Float64Array, item: number): number {
+  let s = 0;
+  for (let i = item; i < counts.length; i += NR_VMSTAT_ITEMS) s += counts[i];
+  for (let i = item; i < memcgOnly.length; i += NR_VMSTAT_ITEMS) s -= memcgOnly[i];
+  return s;
+}
+
 export class Vmstat {
   readonly nodes: number;
   readonly memcgs: number;
@@ -109,10 +120,7 @@ export class Vmstat {
 
   /** /proc/vmstat: the sum over every memcg and node, less the memcg-only events. */
   global(item: number): number {
-    let s = 0;
-    for (let i = item; i < this.counts.length; i += NR_VMSTAT_ITEMS) s += this.counts[i];
-    for (let i = item; i < this.memcgOnly.length; i += NR_VMSTAT_ITEMS) s -= this.memcgOnly[i];
-    return s;
+    return globalEvent(this.counts, this.memcgOnly, item);
   }
 
   /** nodeN/vmstat: one node, all memcgs. */

@@ -3,7 +3,7 @@ import type { TierControl } from '../policies/ratio/index.js';
 import type { Simulation, Task } from '../engine/simulation.js';
 import { MEMORY_EVENTS } from '../host/cgroups.js';
 import { NR_MIGRATE_REASONS } from '../host/migration-ledger.js';
-import { NR_VMSTAT_ITEMS } from '../host/vmstat.js';
+import { globalEvent } from '../host/vmstat.js';
 
 /**
  * Every counter of a run at one instant, copied out of the holders that keep them while it runs
@@ -327,10 +327,7 @@ export function diff(a: Snapshot, b: Snapshot): Snapshot {
  * in Vmstat.global()'s order.
  */
 export function vmstatGlobal(s: Snapshot, item: number): number {
-  let v = 0;
-  for (let i = item; i < s.vmstat.length; i += NR_VMSTAT_ITEMS) v += s.vmstat[i];
-  for (let i = item; i < s.vmstatMemcgOnly.length; i += NR_VMSTAT_ITEMS) v -= s.vmstatMemcgOnly[i];
-  return v;
+  return globalEvent(s.vmstat, s.vmstatMemcgOnly, item);
 }
 
 /** memory.events `event` of memcg `c` in `s`. */
