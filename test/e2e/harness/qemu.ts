@@ -231,16 +231,17 @@ export async function bootGuest(o: BootOptions): Promise<GuestRun> {
   const run = path.join(outDir, 'run-root');
   fs.mkdirSync(path.join(run, 'numatier'), { recursive: true });
   fs.writeFileSync(path.join(run, 'numatier', 'command.sh'), `${o.command}\n`);
-  for (const [guestPath, text] of Object.entries(o.files ?? {})) {
-    if (!path.isAbsolute(guestPath)) throw new Error(`guest file ${guestPath}: give an absolute path`);
+  /** Where a file the guest sees at `guestPath` goes in this run's tree (its directory made). */
+  const inRun = (guestPath: string, what: string): string => {
+    if (!path.isAbsolute(guestPath)) throw new Error(`guest ${what} ${guestPath}: give an absolute path`);
     const dst = path.join(run, guestPath);
     fs.mkdirSync(path.dirname(dst), { recursive: true });
-    fs.writeFileSync(dst, text);
-  }
+    return dst;
+  };
+  for (const [guestPath, text] of Object.entries(o.files ?? {}))
+    fs.writeFileSync(inRun(guestPath, 'file'), text);
   for (const [guestPath, hostPath] of Object.entries(o.executables ?? {})) {
-    if (!path.isAbsolute(guestPath)) throw new Error(`guest program ${guestPath}: give an absolute path`);
-    const dst = path.join(run, guestPath);
-    fs.mkdirSync(path.dirname(dst), { recursive: true });
+    const dst = inRun(guestPath, 'program');
     fs.copyFileSync(hostPath, dst);
     fs.chmodSync(dst, 0o755);
   }
