@@ -6,8 +6,8 @@
 //   git worktree add /tmp/base HEAD~1 && (cd /tmp/base && npm ci && npx tsc -p .)
 //   npx tsc -p . && node scripts/bench-pair.mjs /tmp/base/dist dist [--rounds 20] [--tiering]
 //
-// Prints each build's median ns per access over the rounds, and the median and range of the
-// per-round speed-up of the second build over the first. On the project's machine two copies
+// Prints each build's median ns per access over the rounds, of wall and of CPU time, and the
+// median and range of the per-round speed-up of the second build over the first. On the project's machine two copies
 // of the same build give a median within 2 % of 1 and a range of about ±10 %.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -47,11 +47,16 @@ function runTo(x, accesses) {
   while (x.sim.totalAccesses() < accesses) x.sim.runUntil((x.t += 1e6));
 }
 
+/** One slice of a build: ns per access of wall time and of this process's CPU time. */
 function timeSlice(x) {
   const a0 = x.sim.totalAccesses();
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   runTo(x, a0 + slice);
-  return Number(process.hrtime.bigint() - t0) / (x.sim.totalAccesses() - a0);
+  const wall = Number(process.hrtime.bigint() - t0);
+  const c = process.cpuUsage(c0);
+  const n = x.sim.totalAccesses() - a0;
+  return { wall: wall / n, cpu: ((c.user + c.system) * 1e3) / n };
 }
 
 const median = (v) => {
@@ -63,9 +68,12 @@ const base = await load(positionals[0]);
 const next = await load(positionals[1]);
 const FOOTPRINT_PAGES = (16 * 2 ** 30) / 4096;
 for (const x of [base, next]) runTo(x, FOOTPRINT_PAGES + warmup);
-const nsBase = [];
-const nsNext = [];
+const wallBase = [];
+const wallNext = [];
+const cpuBase = [];
+const cpuNext = [];
 const speedup = [];
+const cpuSpeedup = [];
 for (let r = 0; r < rounds; r++) {
   // Alternate which build goes first, so neither always follows the other's cache footprint.
   let b;
@@ -77,13 +85,18 @@ for (let r = 0; r < rounds; r++) {
     n = timeSlice(next);
     b = timeSlice(base);
   }
-  nsBase.push(b);
-  nsNext.push(n);
-  speedup.push(b / n);
+  wallBase.push(b.wall);
+  wallNext.push(n.wall);
+  cpuBase.push(b.cpu);
+  cpuNext.push(n.cpu);
+  speedup.push(b.wall / n.wall);
+  cpuSpeedup.push(b.cpu / n.cpu);
 }
 const fmt = (ns) => `${ns.toFixed(2)} ns/access (${(1e3 / ns).toFixed(1)} M/s)`;
-console.log(`base ${fmt(median(nsBase))}`);
-console.log(`new  ${fmt(median(nsNext))}`);
+const range = (v) =>
+  `median ${median(v).toFixed(3)}, range ${Math.min(...v).toFixed(3)}–${Math.max(...v).toFixed(3)}`;
+console.log(`base ${fmt(median(wallBase))} wall, ${fmt(median(cpuBase))} CPU`);
+console.log(`new  ${fmt(median(wallNext))} wall, ${fmt(median(cpuNext))} CPU`);
 console.log(
-  `speed-up of new over base: median ${median(speedup).toFixed(3)}, range ${Math.min(...speedup).toFixed(3)}–${Math.max(...speedup).toFixed(3)} over ${rounds} rounds`,
+  `speed-up of new over base: wall ${range(speedup)}; CPU ${range(cpuSpeedup)} over ${rounds} rounds`,
 );
