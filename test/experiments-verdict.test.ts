@@ -24,8 +24,8 @@ after(() => rmSync(out, { recursive: true, force: true }));
 const CLAIM = 'demotion cuts disk reads of evicted pages';
 
 describe('conclusion verdicts', () => {
-  it('"0 → 0" is not applicable, not "holds", in every output', () => {
-    const real = runExperiment(demotionVsSwap, 1, 'quick');
+  it('"0 → 0" is not applicable, not "holds", in every output', async () => {
+    const real = await runExperiment(demotionVsSwap, 1, 'quick');
     const cut = real.conclusions.find((c) => c.claim.startsWith(CLAIM));
     assert.ok(cut !== undefined);
     assert.equal(verdictOf(cut), 'holds', 'the real runs re-read pages without demotion');

@@ -31,8 +31,8 @@ const curve = (r: SlaResult, i = 0) => r.curves[i];
 
 describe('sla on the default scenario', () => {
   for (const vm of DEFAULT_SCENARIO.vms.map((v) => v.name)) {
-    it(`${vm}: runs, and every point replays the same accesses at its ratio`, () => {
-      const r = sla({ vm });
+    it(`${vm}: runs, and every point replays the same accesses at its ratio`, async () => {
+      const r = await sla({ vm });
       assert.equal(r.vm, vm);
       const c = curve(r);
       assert.ok(c.settings.accesses_per_point > 0);
@@ -58,8 +58,8 @@ describe('sla on the default scenario', () => {
     });
   }
 
-  it("slowdown means simulate's: busy time over ideal DRAM; vs_ratio_1 is busy time over ratio 1's", () => {
-    const r = sla({ vm: 'kv', ratios: [0.25, 1] });
+  it("slowdown means simulate's: busy time over ideal DRAM; vs_ratio_1 is busy time over ratio 1's", async () => {
+    const r = await sla({ vm: 'kv', ratios: [0.25, 1] });
     const [q, one] = curve(r).points;
     assert.ok(Math.abs((q.vs_ratio_1 as number) - q.busy_ms / one.busy_ms) < 1e-6);
     // The same scenario through simulate's path gives the ratio-1 point's slowdown.
@@ -67,8 +67,8 @@ describe('sla on the default scenario', () => {
     assert.equal(r.bound.figure, 'vs_ratio_1');
   });
 
-  it('each point splits its busy time into memory, kernel work by kind and compute', () => {
-    const r = sla({ vm: 'web', ratios: [0.25, 1], durationMs: 200 });
+  it('each point splits its busy time into memory, kernel work by kind and compute', async () => {
+    const r = await sla({ vm: 'web', ratios: [0.25, 1], durationMs: 200 });
     for (const p of curve(r).points) {
       const t = p.time_ms;
       assert.ok(Math.abs(t.memory + t.kernel + t.compute - p.busy_ms) <= 3e-6, `${JSON.stringify(t)}`);
@@ -79,20 +79,20 @@ describe('sla on the default scenario', () => {
       assert.ok(t.kernel_by.page_faults > 0 && t.kernel_by.file_read > 0, 'web touches anon and file pages');
     }
     // Hint faults start after the scan delay (1 s): none in 200 ms, some at 0.25 over 3 s.
-    const long = sla({ vm: 'web', ratios: [0.25, 1], durationMs: 1500 });
+    const long = await sla({ vm: 'web', ratios: [0.25, 1], durationMs: 1500 });
     const [q, one] = curve(long).points;
     assert.ok(q.time_ms.kernel_by.hint_faults > 0 && q.time_ms.kernel_by.numa_scan > 0);
     assert.equal(one.time_ms.kernel_by.hint_faults, 0, 'at ratio 1 every page is fast: nothing to promote');
   });
 
-  it('names the settings it used, read back from the resolved scenario', () => {
+  it('names the settings it used, read back from the resolved scenario', async () => {
     const refuse = curve(
-      sla({ vm: 'web', raw: applyOverrides(DEFAULT_SCENARIO, ['ratio.promotion=refuse']) }),
+      await sla({ vm: 'web', raw: applyOverrides(DEFAULT_SCENARIO, ['ratio.promotion=refuse']) }),
     );
     assert.equal(refuse.settings.ratio_promotion, 'refuse');
     const noRatio = { ...DEFAULT_SCENARIO } as Record<string, unknown>;
     delete noRatio.ratio;
-    const dflt = curve(sla({ vm: 'web', raw: noRatio }));
+    const dflt = curve(await sla({ vm: 'web', raw: noRatio }));
     assert.equal(dflt.settings.ratio_promotion, 'exchange', 'the default of ratio.promotion');
     assert.equal(dflt.settings.ratio_strategy, 'charge-retry');
     assert.deepEqual(
@@ -108,17 +108,17 @@ describe('sla on the default scenario', () => {
     assert.equal(dflt.settings.seed, 1);
     assert.equal(dflt.settings.with_neighbours, false);
     const off = curve(
-      sla({ vm: 'web', raw: applyOverrides(DEFAULT_SCENARIO, ['kernel.numa_balancing=0']), seed: 7 }),
+      await sla({ vm: 'web', raw: applyOverrides(DEFAULT_SCENARIO, ['kernel.numa_balancing=0']), seed: 7 }),
     );
     assert.equal(off.settings.numa_balancing, 0);
     assert.equal(off.settings.promotion_filter, null, 'no hint faults, so no filter runs');
     assert.equal(off.settings.seed, 7);
-    const rb = curve(sla({ vm: 'web', strategy: 'rebalance' }));
+    const rb = curve(await sla({ vm: 'web', strategy: 'rebalance' }));
     assert.equal(rb.settings.ratio_strategy, 'rebalance');
   });
 
-  it('--vary with two values gives two curves whose settings differ only in that path', () => {
-    const r = sla({
+  it('--vary with two values gives two curves whose settings differ only in that path', async () => {
+    const r = await sla({
       vm: 'web',
       ratios: [0.25, 1],
       durationMs: 1200,
@@ -137,7 +137,7 @@ describe('sla on the default scenario', () => {
     assert.equal(rf.points[0].exchange_demotions, 0);
     assert.ok(rf.points[0].refused_promotions > 0);
     // Two paths: the product, the first varying slowest.
-    const two = sla({
+    const two = await sla({
       vm: 'web',
       ratios: [1],
       durationMs: 30,
@@ -157,34 +157,34 @@ describe('sla on the default scenario', () => {
     );
   });
 
-  it('refuses a bad --vary path or value, naming the flag', () => {
+  it('refuses a bad --vary path or value, naming the flag', async () => {
     for (const [vary, re] of [
       [{ path: 'ratio.promotion', values: ['exchange', 'swap'] }, /^--vary ratio\.promotion=swap: /],
       [{ path: 'kernel.bogus', values: ['1'] }, /^--vary kernel\.bogus=1: /],
       [{ path: 'ratio.promotion', values: [] }, /^--vary ratio\.promotion: expected PATH=a,b/],
     ] as const) {
-      assert.throws(
+      await assert.rejects(
         () => sla({ vm: 'web', vary: [vary] }),
         (e: unknown) => e instanceof InputError && re.test(e.message),
       );
     }
-    assert.throws(
+    await assert.rejects(
       () =>
         sla({ vm: 'web', strategy: 'rebalance', vary: [{ path: 'ratio.strategy', values: ['interleave'] }] }),
       (e: unknown) => e instanceof InputError && /conflicts with --strategy/.test(e.message),
     );
-    assert.throws(
+    await assert.rejects(
       () => sla({ vm: 'web', seed: 3, vary: [{ path: 'seed', values: ['1', '2'] }] }),
       (e: unknown) => e instanceof InputError && /^--vary seed: conflicts with --seed 3$/.test(e.message),
     );
-    assert.throws(
+    await assert.rejects(
       () => sla({ vm: 'web', durationMs: 500, vary: [{ path: 'duration_ms', values: ['400', '800'] }] }),
       (e: unknown) =>
         e instanceof InputError && /^--vary duration_ms: conflicts with --duration-ms 500$/.test(e.message),
     );
   });
 
-  it('a ratio written to memory.tier_ratio reads back as the same number, however small', () => {
+  it('a ratio written to memory.tier_ratio reads back as the same number, however small', async () => {
     assert.equal(ratioText(0.125), '0.125');
     assert.equal(ratioText(1.5e-7), '0.00000015');
     fc.assert(
@@ -196,18 +196,26 @@ describe('sla on the default scenario', () => {
     );
   });
 
-  it('same inputs, same bytes', () => {
-    const o = { vm: 'web', ratios: [0.125, 1], durationMs: 1200 };
-    assert.equal(JSON.stringify(sla(o)), JSON.stringify(sla(o)));
-    assert.equal(formatSla(sla(o)), formatSla(sla(o)));
+  it('same inputs, same bytes, whether the points run here or on two worker threads', async () => {
+    const o = {
+      vm: 'web',
+      ratios: [0.125, 0.5, 1],
+      durationMs: 600,
+      vary: [{ path: 'ratio.promotion', values: ['exchange', 'refuse'] }],
+    };
+    const here = await sla({ ...o, jobs: 1 });
+    const pooled = await sla({ ...o, jobs: 2 });
+    assert.equal(JSON.stringify(pooled), JSON.stringify(here));
+    assert.equal(formatSla(pooled), formatSla(here));
+    assert.equal(JSON.stringify(await sla({ ...o, jobs: 1 })), JSON.stringify(here));
   });
 
-  it('refuses an unknown VM and a ratio out of range', () => {
-    assert.throws(
+  it('refuses an unknown VM and a ratio out of range', async () => {
+    await assert.rejects(
       () => sla({ vm: 'nope' }),
       (e: unknown) => e instanceof InputError && /^--vm: no VM named "nope"/.test(e.message),
     );
-    assert.throws(
+    await assert.rejects(
       () => sla({ vm: 'web', ratios: [1.5] }),
       (e: unknown) => e instanceof InputError && /^--ratios/.test(e.message),
     );
@@ -231,8 +239,8 @@ describe('sla curves are monotone in the fast ratio', () => {
     }
   };
   for (const promotion of ['exchange', 'refuse']) {
-    it(`web, ratio.promotion ${promotion}`, () => {
-      const r = sla({
+    it(`web, ratio.promotion ${promotion}`, async () => {
+      const r = await sla({
         vm: 'web',
         raw: applyOverrides(DEFAULT_SCENARIO, [`ratio.promotion=${promotion}`]),
         ratios: [0.125, 0.25, 0.5, 0.75, 1],
@@ -249,8 +257,8 @@ describe('sla curves are monotone in the fast ratio', () => {
     {
       todo: 'exchange churn: slowdown 14.33 at 0.05 < 14.47 at 0.1; hit 0.807 at 0.65 > 0.764 at 0.7 (seed 1)',
     },
-    () => {
-      const r = sla({
+    async () => {
+      const r = await sla({
         vm: 'web',
         raw: applyOverrides(DEFAULT_SCENARIO, ['ratio.promotion=exchange']),
         ratios: [0.05, 0.1, 0.65, 0.7],

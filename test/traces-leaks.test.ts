@@ -47,7 +47,7 @@ function scenario(trace: string): Record<string, unknown> {
 const openFds = (): number => fs.readdirSync('/proc/self/fd').length;
 
 describe('trace-driven runs leak nothing', { skip: !fs.existsSync('/proc/self/fd') && 'needs /proc' }, () => {
-  it('20 runs and sla sweeps over plain and gzip traces leave no descriptor or temporary directory', () => {
+  it('20 runs and sla sweeps over plain and gzip traces leave no descriptor or temporary directory', async () => {
     writeTraces();
     // Temporary files go to TMPDIR; a private one shows exactly what these runs leave.
     const tmp = fs.mkdtempSync(path.join(dir, 'tmp-'));
@@ -58,17 +58,19 @@ describe('trace-driven runs leak nothing', { skip: !fs.existsSync('/proc/self/fd
         const r = runScenario(resolveScenario(scenario(trace), dir, 'leaks'), 1);
         return r.summary.vms[0].accesses;
       };
-      const sweep = (trace: string): number =>
-        runSla({
-          raw: scenario(trace),
-          baseDir: dir,
-          defaultName: 'leaks',
-          vm: 'app',
-          ratios: [0.5, 1],
-          maxSlowdown: 1.1,
-          strategy: 'charge-retry',
-          withNeighbours: false,
-        }).curves[0].settings.accesses_per_point;
+      const sweep = async (trace: string): Promise<number> =>
+        (
+          await runSla({
+            raw: scenario(trace),
+            baseDir: dir,
+            defaultName: 'leaks',
+            vm: 'app',
+            ratios: [0.5, 1],
+            maxSlowdown: 1.1,
+            strategy: 'charge-retry',
+            withNeighbours: false,
+          })
+        ).curves[0].settings.accesses_per_point;
       // Warm up first: lazily opened handles of the runtime are not leaks.
       simulate(plain);
       simulate(gz);
@@ -76,8 +78,8 @@ describe('trace-driven runs leak nothing', { skip: !fs.existsSync('/proc/self/fd
       for (let i = 0; i < 5; i++) {
         assert.ok(simulate(plain) > 0);
         assert.ok(simulate(gz) > 0);
-        assert.ok(sweep(plain) > 0);
-        assert.ok(sweep(gz) > 0);
+        assert.ok((await sweep(plain)) > 0);
+        assert.ok((await sweep(gz)) > 0);
       }
       assert.equal(openFds(), fds, 'open file descriptors after 20 trace-driven runs');
       assert.deepEqual(fs.readdirSync(tmp), [], 'temporary files left behind');

@@ -14,3 +14,13 @@ export function displayPath(p: string): string {
   const rel = relative(process.cwd(), p);
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
 }
+
+/** --jobs: a positive integer, the worker threads a command may run at once. */
+export function parseJobs(v: string): number {
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 1024) {
+    throw new InputError(
+      `--jobs: expected a whole number of workers from 1 to 1024, got ${JSON.stringify(v)}`,
+    );
+  }
+  return Number(v);
+}

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { renderReport } from '../report/html.js';
 import { writeOutputDir } from '../report/output.js';
 import { resolveScenario } from '../scenario/load.js';
-import { runScenario } from '../scenario/run.js';
+import { runTasks } from '../parallel/pool.js';
+import type { ScenarioTask } from '../parallel/tasks.js';
 import { InputError } from '../util/errors.js';
 import { EXPERIMENTS } from './catalogue/index.js';
 import {
@@ -44,22 +45,49 @@ export interface ExperimentRun {
   conclusions: Conclusion[];
 }
 
-/** Runs every variant of an experiment with the same seed, one after the other. */
-export function runExperiment(
+/** The resolved scenario of every variant of an experiment, before anything runs. */
+export function experimentTasks(e: Experiment, seed: number, scale: ExperimentScale): ScenarioTask[] {
+  return e.variants(scale).map((v) => ({
+    kind: 'scenario',
+    scenario: resolveScenario(v.scenario, process.cwd(), String(v.scenario.name ?? v.label)),
+    seed,
+  }));
+}
+
+export interface ExperimentRunOptions {
+  /** Worker threads (default 1: this thread). */
+  jobs?: number;
+  /** Called as each variant finishes, with (variants done, variants in total). */
+  onDone?: (done: number, total: number) => void;
+}
+
+/**
+ * Runs every variant of the experiments with the same seed, all of them on one pool of `jobs`
+ * workers (the variants are independent; results keep the experiments' and variants' order).
+ */
+export async function runExperiments(
+  list: readonly Experiment[],
+  seed: number,
+  scale: ExperimentScale,
+  o: ExperimentRunOptions = {},
+): Promise<ExperimentRun[]> {
+  const labels = list.map((e) => e.variants(scale).map((v) => v.label));
+  const tasks = list.flatMap((e) => experimentTasks(e, seed, scale));
+  const outcomes = await runTasks(tasks, { jobs: o.jobs ?? 1, onDone: o.onDone });
+  let next = 0;
+  return list.map((e, i) => {
+    const results: ExperimentResult[] = labels[i].map((label) => ({ label, ...outcomes[next++] }));
+    return { experiment: e, seed, results, conclusions: e.conclusions(results) };
+  });
+}
+
+export async function runExperiment(
   e: Experiment,
   seed: number,
   scale: ExperimentScale,
-  onVariant?: (label: string) => void,
-): ExperimentRun {
-  const results: ExperimentResult[] = e.variants(scale).map((v) => {
-    onVariant?.(v.label);
-    const r = runScenario(
-      resolveScenario(v.scenario, process.cwd(), String(v.scenario.name ?? v.label)),
-      seed,
-    );
-    return { label: v.label, summary: r.summary, series: { columns: r.series.columns, rows: r.series.rows } };
-  });
-  return { experiment: e, seed, results, conclusions: e.conclusions(results) };
+  o: ExperimentRunOptions = {},
+): Promise<ExperimentRun> {
+  return (await runExperiments([e], seed, scale, o))[0];
 }
 
 /** The table of key figures and the conclusions, as printed. */

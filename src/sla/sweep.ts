@@ -2,9 +2,11 @@ import { TIER_RATIO_FILE } from '../host/tier-ratio.js';
 import type { PromotionRule, RatioStrategyName } from '../policies/ratio/types.js';
 import { RATIO_DEFAULTS } from '../policies/ratio/types.js';
 import { RATIO_STRATEGIES } from '../policies/ratio/index.js';
-import { buildSummary, type Summary, type VmSummary, type VmTimeSplit } from '../report/summary.js';
-import { buildRun } from '../scenario/build.js';
-import { applyOverrides, resolveScenario, type ResolvedScenario } from '../scenario/load.js';
+import type { Summary, VmSummary, VmTimeSplit } from '../report/summary.js';
+import { runTasks } from '../parallel/pool.js';
+import type { StopAfterTask } from '../parallel/tasks.js';
+import { resolveScenario, type ResolvedScenario } from '../scenario/load.js';
+import { applyCombination, checkVaryPaths, combinations, type Vary } from '../scenario/vary.js';
 import type { ScenarioInput } from '../scenario/schema.js';
 import { InputError } from '../util/errors.js';
 import { MAX_DURATION_MS, MAX_SAMPLES } from '../scenario/limits.js';
@@ -50,12 +52,11 @@ export interface SlaOptions {
   seed?: number;
   /** Called after each run with (runs done, runs in total). */
   onProgress?: (done: number, total: number) => void;
+  /** Worker threads running points at once (default 1: this thread). */
+  jobs?: number;
 }
 
-export interface SlaVary {
-  path: string;
-  values: readonly string[];
-}
+export type SlaVary = Vary;
 
 /** What decided a curve's answer, as the runs used them. */
 export interface SlaSettings {
@@ -123,7 +124,7 @@ export interface SlaResult {
 /** How much longer than the counting run a point may take before it is cut off. */
 const TIME_CAP_FACTOR = 50;
 
-export function runSla(o: SlaOptions): SlaResult {
+export async function runSla(o: SlaOptions): Promise<SlaResult> {
   const base = resolveScenario(o.raw, o.baseDir, o.defaultName);
   if (base.vms.findIndex((v) => v.name === o.vm) < 0) {
     throw new InputError(
@@ -136,12 +137,42 @@ export function runSla(o: SlaOptions): SlaResult {
   }
   const vary = checkVary(o);
   const ratios = [...new Set(o.ratios)].sort((a, b) => a - b);
+  const others = ratios.filter((r) => r !== 1);
   // Every combination is resolved before anything runs, so a bad value fails at once.
-  const combos = combinations(vary).map((c) => ({ vary: c, base: variedBase(o, vary, c) }));
-  const perCurve = ratios.includes(1) ? ratios.length : ratios.length + 1;
-  const total = combos.length * perCurve;
+  const combos = combinations(vary).map((c) => ({ vary: c, base: variedBase(o, c) }));
+  const total = combos.length * (others.length + 1);
   let done = 0;
-  const curves = combos.map((c) => runCurve(o, c.base, ratios, c.vary, () => o.onProgress?.(++done, total)));
+  const pool = {
+    jobs: o.jobs ?? 1,
+    onDone: () => o.onProgress?.(++done, total),
+  };
+  // 1. Per curve, count the accesses the VM makes in the duration with all of its memory
+  //    allowed fast. That run is the ratio-1 point: replaying exactly its accesses would repeat
+  //    it event for event. 2. Every other point replays exactly those accesses. Within each
+  //    step the runs are independent, so they share the pool.
+  const counting = await runPoints(
+    o,
+    combos.map((c) => ({ base: c.base, ratio: 1, accesses: null })),
+    pool,
+  );
+  const accessesOf = counting.map((run, i) => {
+    const n = run.vm.accesses;
+    if (n === 0)
+      throw new InputError(
+        `--vm ${o.vm}: the VM made no accesses in ${durationOf(o, combos[i].base)} ms (does it start later?)`,
+      );
+    return n;
+  });
+  const rest = await runPoints(
+    o,
+    combos.flatMap((c, i) => others.map((ratio) => ({ base: c.base, ratio, accesses: accessesOf[i] }))),
+    pool,
+  );
+  const curves = combos.map((c, i) => {
+    const runs = new Map<number, PointRun>([[1, counting[i]]]);
+    others.forEach((r, j) => runs.set(r, rest[i * others.length + j]));
+    return curveOf(o, c.base, ratios, c.vary, runs, accessesOf[i]);
+  });
   return {
     vm: o.vm,
     scenario: base.name,
@@ -151,14 +182,14 @@ export function runSla(o: SlaOptions): SlaResult {
   };
 }
 
+function durationOf(o: SlaOptions, base: ResolvedScenario): number {
+  return o.durationMs ?? base.input.duration_ms;
+}
+
 function checkVary(o: SlaOptions): SlaVary[] {
   const vary = o.vary ?? [];
-  const seen = new Set<string>();
+  checkVaryPaths(vary);
   for (const v of vary) {
-    if (v.path === '' || v.values.length === 0 || v.values.some((x) => x === ''))
-      throw new InputError(`--vary ${v.path}: expected PATH=a,b such as ratio.promotion=exchange,refuse`);
-    if (seen.has(v.path)) throw new InputError(`--vary ${v.path}: given twice`);
-    seen.add(v.path);
     if (o.strategy !== undefined && v.path === 'ratio.strategy')
       throw new InputError(`--vary ratio.strategy: conflicts with --strategy ${o.strategy}`);
     // --seed and --duration-ms win over the scenario's fields, so a curve per value would not vary.
@@ -170,58 +201,22 @@ function checkVary(o: SlaOptions): SlaVary[] {
   return [...vary];
 }
 
-/** Every combination of the varied values, the first path varying slowest. */
-function combinations(vary: readonly SlaVary[]): Record<string, string>[] {
-  let out: Record<string, string>[] = [{}];
-  for (const v of vary) out = out.flatMap((c) => v.values.map((x) => ({ ...c, [v.path]: x })));
-  return out;
-}
-
 /** The scenario of one curve, resolved, with errors naming the --vary value that caused them. */
-function variedBase(
-  o: SlaOptions,
-  vary: readonly SlaVary[],
-  combo: Record<string, string>,
-): ResolvedScenario {
-  let raw = o.raw;
-  for (const v of vary) {
-    const set = `${v.path}=${combo[v.path]}`;
-    try {
-      raw = applyOverrides(raw, [set]);
-      resolveScenario(raw, o.baseDir, o.defaultName);
-    } catch (e) {
-      if (!(e instanceof InputError)) throw e;
-      throw new InputError(`--vary ${set}: ${e.message.replace(/^--set [^:]*: /, '')}`);
-    }
-  }
-  return resolveScenario(raw, o.baseDir, o.defaultName);
+function variedBase(o: SlaOptions, combo: Record<string, string>): ResolvedScenario {
+  return resolveScenario(applyCombination(o.raw, combo, o.baseDir, o.defaultName), o.baseDir, o.defaultName);
 }
 
-function runCurve(
+function curveOf(
   o: SlaOptions,
   base: ResolvedScenario,
   ratios: readonly number[],
   vary: Record<string, string>,
-  tick: () => void,
+  runs: ReadonlyMap<number, PointRun>,
+  accesses: number,
 ): SlaCurve {
   const seed = o.seed ?? base.seed;
-  const durationMs = o.durationMs ?? base.input.duration_ms;
-  const others = ratios.filter((r) => r !== 1);
-
-  // 1. Count the accesses the VM makes in the duration with all of its memory allowed fast. The
-  //    run is the ratio-1 point: replaying exactly its accesses would repeat it event for event.
-  const counting = runPoint(o, base, 1, durationMs, null, seed, durationMs);
-  tick();
-  const accesses = counting.vm.accesses;
-  if (accesses === 0)
-    throw new InputError(`--vm ${o.vm}: the VM made no accesses in ${durationMs} ms (does it start later?)`);
-
-  // 2. Every other point replays exactly those accesses.
-  const runs = new Map<number, PointRun>([[1, counting]]);
-  for (const r of others) {
-    runs.set(r, runPoint(o, base, r, durationMs * TIME_CAP_FACTOR, accesses, seed, durationMs));
-    tick();
-  }
+  const durationMs = durationOf(o, base);
+  const counting = runs.get(1) as PointRun;
   const ref = counting.vm;
   const points: SlaPoint[] = ratios.map((r) => {
     const { vm: v, summary } = runs.get(r) as PointRun;
@@ -357,36 +352,38 @@ interface PointRun {
   scenario: ResolvedScenario;
 }
 
-function runPoint(
+interface PointSpec {
+  base: ResolvedScenario;
+  ratio: number;
+  /** null: the counting run, for the scenario's duration. */
+  accesses: number | null;
+}
+
+async function runPoints(
   o: SlaOptions,
-  base: ResolvedScenario,
-  ratio: number,
-  durationMs: number,
-  accesses: number | null,
-  seed: number,
-  countingMs: number,
-): PointRun {
-  const sc = resolveScenario(
-    pointScenario(o, base, ratio, durationMs, accesses, countingMs),
-    o.baseDir,
-    base.name,
-  );
-  const run = buildRun(sc, seed);
-  try {
-    const idx = sc.vms.findIndex((v) => v.name === o.vm);
-    const task = run.sim.tasks[idx];
-    if (accesses === null) {
-      run.sim.run();
-    } else {
-      // Neighbours never finish: stop when this VM has replayed its accesses.
-      const step = sc.sampleIntervalNs;
-      for (let t = step; !task.finished && task.as.alive && t < sc.durationNs + step; t += step)
-        run.sim.runUntil(t);
-      run.sim.finish();
-    }
-    const summary = buildSummary(run);
-    return { vm: summary.vms[idx], summary, scenario: sc };
-  } finally {
-    run.close();
-  }
+  specs: readonly PointSpec[],
+  pool: { jobs: number; onDone: () => void },
+): Promise<PointRun[]> {
+  const tasks: StopAfterTask[] = specs.map((p) => {
+    const durationMs = durationOf(o, p.base);
+    const capMs = p.accesses === null ? durationMs : durationMs * TIME_CAP_FACTOR;
+    const sc = resolveScenario(
+      pointScenario(o, p.base, p.ratio, capMs, p.accesses, durationMs),
+      o.baseDir,
+      p.base.name,
+    );
+    return {
+      kind: 'stop-after',
+      scenario: sc,
+      seed: o.seed ?? p.base.seed,
+      vm: sc.vms.findIndex((v) => v.name === o.vm),
+      accesses: p.accesses,
+    };
+  });
+  const outcomes = await runTasks(tasks, pool);
+  return outcomes.map(({ summary }, i) => ({
+    vm: summary.vms[tasks[i].vm],
+    summary,
+    scenario: tasks[i].scenario,
+  }));
 }

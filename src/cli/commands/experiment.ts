@@ -5,12 +5,14 @@ import {
   defaultExperimentDir,
   experimentJson,
   formatExperiment,
-  runExperiment,
+  runExperiments,
   selectExperiments,
   writeExperiment,
 } from '../../experiments/run.js';
 import { checkOutputDir } from '../../report/output.js';
-import { displayPath, parseSeed } from '../options.js';
+import { defaultJobs } from '../../parallel/pool.js';
+import { displayPath, parseJobs, parseSeed } from '../options.js';
+import { progressReporter } from '../progress.js';
 
 export function registerExperimentCommand(program: Command): void {
   const cmd = program.command('experiment').description('the experiment catalogue of the 2019 debate');
@@ -30,17 +32,31 @@ export function registerExperimentCommand(program: Command): void {
     .option('--seed <n>', 'random seed', '1')
     .option('--quick', 'smaller hosts and shorter runs (what the tests use)')
     .option('--json', 'print the results as JSON')
+    .option('--jobs <n>', 'worker threads running variants at once (default: one per CPU)')
     .action(
-      (name: string, o: { out?: string; seed: string; quick?: boolean; json?: boolean; force?: boolean }) => {
+      async (
+        name: string,
+        o: { out?: string; seed: string; quick?: boolean; json?: boolean; force?: boolean; jobs?: string },
+      ) => {
         const seed = parseSeed(o.seed);
+        const jobs = o.jobs !== undefined ? parseJobs(o.jobs) : defaultJobs();
         const list = selectExperiments(name);
-        const out: Record<string, unknown>[] = [];
         const force = o.force === true;
         for (const e of list) checkOutputDir(resolve(defaultExperimentDir(o.out, e.name, seed)), force);
-        for (const e of list) {
-          if (!o.json && process.stderr.isTTY) process.stderr.write(`running ${e.name}…\n`);
-          const run = runExperiment(e, seed, o.quick ? 'quick' : 'full');
-          const dir = resolve(defaultExperimentDir(o.out, e.name, seed));
+        const label = list.length === 1 ? list[0].name : `${list.length} experiments`;
+        const progress = o.json ? null : progressReporter(`running ${label}`);
+        let runs;
+        try {
+          runs = await runExperiments(list, seed, o.quick ? 'quick' : 'full', {
+            jobs,
+            onDone: (done, total) => progress?.update(done / total),
+          });
+        } finally {
+          progress?.stop();
+        }
+        const out: Record<string, unknown>[] = [];
+        for (const run of runs) {
+          const dir = resolve(defaultExperimentDir(o.out, run.experiment.name, seed));
           writeExperiment(dir, run, force);
           if (o.json) out.push(experimentJson(run));
           else process.stdout.write(`${formatExperiment(run)}\nwrote ${displayPath(dir)}\n\n`);

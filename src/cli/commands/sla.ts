@@ -5,9 +5,11 @@ import { RATIO_STRATEGIES, type RatioStrategyName } from '../../policies/ratio/i
 import { DEFAULT_SCENARIO } from '../../scenario/default.js';
 import { applyOverrides, readScenarioFile } from '../../scenario/load.js';
 import { formatSla } from '../../sla/format.js';
-import { runSla, type SlaVary } from '../../sla/sweep.js';
+import { runSla } from '../../sla/sweep.js';
+import { defaultJobs } from '../../parallel/pool.js';
+import { parseVary } from '../../scenario/vary.js';
 import { InputError } from '../../util/errors.js';
-import { parseSeed } from '../options.js';
+import { parseJobs, parseSeed } from '../options.js';
 import { progressReporter } from '../progress.js';
 import { collect } from './simulate.js';
 
@@ -22,6 +24,7 @@ interface SlaCliOptions {
   durationMs?: string;
   seed?: string;
   set: string[];
+  jobs?: string;
 }
 
 const DEFAULT_RATIOS = '0.1,0.2,0.3,0.4,0.5,0.6,0.7,0.8,0.9,1.0';
@@ -33,23 +36,6 @@ function parseRatios(v: string): number[] {
       `--ratios: expected a comma-separated list such as 0.25,0.5,1, got ${JSON.stringify(v)}`,
     );
   return parts.map((s) => parseTierRatio(s, '--ratios').fraction ?? 1);
-}
-
-/** --vary PATH=a,b[,c]: a --set path and the values to try, split at the first '='. */
-function parseVary(v: string): SlaVary {
-  const eq = v.indexOf('=');
-  const values =
-    eq < 0
-      ? []
-      : v
-          .slice(eq + 1)
-          .split(',')
-          .map((x) => x.trim());
-  if (eq <= 0 || values.some((x) => x === ''))
-    throw new InputError(
-      `--vary ${JSON.stringify(v)}: expected PATH=a,b such as ratio.promotion=exchange,refuse`,
-    );
-  return { path: v.slice(0, eq).trim(), values };
 }
 
 function positiveNumber(flag: string, v: string, min: number): number {
@@ -91,7 +77,8 @@ export function registerSlaCommand(program: Command): void {
     .option('--seed <n>', "random seed (default: the scenario's, else 1)")
     .option('--json', 'print the result as JSON')
     .option('--set <key=value>', 'override a scenario field before the sweep (repeatable)', collect, [])
-    .action((file: string | undefined, o: SlaCliOptions) => {
+    .option('--jobs <n>', 'worker threads running points at once (default: one per CPU)')
+    .action(async (file: string | undefined, o: SlaCliOptions) => {
       if (o.vm === undefined) throw new InputError('--vm: required: the name of the VM to measure');
       if (o.strategy !== undefined && !(RATIO_STRATEGIES as readonly string[]).includes(o.strategy)) {
         throw new InputError(
@@ -103,7 +90,7 @@ export function registerSlaCommand(program: Command): void {
       const progress = progressReporter(`sla ${o.vm}`);
       let result;
       try {
-        result = runSla({
+        result = await runSla({
           raw,
           baseDir,
           defaultName: file === undefined ? DEFAULT_SCENARIO.name : basename(file, extname(file)),
@@ -118,6 +105,7 @@ export function registerSlaCommand(program: Command): void {
             : {}),
           ...(o.seed !== undefined ? { seed: parseSeed(o.seed) } : {}),
           onProgress: (done, total) => progress.update(done / total),
+          jobs: o.jobs !== undefined ? parseJobs(o.jobs) : defaultJobs(),
         });
       } finally {
         progress.stop();
