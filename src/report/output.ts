@@ -60,7 +60,9 @@ export function isResultDir(dir: string): boolean {
 /** Files in result `dir` that its marker does not list: added by someone else since. */
 function foreignFiles(dir: string): string[] {
   const m = readMarker(dir);
-  const ours = new Set([RESULT_MARKER, ...(Array.isArray(m?.files) ? m.files : [])]);
+  // A file in a folder of the result makes the folder ours.
+  const files = Array.isArray(m?.files) ? m.files : [];
+  const ours = new Set([RESULT_MARKER, ...files.map((f) => String(f).split('/')[0])]);
   return readdirSync(dir).filter((n) => !ours.has(n));
 }
 
@@ -189,7 +191,13 @@ export function writeOutputDir(dir: string, files: Record<string, string>, o: Wr
   let aside: string | null = null;
   try {
     mkdirSync(tmp);
-    for (const [name, text] of Object.entries(files)) writeFileSync(join(tmp, name), text);
+    for (const [name, text] of Object.entries(files)) {
+      // Names may hold folders ('variants/a/summary.json'), never a way out of the result.
+      if (name.split('/').some((part) => part === '' || part === '.' || part === '..'))
+        throw new Error(`writeOutputDir: bad file name ${JSON.stringify(name)}`);
+      if (name.includes('/')) mkdirSync(dirname(join(tmp, name)), { recursive: true });
+      writeFileSync(join(tmp, name), text);
+    }
     const marker: ResultMarker = {
       numatier: packageVersion(),
       kind: o.kind,

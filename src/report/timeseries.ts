@@ -64,7 +64,12 @@ export class TimeSeries implements MetricsListener {
   }
 
   toCSV(): string {
-    const esc = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-    return [this.columns.map(esc).join(','), ...this.rows.map((r) => r.join(','))].join('\n') + '\n';
+    return seriesCSV(this.columns, this.rows);
   }
+}
+
+/** A time series (as TimeSeries holds it, or as it crossed a thread) as CSV text. */
+export function seriesCSV(columns: readonly string[], rows: readonly (readonly number[])[]): string {
+  const esc = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  return [columns.map(esc).join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n';
 }

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { registerBenchCommand } from './bench.js';
+import { registerCompareCommand } from './compare.js';
 import { registerControlCommand } from './control.js';
 import { registerExperimentCommand } from './experiment.js';
 import { registerInspectCommand } from './inspect.js';
@@ -19,6 +20,7 @@ export function registerCommands(program: Command): void {
   registerSchemaCommand(program);
   registerExperimentCommand(program);
   registerSlaCommand(program);
+  registerCompareCommand(program);
   registerInspectCommand(program);
   registerControlCommand(program);
   registerPoliciesCommand(program);
