@@ -2,13 +2,14 @@ import { buildSummary, type Summary } from '../report/summary.js';
 import type { ResolvedScenario } from '../scenario/load.js';
 import { buildRun } from '../scenario/build.js';
 import { runScenario } from '../scenario/run.js';
+import { runShard } from '../sweep/shard.js';
 
 /**
  * The units of work a pool runs: each is plain data (a resolved scenario survives structured
  * clone as it is), deterministic for its inputs, and independent of the others, so the results
  * are the same whether they run one after another here or spread over worker threads.
  */
-export type Task = ScenarioTask | StopAfterTask;
+export type Task = ScenarioTask | StopAfterTask | SweepShardTask;
 
 /** One scenario, one seed, run to its end: what simulate, compare, experiments and sweeps run. */
 export interface ScenarioTask {
@@ -29,6 +30,13 @@ export interface StopAfterTask {
   accesses: number | null;
 }
 
+/** One shard of a planned sweep: runs its points and writes its file (see sweep/shard.ts). */
+export interface SweepShardTask {
+  kind: 'sweep-shard';
+  dir: string;
+  index: number;
+}
+
 export interface ScenarioOutcome {
   summary: Summary;
   series: { columns: string[]; rows: number[][] };
@@ -38,13 +46,18 @@ export interface StopAfterOutcome {
   summary: Summary;
 }
 
-export type Outcome<T extends Task> = T extends ScenarioTask ? ScenarioOutcome : StopAfterOutcome;
+export type Outcome<T extends Task> = T extends ScenarioTask
+  ? ScenarioOutcome
+  : T extends SweepShardTask
+    ? 'ran' | 'done before'
+    : StopAfterOutcome;
 
 export function runTask<T extends Task>(task: T): Outcome<T> {
   if (task.kind === 'scenario') {
     const r = runScenario(task.scenario, task.seed);
     return { summary: r.summary, series: { columns: r.series.columns, rows: r.series.rows } } as Outcome<T>;
   }
+  if (task.kind === 'sweep-shard') return runShard(task.dir, task.index) as Outcome<T>;
   return runStopAfter(task as StopAfterTask) as Outcome<T>;
 }
 

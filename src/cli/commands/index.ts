@@ -8,6 +8,7 @@ import { registerPoliciesCommand } from './policies.js';
 import { registerSchemaCommand } from './schema.js';
 import { registerSimulateCommand } from './simulate.js';
 import { registerSlaCommand } from './sla.js';
+import { registerSweepCommand } from './sweep.js';
 import { registerTopologyCommand } from './topology.js';
 import { registerTraceCommand } from './trace.js';
 
@@ -21,6 +22,7 @@ export function registerCommands(program: Command): void {
   registerExperimentCommand(program);
   registerSlaCommand(program);
   registerCompareCommand(program);
+  registerSweepCommand(program);
   registerInspectCommand(program);
   registerControlCommand(program);
   registerPoliciesCommand(program);
