@@ -140,17 +140,32 @@ describe('--out and what is already there', () => {
   it('a failed write leaves the earlier result and no directory it created', () => {
     const d = fresh();
     const out = join(d, 'a', 'b', 'r');
-    // A file name with a missing subdirectory fails after the temporary directory exists.
+    // A file name leading out of the result fails after the temporary directory exists.
     assert.throws(
-      () => writeOutputDir(out, { 'no/such/dir.txt': 'x' }, { kind: 'test' }),
+      () => writeOutputDir(out, { 'ok.txt': 'x', '../escape.txt': 'x' }, { kind: 'test' }),
       /cannot write results/,
     );
     assert.deepEqual(readdirSync(d), [], 'the parents it made are removed again');
     const kept = join(d, 'kept');
     writeOutputDir(kept, versionFiles(1), { kind: 'test' });
-    assert.throws(() => writeOutputDir(kept, { 'no/such/dir.txt': 'x' }, { kind: 'test' }));
+    assert.throws(() => writeOutputDir(kept, { 'a/../../escape.txt': 'x' }, { kind: 'test' }));
     assert.equal(versionOf(kept, 3), 1);
     assert.deepEqual(readdirSync(d), ['kept']);
+  });
+
+  it('files in folders are written, and the folders count as the result’s own', () => {
+    const d = fresh();
+    const out = join(d, 'r');
+    writeOutputDir(
+      out,
+      { 'variants/1-a/summary.json': '{}', 'variants/2-b/summary.json': '[]', 'table.txt': 't' },
+      { kind: 'test' },
+    );
+    assert.equal(readFileSync(join(out, 'variants', '2-b', 'summary.json'), 'utf8'), '[]');
+    // Replacing it needs no --force: nothing in it is foreign.
+    writeOutputDir(out, { 'table.txt': 'u' }, { kind: 'test' });
+    assert.ok(!existsSync(join(out, 'variants')));
+    assert.equal(readFileSync(join(out, 'table.txt'), 'utf8'), 'u');
   });
 
   it('temporary names carry the process, the thread and a random part', async () => {
