@@ -1,4 +1,5 @@
 import { isAbsolute, relative } from 'node:path';
+import { defaultJobs } from '../parallel/pool.js';
 import { InputError } from '../util/errors.js';
 
 /** --seed: a non-negative integer. */
@@ -13,6 +14,11 @@ export function parseSeed(v: string): number {
 export function displayPath(p: string): string {
   const rel = relative(process.cwd(), p);
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel) ? rel : p;
+}
+
+/** --jobs if given, else one worker per CPU this process may use. */
+export function jobsOption(v: string | undefined): number {
+  return v !== undefined ? parseJobs(v) : defaultJobs();
 }
 
 /** --jobs: a positive integer, the worker threads a command may run at once. */

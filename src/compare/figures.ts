@@ -1,4 +1,4 @@
-import type { Summary, VmSummary } from '../report/summary.js';
+import { hasMeasuredWindow, type Summary, type VmSummary } from '../report/summary.js';
 
 /**
  * The figures a comparison puts side by side, per VM of a run: over the measured window when the
@@ -25,8 +25,7 @@ export const FIGURE_COLUMNS: readonly { key: keyof VmFigures; header: string; di
 ];
 
 export function vmFigures(s: Summary, v: VmSummary): VmFigures {
-  const windowed = s.measure !== undefined && s.measure !== 'the whole run' && v.measured !== null;
-  const m = windowed && v.measured !== null ? v.measured : v;
+  const m = hasMeasuredWindow(s) && v.measured !== null ? v.measured : v;
   return {
     slowdown: m.slowdown,
     fast_tier_hit_ratio: m.fast_tier_hit_ratio,

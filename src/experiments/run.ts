@@ -12,6 +12,7 @@ import {
   type Experiment,
   type ExperimentResult,
   type ExperimentScale,
+  type ExperimentVariant,
 } from './types.js';
 
 /**
@@ -45,9 +46,9 @@ export interface ExperimentRun {
   conclusions: Conclusion[];
 }
 
-/** The resolved scenario of every variant of an experiment, before anything runs. */
-export function experimentTasks(e: Experiment, seed: number, scale: ExperimentScale): ScenarioTask[] {
-  return e.variants(scale).map((v) => ({
+/** The resolved scenario of each variant, before anything runs. */
+function variantTasks(variants: readonly ExperimentVariant[], seed: number): ScenarioTask[] {
+  return variants.map((v) => ({
     kind: 'scenario',
     scenario: resolveScenario(v.scenario, process.cwd(), String(v.scenario.name ?? v.label)),
     seed,
@@ -71,12 +72,12 @@ export async function runExperiments(
   scale: ExperimentScale,
   o: ExperimentRunOptions = {},
 ): Promise<ExperimentRun[]> {
-  const labels = list.map((e) => e.variants(scale).map((v) => v.label));
-  const tasks = list.flatMap((e) => experimentTasks(e, seed, scale));
+  const variants = list.map((e) => e.variants(scale));
+  const tasks = variants.flatMap((vs) => variantTasks(vs, seed));
   const outcomes = await runTasks(tasks, { jobs: o.jobs ?? 1, onDone: o.onDone });
   let next = 0;
   return list.map((e, i) => {
-    const results: ExperimentResult[] = labels[i].map((label) => ({ label, ...outcomes[next++] }));
+    const results: ExperimentResult[] = variants[i].map((v) => ({ label: v.label, ...outcomes[next++] }));
     return { experiment: e, seed, results, conclusions: e.conclusions(results) };
   });
 }

@@ -405,10 +405,15 @@ function kernelMemoryOf(km: KernelMemory | null, ids: number[]): VmSummary['kern
 }
 
 /** A few lines for the terminal. */
+/** Whether the run's figures are over a measured window (a `measure:` rule), not the whole run. */
+export function hasMeasuredWindow(s: Summary): boolean {
+  return s.measure !== undefined && s.measure !== 'the whole run';
+}
+
 export function formatSummary(s: Summary): string {
   const lines: string[] = [];
   lines.push(`scenario ${s.scenario}, seed ${s.seed}, ${s.simulated_ms.toFixed(1)} ms simulated`);
-  const windowed = s.measure !== undefined && s.measure !== 'the whole run';
+  const windowed = hasMeasuredWindow(s);
   if (windowed)
     lines.push(`accesses, amat_ns, slowdown and fast_hit: measured ${s.measure} (summary.json has both)`);
   lines.push('');

@@ -70,6 +70,11 @@ export class TimeSeries implements MetricsListener {
 
 /** A time series (as TimeSeries holds it, or as it crossed a thread) as CSV text. */
 export function seriesCSV(columns: readonly string[], rows: readonly (readonly number[])[]): string {
-  const esc = (s: string): string => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  return [columns.map(esc).join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n';
+  return [columns.map(csvField).join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n';
+}
+
+/** One CSV field: quoted when it holds a quote, comma or newline (RFC 4180). */
+export function csvField(x: string | number | boolean): string {
+  const s = String(x);
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }

@@ -2,6 +2,7 @@ import { readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { vmFigures } from '../compare/figures.js';
 import { writeFileAtomic } from '../report/output.js';
+import { csvField } from '../report/timeseries.js';
 import { InputError } from '../util/errors.js';
 import { indexRanges, missingShards, readManifest, shardFile, type SweepManifest } from './manifest.js';
 import { sweepReport } from './report.js';
@@ -55,16 +56,11 @@ export function collectRows(dir: string, m: SweepManifest = readManifest(dir)): 
   return rows;
 }
 
-function csvCell(x: string | number | boolean): string {
-  const s = String(x);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 export function rowsCSV(rows: readonly SweepRow[]): string {
   if (rows.length === 0) return '';
   const cols = Object.keys(rows[0]);
   return (
-    [cols.map(csvCell).join(','), ...rows.map((r) => cols.map((c) => csvCell(r[c])).join(','))].join('\n') +
+    [cols.map(csvField).join(','), ...rows.map((r) => cols.map((c) => csvField(r[c])).join(','))].join('\n') +
     '\n'
   );
 }

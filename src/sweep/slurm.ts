@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomic } from '../report/output.js';
@@ -31,7 +31,7 @@ export function submitSlurm(dir: string, sbatchOptions: readonly string[], print
   const array = indexRanges(missing);
   const slurmDir = join(dir, 'slurm');
   mkdirSync(slurmDir, { recursive: true });
-  const n = existsSync(slurmDir) ? readdirSync(slurmDir).filter((x) => x.endsWith('.sbatch')).length : 0;
+  const n = readdirSync(slurmDir).filter((x) => x.endsWith('.sbatch')).length;
   const script = join(slurmDir, `submit-${n + 1}.sbatch`);
   const main = fileURLToPath(new URL('../cli/main.js', import.meta.url));
   writeFileAtomic(

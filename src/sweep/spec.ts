@@ -2,7 +2,7 @@ import { basename, dirname, extname, isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { DEFAULT_SCENARIO } from '../scenario/default.js';
 import { applyOverrides, readScenarioFile, resolveScenario } from '../scenario/load.js';
-import { applyCombination } from '../scenario/vary.js';
+import { applyCombination, combinations } from '../scenario/vary.js';
 import { readDocumentFile } from '../util/document.js';
 import { InputError } from '../util/errors.js';
 import { parseWith } from '../util/validate.js';
@@ -115,7 +115,5 @@ function combine(
         );
     return Array.from({ length: n }, (_, i) => Object.fromEntries(axes.map((a) => [a.path, a.values[i]])));
   }
-  let out: Record<string, string>[] = [{}];
-  for (const a of axes) out = out.flatMap((c) => a.values.map((v) => ({ ...c, [a.path]: v })));
-  return out;
+  return combinations(axes);
 }

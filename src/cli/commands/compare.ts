@@ -1,18 +1,15 @@
-import { basename, dirname, extname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { compareJson, formatCompare } from '../../compare/format.js';
-import { planCompare, runCompare, type CompareResult, type CompareScenario } from '../../compare/compare.js';
-import { defaultJobs } from '../../parallel/pool.js';
+import { planCompare, runCompare, type CompareResult } from '../../compare/compare.js';
 import { renderReport } from '../../report/html.js';
 import { checkOutputDir, writeOutputDir } from '../../report/output.js';
 import { seriesCSV } from '../../report/timeseries.js';
-import { DEFAULT_SCENARIO } from '../../scenario/default.js';
-import { applyOverrides, readScenarioFile } from '../../scenario/load.js';
 import { parseVary } from '../../scenario/vary.js';
 import { InputError } from '../../util/errors.js';
-import { displayPath, parseJobs, parseSeed } from '../options.js';
+import { displayPath, jobsOption, parseSeed } from '../options.js';
 import { progressReporter } from '../progress.js';
-import { collect } from './simulate.js';
+import { collect, scenarioDocument } from './simulate.js';
 
 interface CompareCliOptions {
   vary: string[];
@@ -23,20 +20,6 @@ interface CompareCliOptions {
   json?: boolean;
   out?: string;
   force?: boolean;
-}
-
-function scenarioOf(file: string | undefined, sets: readonly string[]): CompareScenario {
-  if (file === undefined)
-    return {
-      raw: applyOverrides(DEFAULT_SCENARIO, sets),
-      baseDir: process.cwd(),
-      defaultName: DEFAULT_SCENARIO.name,
-    };
-  return {
-    raw: applyOverrides(readScenarioFile(file), sets),
-    baseDir: dirname(resolve(file)),
-    defaultName: basename(file, extname(file)),
-  };
 }
 
 /** Every file of a comparison: the table, the JSON, the report, and each run's own result. */
@@ -97,7 +80,9 @@ export function registerCompareCommand(program: Command): void {
       if (!/^\d+$/.test(o.seeds))
         throw new InputError(`--seeds: expected a whole number, got ${JSON.stringify(o.seeds)}`);
       const scenarios =
-        files.length === 0 ? [scenarioOf(undefined, o.set)] : files.map((f) => scenarioOf(f, o.set));
+        files.length === 0
+          ? [scenarioDocument(undefined, o.set)]
+          : files.map((f) => scenarioDocument(f, o.set));
       const plan = planCompare({
         scenarios,
         vary: o.vary.map(parseVary),
@@ -107,7 +92,7 @@ export function registerCompareCommand(program: Command): void {
       const first = plan.variants[0];
       const out = resolve(o.out ?? `numatier-out/compare-${first.scenario}-${first.runs[0].seed}`);
       checkOutputDir(out, o.force === true);
-      const jobs = o.jobs !== undefined ? parseJobs(o.jobs) : defaultJobs();
+      const jobs = jobsOption(o.jobs);
       const progress = o.json ? null : progressReporter(`comparing ${plan.variants.length} variants`);
       let result;
       try {

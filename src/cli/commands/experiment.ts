@@ -10,8 +10,7 @@ import {
   writeExperiment,
 } from '../../experiments/run.js';
 import { checkOutputDir } from '../../report/output.js';
-import { defaultJobs } from '../../parallel/pool.js';
-import { displayPath, parseJobs, parseSeed } from '../options.js';
+import { displayPath, jobsOption, parseSeed } from '../options.js';
 import { progressReporter } from '../progress.js';
 
 export function registerExperimentCommand(program: Command): void {
@@ -39,7 +38,7 @@ export function registerExperimentCommand(program: Command): void {
         o: { out?: string; seed: string; quick?: boolean; json?: boolean; force?: boolean; jobs?: string },
       ) => {
         const seed = parseSeed(o.seed);
-        const jobs = o.jobs !== undefined ? parseJobs(o.jobs) : defaultJobs();
+        const jobs = jobsOption(o.jobs);
         const list = selectExperiments(name);
         const force = o.force === true;
         for (const e of list) checkOutputDir(resolve(defaultExperimentDir(o.out, e.name, seed)), force);

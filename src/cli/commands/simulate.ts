@@ -1,10 +1,16 @@
-import { resolve } from 'node:path';
+import { basename, dirname, extname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { checkOutputDir, writeOutputDir } from '../../report/output.js';
 import { formatSummary } from '../../report/summary.js';
 import { renderReport } from '../../report/html.js';
 import { DEFAULT_SCENARIO } from '../../scenario/default.js';
-import { applyOverrides, loadScenario, resolveScenario, type ResolvedScenario } from '../../scenario/load.js';
+import {
+  applyOverrides,
+  loadScenario,
+  readScenarioFile,
+  resolveScenario,
+  type ResolvedScenario,
+} from '../../scenario/load.js';
 import { runScenario } from '../../scenario/run.js';
 import { displayPath, parseSeed } from '../options.js';
 import { progressReporter } from '../progress.js';
@@ -20,6 +26,27 @@ export function scenarioFromArgs(file: string | undefined, o: ScenarioOptions): 
     return resolveScenario(applyOverrides(DEFAULT_SCENARIO, o.set), process.cwd(), DEFAULT_SCENARIO.name);
   }
   return loadScenario(file, o.set);
+}
+
+/**
+ * The scenario document named on the command line (or the built-in one) with --set applied, and
+ * what resolving it needs: the folder its relative paths start from and its default name.
+ */
+export function scenarioDocument(
+  file: string | undefined,
+  sets: readonly string[],
+): { raw: unknown; baseDir: string; defaultName: string } {
+  if (file === undefined)
+    return {
+      raw: applyOverrides(DEFAULT_SCENARIO, sets),
+      baseDir: process.cwd(),
+      defaultName: DEFAULT_SCENARIO.name,
+    };
+  return {
+    raw: applyOverrides(readScenarioFile(file), sets),
+    baseDir: dirname(resolve(file)),
+    defaultName: basename(file, extname(file)),
+  };
 }
 
 export function collect(value: string, previous: string[]): string[] {

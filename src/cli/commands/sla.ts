@@ -1,17 +1,13 @@
-import { basename, dirname, extname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseTierRatio } from '../../host/tier-ratio.js';
 import { RATIO_STRATEGIES, type RatioStrategyName } from '../../policies/ratio/index.js';
-import { DEFAULT_SCENARIO } from '../../scenario/default.js';
-import { applyOverrides, readScenarioFile } from '../../scenario/load.js';
 import { formatSla } from '../../sla/format.js';
 import { runSla } from '../../sla/sweep.js';
-import { defaultJobs } from '../../parallel/pool.js';
 import { parseVary } from '../../scenario/vary.js';
 import { InputError } from '../../util/errors.js';
-import { parseJobs, parseSeed } from '../options.js';
+import { jobsOption, parseSeed } from '../options.js';
 import { progressReporter } from '../progress.js';
-import { collect } from './simulate.js';
+import { collect, scenarioDocument } from './simulate.js';
 
 interface SlaCliOptions {
   vm?: string;
@@ -85,15 +81,12 @@ export function registerSlaCommand(program: Command): void {
           `--strategy: expected one of ${RATIO_STRATEGIES.join(', ')}, got ${JSON.stringify(o.strategy)}`,
         );
       }
-      const raw = applyOverrides(file === undefined ? DEFAULT_SCENARIO : readScenarioFile(file), o.set);
-      const baseDir = file === undefined ? process.cwd() : dirname(resolve(file));
+      const doc = scenarioDocument(file, o.set);
       const progress = progressReporter(`sla ${o.vm}`);
       let result;
       try {
         result = await runSla({
-          raw,
-          baseDir,
-          defaultName: file === undefined ? DEFAULT_SCENARIO.name : basename(file, extname(file)),
+          ...doc,
           vm: o.vm,
           ratios: parseRatios(o.ratios),
           maxSlowdown: positiveNumber('--max-slowdown', o.maxSlowdown, 1),
@@ -105,7 +98,7 @@ export function registerSlaCommand(program: Command): void {
             : {}),
           ...(o.seed !== undefined ? { seed: parseSeed(o.seed) } : {}),
           onProgress: (done, total) => progress.update(done / total),
-          jobs: o.jobs !== undefined ? parseJobs(o.jobs) : defaultJobs(),
+          jobs: jobsOption(o.jobs),
         });
       } finally {
         progress.stop();

@@ -1,6 +1,6 @@
 import { basename, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { defaultJobs, runTasks } from '../../parallel/pool.js';
+import { runTasks } from '../../parallel/pool.js';
 import type { SweepShardTask } from '../../parallel/tasks.js';
 import { collectSweep, FORMATS, type SweepFormat } from '../../sweep/collect.js';
 import { doneShards, indexRanges, missingShards, readManifest, writeManifest } from '../../sweep/manifest.js';
@@ -8,7 +8,7 @@ import { runShard } from '../../sweep/shard.js';
 import { submitSlurm } from '../../sweep/slurm.js';
 import { loadSweepSpec, planSweep } from '../../sweep/spec.js';
 import { InputError } from '../../util/errors.js';
-import { displayPath, parseJobs } from '../options.js';
+import { displayPath, jobsOption } from '../options.js';
 import { progressReporter } from '../progress.js';
 
 /** The shard index of this array task: --index, else SLURM's or Kubernetes' own variable. */
@@ -63,7 +63,7 @@ export function registerSweepCommand(program: Command): void {
       const dir = resolve(d);
       const m = readManifest(dir);
       const missing = missingShards(dir, m);
-      const jobs = o.jobs !== undefined ? parseJobs(o.jobs) : defaultJobs();
+      const jobs = jobsOption(o.jobs);
       const tasks: SweepShardTask[] = missing.map((index) => ({ kind: 'sweep-shard', dir, index }));
       const progress = progressReporter(`sweep ${m.name}: ${missing.length} shards`);
       let ran: string[];
